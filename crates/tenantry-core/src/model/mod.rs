@@ -1,0 +1,21 @@
+//! The records Tenantry keeps, and the commands that create or change them.
+//!
+//! - [`ids`]: typed integer ids, so an account id cannot be passed where a user id belongs.
+//! - [`account`]: the account forest, its materialised [`account::AccountPath`] and seat counters.
+//! - [`user`], [`device`], [`session`], [`api_token`], [`audit`]: one record family each.
+
+pub mod account;
+pub mod api_token;
+pub mod audit;
+pub mod device;
+pub mod ids;
+pub mod session;
+pub mod user;
+
+pub use account::{Account, AccountPath, AccountStatus};
+pub use api_token::ApiToken;
+pub use audit::{Actor, AuditDraft, AuditRecord};
+pub use device::Device;
+pub use ids::{AccountId, ApiTokenId, AuditId, DeviceId, SessionId, UserId};
+pub use session::Session;
+pub use user::{User, UserStatus};

@@ -1,0 +1,187 @@
+//! The account tree: create, read, change, delete, list below, and move seats.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::Deps;
+use crate::auth::{Caller, Permission};
+use crate::error::{Error, Resource, Result};
+use crate::model::account::{AccountChanges, ChildDepth, NewAccount};
+use crate::model::{Account, AccountId, AccountStatus};
+use crate::page::{Page, PageRequest};
+use crate::seats;
+use crate::values::{Email, Text};
+
+/// A parsed request to create an account. `parent_id: None` creates a root (a tenant).
+#[derive(Debug, Clone)]
+pub struct CreateAccount {
+    pub parent_id: Option<AccountId>,
+    pub name: Text,
+    pub email: Option<Email>,
+    pub description: Option<Text>,
+    pub external_id: Option<Text>,
+    pub device_seats: i64,
+}
+
+/// A parsed partial update; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateAccount {
+    pub name: Option<Text>,
+    pub email: Option<Option<Email>>,
+    pub description: Option<Option<Text>>,
+    pub external_id: Option<Option<Text>>,
+    pub status: Option<AccountStatus>,
+    pub device_seats: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct AccountService {
+    deps: Arc<Deps>,
+}
+
+impl AccountService {
+    pub(super) fn new(deps: Arc<Deps>) -> Self {
+        Self { deps }
+    }
+
+    pub async fn create(&self, caller: &Caller, command: CreateAccount) -> Result<Account> {
+        seats::validate_allocation(command.device_seats)?;
+        match command.parent_id {
+            None => caller.require_service("creating a root account (a tenant)")?,
+            Some(parent_id) => {
+                let parent = self.deps.account(parent_id).await?;
+                caller.require(Permission::AddAccounts, &parent.path, Resource::Account)?;
+            }
+        }
+        let now = self.deps.clock.now();
+        let new = NewAccount {
+            parent_id: command.parent_id,
+            name: command.name.into_string(),
+            email: command.email.map(|e| e.as_str().to_owned()),
+            description: command.description.map(Text::into_string),
+            external_id: command.external_id.map(Text::into_string),
+            status: AccountStatus::Active,
+            device_seats: command.device_seats,
+            now,
+        };
+        let audit = caller
+            .audit("account.create", now)
+            .with_details(json!({ "parent_id": command.parent_id.map(AccountId::get), "device_seats": command.device_seats }));
+        self.deps.store.insert_account(new, audit).await
+    }
+
+    pub async fn get(&self, caller: &Caller, id: AccountId) -> Result<Account> {
+        let account = self.deps.account(id).await?;
+        caller.require(Permission::ViewAccounts, &account.path, Resource::Account)?;
+        Ok(account)
+    }
+
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: AccountId,
+        command: UpdateAccount,
+    ) -> Result<Account> {
+        let account = self.deps.account(id).await?;
+        caller.require(Permission::EditAccounts, &account.path, Resource::Account)?;
+        let own_account = caller
+            .principal
+            .as_user()
+            .is_some_and(|u| u.account_id == account.id);
+        if command.device_seats.is_some() {
+            if account.is_root() {
+                caller.require_service("changing a root account's seats")?;
+            } else if own_account {
+                return Err(Error::forbidden(
+                    "an account's seats can only be changed from an account above it",
+                ));
+            }
+        }
+        if command.status.is_some() && own_account {
+            return Err(Error::forbidden(
+                "an account's status can only be changed from an account above it",
+            ));
+        }
+        let now = self.deps.clock.now();
+        let changes = AccountChanges {
+            name: command.name.map(Text::into_string),
+            email: command.email.map(|e| e.map(|e| e.as_str().to_owned())),
+            description: command.description.map(|d| d.map(Text::into_string)),
+            external_id: command.external_id.map(|x| x.map(Text::into_string)),
+            status: command.status,
+            device_seats: command.device_seats,
+            now,
+        };
+        if changes.is_empty() {
+            return Err(Error::invalid("the request changes nothing"));
+        }
+        let audit = caller
+            .audit("account.update", now)
+            .with_details(json!({ "fields": changes.field_names() }));
+        self.deps.store.update_account(id, changes, audit).await
+    }
+
+    /// Deletes an account with its users and devices; refused while it has child accounts.
+    /// Deleting the caller's own account needs the "Close Account" permission (owners).
+    pub async fn delete(&self, caller: &Caller, id: AccountId) -> Result<()> {
+        let account = self.deps.account(id).await?;
+        let own_account = caller
+            .principal
+            .as_user()
+            .is_some_and(|u| u.account_id == account.id);
+        let permission = if own_account {
+            Permission::CloseAccount
+        } else {
+            Permission::DeleteAccounts
+        };
+        caller.require(permission, &account.path, Resource::Account)?;
+        let audit = caller.audit("account.delete", self.deps.clock.now());
+        self.deps.store.delete_account(id, audit).await
+    }
+
+    pub async fn children(
+        &self,
+        caller: &Caller,
+        id: AccountId,
+        depth: ChildDepth,
+        page: PageRequest,
+    ) -> Result<Page<Account>> {
+        let account = self.deps.account(id).await?;
+        caller.require(Permission::ViewAccounts, &account.path, Resource::Account)?;
+        let rows = self.deps.store.list_children(&account, depth, page).await?;
+        Ok(Page::from_overfetch(rows, page, |a| a.id.get()))
+    }
+
+    /// Moves `delta` seats from account `parent_id` to its direct child `child_id`; a negative
+    /// delta moves seats back up.
+    pub async fn move_seats(
+        &self,
+        caller: &Caller,
+        parent_id: AccountId,
+        child_id: AccountId,
+        delta: i64,
+    ) -> Result<(Account, Account)> {
+        let parent = self.deps.account(parent_id).await?;
+        caller.require(Permission::EditAccounts, &parent.path, Resource::Account)?;
+        if delta == 0 {
+            return Err(Error::invalid_field("seats", "must not be zero"));
+        }
+        let child = match self.deps.store.account(child_id).await? {
+            Some(child) if child.parent_id == Some(parent.id) => child,
+            _ => {
+                return Err(Error::invalid_field(
+                    "child_id",
+                    "must be a direct child of this account",
+                ));
+            }
+        };
+        let audit = caller
+            .audit("account.seats.move", self.deps.clock.now())
+            .with_details(json!({ "child_id": child.id.get(), "seats": delta }));
+        self.deps
+            .store
+            .move_seats(parent.id, child.id, delta, audit)
+            .await
+    }
+}

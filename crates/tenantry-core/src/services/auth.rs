@@ -1,0 +1,246 @@
+//! Login, refresh, logout, and authentication of bearer tokens.
+//!
+//! Every login failure before the password is proven answers the same message after the same
+//! amount of hashing work, so the answer never reveals whether an email is registered. Only a
+//! caller who knows the right password learns that the user or account is not active.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::Deps;
+use crate::auth::{
+    Caller, Principal, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
+};
+use crate::error::{Error, Result};
+use crate::model::session::{NewSession, SessionTokens};
+use crate::model::{Account, AccountStatus, Actor, AuditDraft, Session, User, UserStatus};
+use crate::values::{Email, Password};
+
+pub const BAD_CREDENTIALS: &str = "invalid email or password";
+const BAD_TOKEN: &str = "missing, invalid or expired token";
+
+/// Freshly issued session tokens; shown to the client once.
+#[derive(Debug)]
+pub struct IssuedTokens {
+    pub access_token: SecretToken,
+    pub refresh_token: SecretToken,
+    pub expires_in: i64,
+    pub user: User,
+}
+
+/// Who the caller is, for `GET /me`.
+#[derive(Debug)]
+pub enum Me {
+    User {
+        user: Box<User>,
+        account: Box<Account>,
+    },
+    Service(crate::model::ApiToken),
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    deps: Arc<Deps>,
+}
+
+impl AuthService {
+    pub(super) fn new(deps: Arc<Deps>) -> Self {
+        Self { deps }
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        request_id: Option<String>,
+    ) -> Result<IssuedTokens> {
+        let candidate =
+            Password::candidate(password).map_err(|m| Error::invalid_field("password", m))?;
+        let record = match Email::parse(email) {
+            Ok(email) => self.deps.store.login_record(&email.normalized()).await?,
+            Err(_) => None,
+        };
+        let stored_hash = record.as_ref().and_then(|r| r.password_hash.as_deref());
+        if !self.deps.hasher.verify(&candidate, stored_hash).await? {
+            return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
+        }
+        let Some(record) = record else {
+            return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
+        };
+        if record.user.status != UserStatus::Active {
+            return Err(Error::Unauthenticated("this user is disabled".to_owned()));
+        }
+        if record.account_status != AccountStatus::Active {
+            return Err(Error::Unauthenticated(format!(
+                "this account is {}",
+                record.account_status.as_str()
+            )));
+        }
+        let now = self.deps.clock.now();
+        let (tokens, session) = self.new_session(record.user.clone(), now);
+        let audit = AuditDraft {
+            actor: Actor::User(record.user.id),
+            action: "user.login",
+            request_id,
+            details: serde_json::Value::Null,
+            at: now,
+        };
+        self.deps.store.insert_session(session, audit).await?;
+        Ok(tokens)
+    }
+
+    /// Trades a refresh token for new tokens. The old pair stops working.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedTokens> {
+        if SecretKind::of(refresh_token) != Some(SecretKind::Refresh)
+            || refresh_token.len() > TokenHash::MAX_PRESENTED_LEN
+        {
+            return Err(Error::Unauthenticated(BAD_TOKEN.to_owned()));
+        }
+        let now = self.deps.clock.now();
+        let access_token = SecretToken::generate(SecretKind::Access);
+        let new_refresh = SecretToken::generate(SecretKind::Refresh);
+        let tokens = self.session_tokens(&access_token, &new_refresh, now);
+        let session = self
+            .deps
+            .store
+            .rotate_session(&TokenHash::of(refresh_token), tokens)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated(BAD_TOKEN.to_owned()))?;
+        self.check_session_usable(&session)?;
+        let user = self
+            .deps
+            .store
+            .user(session.user_id)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated(BAD_TOKEN.to_owned()))?;
+        Ok(IssuedTokens {
+            access_token,
+            refresh_token: new_refresh,
+            expires_in: self.deps.config.access_token_ttl.whole_seconds(),
+            user,
+        })
+    }
+
+    /// Ends the caller's session: its access and refresh tokens stop working everywhere.
+    pub async fn logout(&self, caller: &Caller) -> Result<()> {
+        let Some(user) = caller.principal.as_user() else {
+            return Err(Error::forbidden(
+                "service tokens are revoked with `tenantry token revoke`, not logged out",
+            ));
+        };
+        let audit = caller.audit("user.logout", self.deps.clock.now());
+        self.deps.store.delete_session(user.session_id, audit).await
+    }
+
+    /// Resolves a bearer token to the principal it stands for, checking expiry and the current
+    /// state of the user and account on every call.
+    pub async fn authenticate(&self, token: &str, request_id: Option<String>) -> Result<Caller> {
+        let unauthenticated = || Error::Unauthenticated(BAD_TOKEN.to_owned());
+        if token.len() > TokenHash::MAX_PRESENTED_LEN {
+            return Err(unauthenticated());
+        }
+        let hash = TokenHash::of(token);
+        let now = self.deps.clock.now();
+        let principal = match SecretKind::of(token) {
+            Some(SecretKind::Access) => {
+                let session = self
+                    .deps
+                    .store
+                    .session_by_access(&hash, now)
+                    .await?
+                    .filter(|s| s.access_hash.ct_eq(&hash))
+                    .ok_or_else(unauthenticated)?;
+                self.check_session_usable(&session)?;
+                Principal::User(UserPrincipal {
+                    user_id: session.user_id,
+                    account_id: session.account_id,
+                    tenant_id: session.tenant_id,
+                    account_path: session.account_path,
+                    role: session.role,
+                    session_id: session.id,
+                })
+            }
+            Some(SecretKind::ServiceToken) => {
+                let (token, _) = self
+                    .deps
+                    .store
+                    .api_token_by_hash(&hash)
+                    .await?
+                    .filter(|(t, stored)| stored.ct_eq(&hash) && t.is_usable(now))
+                    .ok_or_else(unauthenticated)?;
+                Principal::Service(ServicePrincipal { token_id: token.id })
+            }
+            Some(SecretKind::Refresh) | None => return Err(unauthenticated()),
+        };
+        Ok(Caller::new(principal, request_id))
+    }
+
+    pub async fn me(&self, caller: &Caller) -> Result<Me> {
+        match &caller.principal {
+            Principal::User(u) => {
+                let user = self.deps.user(u.user_id).await?;
+                let account = self.deps.account(u.account_id).await?;
+                Ok(Me::User {
+                    user: Box::new(user),
+                    account: Box::new(account),
+                })
+            }
+            Principal::Service(s) => {
+                let token = self
+                    .deps
+                    .store
+                    .list_api_tokens()
+                    .await?
+                    .into_iter()
+                    .find(|t| t.id == s.token_id)
+                    .ok_or_else(|| Error::Unauthenticated(BAD_TOKEN.to_owned()))?;
+                Ok(Me::Service(token))
+            }
+        }
+    }
+
+    fn check_session_usable(&self, session: &Session) -> Result<()> {
+        if session.user_status != UserStatus::Active {
+            return Err(Error::Unauthenticated("this user is disabled".to_owned()));
+        }
+        if session.account_status != AccountStatus::Active {
+            return Err(Error::Unauthenticated(format!(
+                "this account is {}",
+                session.account_status.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    fn session_tokens(
+        &self,
+        access: &SecretToken,
+        refresh: &SecretToken,
+        now: OffsetDateTime,
+    ) -> SessionTokens {
+        SessionTokens {
+            access_hash: access.hash(),
+            refresh_hash: refresh.hash(),
+            access_expires: now + self.deps.config.access_token_ttl,
+            refresh_expires: now + self.deps.config.refresh_token_ttl,
+            now,
+        }
+    }
+
+    fn new_session(&self, user: User, now: OffsetDateTime) -> (IssuedTokens, NewSession) {
+        let access_token = SecretToken::generate(SecretKind::Access);
+        let refresh_token = SecretToken::generate(SecretKind::Refresh);
+        let session = NewSession {
+            user_id: user.id,
+            tokens: self.session_tokens(&access_token, &refresh_token, now),
+        };
+        let tokens = IssuedTokens {
+            access_token,
+            refresh_token,
+            expires_in: self.deps.config.access_token_ttl.whole_seconds(),
+            user,
+        };
+        (tokens, session)
+    }
+}

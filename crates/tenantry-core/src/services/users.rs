@@ -1,0 +1,223 @@
+//! Users: create, read, change, delete, list, roles and password changes.
+//!
+//! Rank rules: nobody creates a user, or grants a role, above their own rank; nobody changes or
+//! deletes a user who outranks them; nobody changes their own role or status.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::Deps;
+use crate::auth::{Caller, Permission, Role};
+use crate::error::{Error, Resource, Result};
+use crate::model::user::{EndSessions, NewUser, UserChanges};
+use crate::model::{AccountId, User, UserId, UserStatus};
+use crate::page::{Page, PageRequest};
+use crate::store::Scope;
+use crate::values::{Email, Password, Preferences, Text, Username};
+
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub email: Email,
+    pub username: Option<Username>,
+    pub first_name: Option<Text>,
+    pub last_name: Option<Text>,
+    pub role: Role,
+    /// Without one the user cannot log in until a password is set for them.
+    pub password: Option<Password>,
+    pub preferences: Option<Preferences>,
+}
+
+/// A parsed partial update; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateUser {
+    pub email: Option<Email>,
+    pub username: Option<Option<Username>>,
+    pub first_name: Option<Option<Text>>,
+    pub last_name: Option<Option<Text>>,
+    pub status: Option<UserStatus>,
+    pub preferences: Option<Preferences>,
+}
+
+#[derive(Clone)]
+pub struct UserService {
+    deps: Arc<Deps>,
+}
+
+impl UserService {
+    pub(super) fn new(deps: Arc<Deps>) -> Self {
+        Self { deps }
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        account_id: AccountId,
+        command: CreateUser,
+    ) -> Result<User> {
+        let account = self.deps.account(account_id).await?;
+        caller.require(Permission::AddUsers, &account.path, Resource::Account)?;
+        caller.require_rank_at_least(command.role, "creating a user with this role")?;
+        let password_hash = match &command.password {
+            Some(password) => Some(self.deps.hasher.hash(password).await?),
+            None => None,
+        };
+        let now = self.deps.clock.now();
+        let new = NewUser {
+            account_id,
+            email_normalized: command.email.normalized(),
+            email: command.email.as_str().to_owned(),
+            username_normalized: command.username.as_ref().map(Username::normalized),
+            username: command.username.map(|u| u.as_str().to_owned()),
+            first_name: command.first_name.map(Text::into_string),
+            last_name: command.last_name.map(Text::into_string),
+            role: command.role,
+            status: UserStatus::Active,
+            email_verified: false,
+            password_hash,
+            preferences: command.preferences.unwrap_or_default(),
+            now,
+        };
+        let audit = caller
+            .audit("user.create", now)
+            .with_details(json!({ "role": command.role.as_str() }));
+        self.deps.store.insert_user(new, audit).await
+    }
+
+    /// Anyone may read themselves; reading others needs "View Users" over their account.
+    pub async fn get(&self, caller: &Caller, id: UserId) -> Result<User> {
+        let user = self.deps.user(id).await?;
+        if caller.user_id() != Some(id) {
+            caller.require(Permission::ViewUsers, &user.account_path, Resource::User)?;
+        }
+        Ok(user)
+    }
+
+    pub async fn update(&self, caller: &Caller, id: UserId, command: UpdateUser) -> Result<User> {
+        let user = self.deps.user(id).await?;
+        if caller.user_id() == Some(id) {
+            if command.status.is_some() {
+                return Err(Error::forbidden("you cannot change your own status"));
+            }
+        } else {
+            self.require_authority_over(caller, &user, Permission::EditUsers)?;
+        }
+        let now = self.deps.clock.now();
+        let disabling = command.status == Some(UserStatus::Disabled);
+        let changes = UserChanges {
+            email: command
+                .email
+                .map(|e| (e.as_str().to_owned(), e.normalized())),
+            username: command
+                .username
+                .map(|u| u.map(|u| (u.as_str().to_owned(), u.normalized()))),
+            first_name: command.first_name.map(|n| n.map(Text::into_string)),
+            last_name: command.last_name.map(|n| n.map(Text::into_string)),
+            status: command.status,
+            preferences: command.preferences,
+            end_sessions: if disabling {
+                EndSessions::All
+            } else {
+                EndSessions::None
+            },
+            ..UserChanges::at(now)
+        };
+        if changes.is_empty() {
+            return Err(Error::invalid("the request changes nothing"));
+        }
+        let audit = caller
+            .audit("user.update", now)
+            .with_details(json!({ "fields": changes.field_names() }));
+        self.deps.store.update_user(id, changes, audit).await
+    }
+
+    pub async fn delete(&self, caller: &Caller, id: UserId) -> Result<()> {
+        let user = self.deps.user(id).await?;
+        if caller.user_id() == Some(id) {
+            return Err(Error::forbidden("you cannot delete yourself"));
+        }
+        self.require_authority_over(caller, &user, Permission::DeleteUsers)?;
+        let audit = caller.audit("user.delete", self.deps.clock.now());
+        self.deps.store.delete_user(id, audit).await
+    }
+
+    pub async fn set_role(&self, caller: &Caller, id: UserId, role: Role) -> Result<User> {
+        let user = self.deps.user(id).await?;
+        if caller.user_id() == Some(id) {
+            // Checked after the lookup so the answer is the same as for any other visible user.
+            return Err(Error::forbidden("you cannot change your own role"));
+        }
+        self.require_authority_over(caller, &user, Permission::EditUsers)?;
+        caller.require_rank_at_least(role, "granting this role")?;
+        let now = self.deps.clock.now();
+        let changes = UserChanges {
+            role: Some(role),
+            ..UserChanges::at(now)
+        };
+        let audit = caller
+            .audit("user.role.set", now)
+            .with_details(json!({ "from": user.role.as_str(), "to": role.as_str() }));
+        self.deps.store.update_user(id, changes, audit).await
+    }
+
+    /// Users of one account, or of its whole subtree.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        account_id: AccountId,
+        include_subtree: bool,
+        page: PageRequest,
+    ) -> Result<Page<User>> {
+        let account = self.deps.account(account_id).await?;
+        caller.require(Permission::ViewUsers, &account.path, Resource::Account)?;
+        let scope = if include_subtree {
+            Scope::Subtree(account.path.clone())
+        } else {
+            Scope::account(&account)
+        };
+        let rows = self.deps.store.list_users(scope, page).await?;
+        Ok(Page::from_overfetch(rows, page, |u| u.id.get()))
+    }
+
+    /// A user changes their own password, proving the current one. Their other sessions end.
+    pub async fn change_own_password(
+        &self,
+        caller: &Caller,
+        current: &Password,
+        new: &Password,
+    ) -> Result<()> {
+        let Some(me) = caller.principal.as_user() else {
+            return Err(Error::forbidden("only users have passwords"));
+        };
+        let stored = self.deps.store.password_hash(me.user_id).await?;
+        if !self.deps.hasher.verify(current, stored.as_deref()).await? {
+            return Err(Error::invalid_field(
+                "current_password",
+                "does not match your current password",
+            ));
+        }
+        let now = self.deps.clock.now();
+        let changes = UserChanges {
+            password_hash: Some(self.deps.hasher.hash(new).await?),
+            end_sessions: EndSessions::AllExcept(me.session_id),
+            ..UserChanges::at(now)
+        };
+        let audit = caller.audit("user.password.change", now);
+        self.deps
+            .store
+            .update_user(me.user_id, changes, audit)
+            .await
+            .map(|_| ())
+    }
+
+    /// In scope, holding `permission`, and not outranked by the target.
+    fn require_authority_over(
+        &self,
+        caller: &Caller,
+        target: &User,
+        permission: Permission,
+    ) -> Result<()> {
+        caller.require(permission, &target.account_path, Resource::User)?;
+        caller.require_rank_at_least(target.role, "changing this user")
+    }
+}

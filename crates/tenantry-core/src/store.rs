@@ -1,0 +1,146 @@
+//! The storage port. Each method is one unit of work with its transaction inside: invariants that
+//! span rows (seat totals, unique emails, "no delete while children exist") are enforced within
+//! that transaction, and the audit record of a change is written in it too.
+//!
+//! Stores do no authorization; the services in [`crate::services`] decide who may call what.
+//! Errors: `Conflict` for uniqueness and state clashes, `Invalid` for broken seat rules,
+//! `NotFound` for a missing target, `Unavailable` when the database cannot be reached.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::auth::TokenHash;
+use crate::error::Result;
+use crate::model::account::{AccountChanges, ChildDepth, NewAccount};
+use crate::model::api_token::NewApiToken;
+use crate::model::device::NewDevice;
+use crate::model::session::{NewSession, SessionTokens};
+use crate::model::user::{LoginRecord, NewUser, UserChanges};
+use crate::model::{
+    Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device,
+    DeviceId, Session, SessionId, User, UserId,
+};
+use crate::page::PageRequest;
+
+/// Which rows a scoped list covers.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Rows of exactly this account.
+    Account {
+        tenant_id: AccountId,
+        account_id: AccountId,
+    },
+    /// Rows of this account and every account below it.
+    Subtree(AccountPath),
+    /// Everything (service tokens only).
+    All,
+}
+
+impl Scope {
+    /// The scope of one account's own rows.
+    pub fn account(account: &Account) -> Scope {
+        Scope::Account {
+            tenant_id: account.tenant_id,
+            account_id: account.id,
+        }
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap liveness check of the database connection.
+    async fn ping(&self) -> Result<()>;
+
+    // Accounts.
+
+    /// Inserts an account; a child's seats come out of its parent's free seats.
+    async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    /// Applies changes; a seat change moves the difference from or to the parent (or, for a
+    /// root, checks the allocation still covers what is used and handed down).
+    async fn update_account(
+        &self,
+        id: AccountId,
+        changes: AccountChanges,
+        audit: AuditDraft,
+    ) -> Result<Account>;
+    /// Deletes an account with its users, devices and sessions; refused with `Conflict` while it
+    /// has child accounts. Its seats return to the parent.
+    async fn delete_account(&self, id: AccountId, audit: AuditDraft) -> Result<()>;
+    /// Accounts below `parent` ordered by id, after the page's key.
+    async fn list_children(
+        &self,
+        parent: &Account,
+        depth: ChildDepth,
+        page: PageRequest,
+    ) -> Result<Vec<Account>>;
+    /// Moves `delta` seats from `parent` to its direct child `child` (negative: back).
+    async fn move_seats(
+        &self,
+        parent: AccountId,
+        child: AccountId,
+        delta: i64,
+        audit: AuditDraft,
+    ) -> Result<(Account, Account)>;
+
+    // Users.
+
+    async fn insert_user(&self, new: NewUser, audit: AuditDraft) -> Result<User>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// The user with this normalised email, their password hash and account status.
+    async fn login_record(&self, email_normalized: &str) -> Result<Option<LoginRecord>>;
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>>;
+    async fn update_user(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        audit: AuditDraft,
+    ) -> Result<User>;
+    /// Deletes a user and their sessions.
+    async fn delete_user(&self, id: UserId, audit: AuditDraft) -> Result<()>;
+    /// Users in `scope` ordered by id, after the page's key.
+    async fn list_users(&self, scope: Scope, page: PageRequest) -> Result<Vec<User>>;
+
+    // Sessions.
+
+    /// Starts a session after a successful login, recording the login on the user and account.
+    async fn insert_session(&self, new: NewSession, audit: AuditDraft) -> Result<SessionId>;
+    /// The live session whose access token has this hash, with its user's and account's state.
+    async fn session_by_access(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>>;
+    /// Atomically swaps the session holding this unexpired refresh token onto new tokens. A
+    /// refresh token works once; a second use finds nothing.
+    async fn rotate_session(
+        &self,
+        refresh: &TokenHash,
+        tokens: SessionTokens,
+    ) -> Result<Option<Session>>;
+    async fn delete_session(&self, id: SessionId, audit: AuditDraft) -> Result<()>;
+    /// Removes sessions whose refresh token has expired; returns how many.
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64>;
+
+    // Service tokens.
+
+    async fn insert_api_token(&self, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken>;
+    /// The token with this hash, and the stored hash itself for a constant-time confirmation.
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(ApiToken, TokenHash)>>;
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Marks a token revoked; `NotFound` if there is no such token.
+    async fn revoke_api_token(&self, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken>;
+
+    // Devices.
+
+    /// Inserts a device; a non-test device takes one free seat of its account.
+    async fn insert_device(&self, new: NewDevice, audit: AuditDraft) -> Result<Device>;
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>>;
+    async fn delete_device(&self, id: DeviceId, audit: AuditDraft) -> Result<()>;
+    async fn list_devices(&self, scope: Scope, page: PageRequest) -> Result<Vec<Device>>;
+
+    // Audit.
+
+    /// Audit records in `scope`, newest first, before the page's key.
+    async fn list_audit(&self, scope: Scope, page: PageRequest) -> Result<Vec<AuditRecord>>;
+}

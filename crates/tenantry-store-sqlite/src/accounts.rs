@@ -1,0 +1,279 @@
+//! The account tree and its seat counters.
+//!
+//! Each account row keeps `used_devices` and `children_seats` up to date in the same transaction
+//! as the change that moves them, so free seats are read from one row instead of counted.
+
+use sqlx::{SqliteConnection, SqlitePool};
+use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
+use tenantry_core::model::{Account, AccountId, AccountPath, AuditDraft};
+use tenantry_core::page::PageRequest;
+use tenantry_core::seats::{self, SeatState};
+use tenantry_core::{Error, Resource, Result};
+
+use crate::audit::{self, Target};
+use crate::errors::db;
+use crate::rows::{AccountRow, account_columns, convert_all};
+use crate::timestamps::to_db;
+
+pub(crate) async fn begin_write(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+}
+
+pub(crate) async fn fetch(conn: &mut SqliteConnection, id: AccountId) -> Result<Option<Account>> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = ?"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    row.map(Account::try_from).transpose()
+}
+
+pub(crate) async fn fetch_existing(conn: &mut SqliteConnection, id: AccountId) -> Result<Account> {
+    fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))
+}
+
+pub(crate) async fn get(pool: &SqlitePool, id: AccountId) -> Result<Option<Account>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    fetch(&mut conn, id).await
+}
+
+/// Adds `delta` to an account's `children_seats`.
+async fn add_children_seats(conn: &mut SqliteConnection, id: AccountId, delta: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET children_seats = children_seats + ? WHERE id = ?")
+        .bind(delta)
+        .bind(id.get())
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn insert(
+    pool: &SqlitePool,
+    new: NewAccount,
+    audit: AuditDraft,
+) -> Result<Account> {
+    let mut tx = begin_write(pool).await?;
+    let parent = match new.parent_id {
+        Some(parent_id) => {
+            let parent = fetch_existing(&mut tx, parent_id).await?;
+            seats::check_new_child(SeatState::of(&parent), new.device_seats)?;
+            add_children_seats(&mut tx, parent.id, new.device_seats).await?;
+            Some(parent)
+        }
+        None => {
+            seats::validate_allocation(new.device_seats)?;
+            None
+        }
+    };
+    let now = to_db(new.now);
+    // The path needs the new id, so the row goes in with a unique placeholder path first.
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (tenant_id, parent_id, path, name, email, description, external_id, \
+         status, device_seats, created_at, updated_at, activity_at) \
+         VALUES (?, ?, '~' || hex(randomblob(16)), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(parent.as_ref().map_or(0, |p| p.tenant_id.get()))
+    .bind(new.parent_id.map(AccountId::get))
+    .bind(&new.name)
+    .bind(&new.email)
+    .bind(&new.description)
+    .bind(&new.external_id)
+    .bind(new.status.as_str())
+    .bind(new.device_seats)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let id = AccountId(id);
+    let (tenant_id, path) = match &parent {
+        Some(parent) => (parent.tenant_id, parent.path.child(id)),
+        None => (id, AccountPath::root(id)),
+    };
+    sqlx::query("UPDATE accounts SET tenant_id = ?, path = ? WHERE id = ?")
+        .bind(tenant_id.get())
+        .bind(path.as_str())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let account = fetch_existing(&mut tx, id).await?;
+    audit::record(&mut tx, &audit, target(&account)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(account)
+}
+
+pub(crate) fn target(account: &Account) -> Target<'_> {
+    Target {
+        kind: "account",
+        id: Some(account.id.get()),
+        tenant_id: Some(account.tenant_id.get()),
+        path: Some(&account.path),
+    }
+}
+
+pub(crate) async fn update(
+    pool: &SqlitePool,
+    id: AccountId,
+    changes: AccountChanges,
+    audit: AuditDraft,
+) -> Result<Account> {
+    let mut tx = begin_write(pool).await?;
+    let account = fetch_existing(&mut tx, id).await?;
+    if let Some(new_seats) = changes.device_seats {
+        let delta = new_seats - account.device_seats;
+        match account.parent_id {
+            None => seats::check_set_root(SeatState::of(&account), new_seats)?,
+            Some(parent_id) => {
+                let parent = fetch_existing(&mut tx, parent_id).await?;
+                seats::check_move(SeatState::of(&parent), SeatState::of(&account), delta)?;
+                add_children_seats(&mut tx, parent_id, delta).await?;
+            }
+        }
+    }
+    // Static SQL: each field has a "change it?" flag, so no statement is assembled at run time.
+    sqlx::query(
+        "UPDATE accounts SET \
+         name = CASE WHEN ? THEN ? ELSE name END, \
+         email = CASE WHEN ? THEN ? ELSE email END, \
+         description = CASE WHEN ? THEN ? ELSE description END, \
+         external_id = CASE WHEN ? THEN ? ELSE external_id END, \
+         status = CASE WHEN ? THEN ? ELSE status END, \
+         device_seats = CASE WHEN ? THEN ? ELSE device_seats END, \
+         updated_at = ? \
+         WHERE id = ?",
+    )
+    .bind(changes.name.is_some())
+    .bind(changes.name.clone())
+    .bind(changes.email.is_some())
+    .bind(changes.email.clone().flatten())
+    .bind(changes.description.is_some())
+    .bind(changes.description.clone().flatten())
+    .bind(changes.external_id.is_some())
+    .bind(changes.external_id.clone().flatten())
+    .bind(changes.status.is_some())
+    .bind(changes.status.map(|s| s.as_str()))
+    .bind(changes.device_seats.is_some())
+    .bind(changes.device_seats)
+    .bind(to_db(changes.now))
+    .bind(id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let updated = fetch_existing(&mut tx, id).await?;
+    audit::record(&mut tx, &audit, target(&updated)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(updated)
+}
+
+pub(crate) async fn delete(pool: &SqlitePool, id: AccountId, audit: AuditDraft) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    let account = fetch_existing(&mut tx, id).await?;
+    let has_children: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = ? AND parent_id = ?)",
+    )
+    .bind(account.tenant_id.get())
+    .bind(id.get())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    if has_children {
+        return Err(Error::conflict(
+            "the account has child accounts; delete or move them first",
+        ));
+    }
+    if let Some(parent_id) = account.parent_id {
+        add_children_seats(&mut tx, parent_id, -account.device_seats).await?;
+    }
+    // Users (and through them sessions) and devices go by ON DELETE CASCADE.
+    sqlx::query("DELETE FROM accounts WHERE id = ?")
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    audit::record(&mut tx, &audit, target(&account)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn list_children(
+    pool: &SqlitePool,
+    parent: &Account,
+    depth: ChildDepth,
+    page: PageRequest,
+) -> Result<Vec<Account>> {
+    let after = page.after.unwrap_or(0);
+    let rows: Vec<AccountRow> = match depth {
+        ChildDepth::Direct => sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE tenant_id = ? AND parent_id = ? AND id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(parent.tenant_id.get())
+        .bind(parent.id.get())
+        .bind(after)
+        .bind(page.fetch_limit())
+        .fetch_all(pool)
+        .await,
+        ChildDepth::All => {
+            let (low, high) = parent.path.subtree_range();
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM accounts WHERE tenant_id = ? AND path > ? AND path < ? AND id > ? \
+                 ORDER BY id LIMIT ?"
+            ))
+            .bind(parent.tenant_id.get())
+            .bind(low)
+            .bind(high)
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(pool)
+            .await
+        }
+    }
+    .map_err(db)?;
+    convert_all(rows)
+}
+
+pub(crate) async fn move_seats(
+    pool: &SqlitePool,
+    parent_id: AccountId,
+    child_id: AccountId,
+    delta: i64,
+    audit: AuditDraft,
+) -> Result<(Account, Account)> {
+    let mut tx = begin_write(pool).await?;
+    let parent = fetch_existing(&mut tx, parent_id).await?;
+    let child = fetch_existing(&mut tx, child_id).await?;
+    if child.parent_id != Some(parent.id) {
+        return Err(Error::invalid_field(
+            "child_id",
+            "must be a direct child of this account",
+        ));
+    }
+    seats::check_move(SeatState::of(&parent), SeatState::of(&child), delta)?;
+    add_children_seats(&mut tx, parent_id, delta).await?;
+    sqlx::query("UPDATE accounts SET device_seats = device_seats + ?, updated_at = ? WHERE id = ?")
+        .bind(delta)
+        .bind(to_db(audit.at))
+        .bind(child_id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let parent = fetch_existing(&mut tx, parent_id).await?;
+    let child = fetch_existing(&mut tx, child_id).await?;
+    audit::record(&mut tx, &audit, target(&parent)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok((parent, child))
+}

@@ -1,0 +1,27 @@
+//! Tenantry's embedded store: [`tenantry_core::store::Store`] on SQLite.
+//!
+//! One file, zero set-up. WAL journal so readers never wait for the writer; foreign keys on;
+//! every write transaction starts with `BEGIN IMMEDIATE`, taking the write lock up front so the
+//! read-check-write sequences that guard seat and uniqueness invariants cannot interleave.
+//!
+//! Map of the crate:
+//! - [`connect`]: opening the database from a `sqlite://` URL and applying migrations.
+//! - `store_impl`: the `Store` trait, delegating to one module per record family:
+//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`.
+//! - `rows`: database rows and their conversion into core records.
+//! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
+//! - `timestamps`: the INTEGER-microseconds encoding of times.
+
+mod accounts;
+mod api_tokens;
+mod audit;
+pub mod connect;
+mod devices;
+mod errors;
+mod rows;
+mod sessions;
+mod store_impl;
+mod timestamps;
+mod users;
+
+pub use connect::SqliteStore;

@@ -1,0 +1,155 @@
+//! Login sessions. The lookup joins the user and account so their current state is seen on
+//! every request.
+
+use sqlx::{SqliteConnection, SqlitePool};
+use tenantry_core::auth::TokenHash;
+use tenantry_core::model::session::{NewSession, SessionTokens};
+use tenantry_core::model::{AuditDraft, Session, SessionId};
+use tenantry_core::{Error, Resource, Result};
+use time::OffsetDateTime;
+
+use crate::accounts::begin_write;
+use crate::audit::{self, Target};
+use crate::errors::db;
+use crate::rows::SessionRow;
+use crate::timestamps::to_db;
+
+macro_rules! session_select {
+    () => {
+        "SELECT s.id, s.user_id, u.account_id, u.tenant_id, u.account_path, u.role, \
+         u.status AS user_status, a.status AS account_status, s.access_hash, \
+         s.access_expires_at, s.refresh_expires_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id "
+    };
+}
+
+async fn fetch(conn: &mut SqliteConnection, id: SessionId) -> Result<Option<Session>> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(session_select!(), "WHERE s.id = ?"))
+        .bind(id.get())
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    row.map(Session::try_from).transpose()
+}
+
+pub(crate) async fn insert(
+    pool: &SqlitePool,
+    new: NewSession,
+    audit: AuditDraft,
+) -> Result<SessionId> {
+    let mut tx = begin_write(pool).await?;
+    let user = crate::users::fetch(&mut tx, new.user_id)
+        .await?
+        .ok_or(Error::NotFound(Resource::User))?;
+    let tokens = &new.tokens;
+    let now = to_db(tokens.now);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, access_expires_at, \
+         refresh_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(user.tenant_id.get())
+    .bind(user.id.get())
+    .bind(tokens.access_hash.as_bytes().as_slice())
+    .bind(tokens.refresh_hash.as_bytes().as_slice())
+    .bind(to_db(tokens.access_expires))
+    .bind(to_db(tokens.refresh_expires))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(user.id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    sqlx::query("UPDATE accounts SET activity_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(user.account_id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let target = Target {
+        kind: "user",
+        id: Some(user.id.get()),
+        tenant_id: Some(user.tenant_id.get()),
+        path: Some(&user.account_path),
+    };
+    audit::record(&mut tx, &audit, target).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(SessionId(id))
+}
+
+pub(crate) async fn by_access(
+    pool: &SqlitePool,
+    hash: &TokenHash,
+    now: OffsetDateTime,
+) -> Result<Option<Session>> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(
+        session_select!(),
+        "WHERE s.access_hash = ? AND s.access_expires_at > ?"
+    ))
+    .bind(hash.as_bytes().as_slice())
+    .bind(to_db(now))
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.map(Session::try_from).transpose()
+}
+
+pub(crate) async fn rotate(
+    pool: &SqlitePool,
+    refresh: &TokenHash,
+    tokens: SessionTokens,
+) -> Result<Option<Session>> {
+    let mut tx = begin_write(pool).await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "UPDATE sessions SET access_hash = ?, refresh_hash = ?, access_expires_at = ?, \
+         refresh_expires_at = ? WHERE refresh_hash = ? AND refresh_expires_at > ? RETURNING id",
+    )
+    .bind(tokens.access_hash.as_bytes().as_slice())
+    .bind(tokens.refresh_hash.as_bytes().as_slice())
+    .bind(to_db(tokens.access_expires))
+    .bind(to_db(tokens.refresh_expires))
+    .bind(refresh.as_bytes().as_slice())
+    .bind(to_db(tokens.now))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let session = fetch(&mut tx, SessionId(id)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(session)
+}
+
+pub(crate) async fn delete(pool: &SqlitePool, id: SessionId, audit: AuditDraft) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    let Some(session) = fetch(&mut tx, id).await? else {
+        return Err(Error::NotFound(Resource::Session));
+    };
+    sqlx::query("DELETE FROM sessions WHERE id = ?")
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let target = Target {
+        kind: "user",
+        id: Some(session.user_id.get()),
+        tenant_id: Some(session.tenant_id.get()),
+        path: Some(&session.account_path),
+    };
+    audit::record(&mut tx, &audit, target).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn purge_expired(pool: &SqlitePool, now: OffsetDateTime) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE refresh_expires_at <= ?")
+        .bind(to_db(now))
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,260 @@
+//! Users, their credentials and their login record.
+
+use sqlx::{SqliteConnection, SqlitePool};
+use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::{AuditDraft, User, UserId};
+use tenantry_core::page::PageRequest;
+use tenantry_core::store::Scope;
+use tenantry_core::{Error, Resource, Result};
+
+use crate::accounts::{begin_write, fetch_existing as fetch_account};
+use crate::audit::{self, Target};
+use crate::errors::db;
+use crate::rows::{UserRow, convert_all, user_columns};
+use crate::timestamps::to_db;
+
+pub(crate) async fn fetch(conn: &mut SqliteConnection, id: UserId) -> Result<Option<User>> {
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ?"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    row.map(User::try_from).transpose()
+}
+
+async fn fetch_existing(conn: &mut SqliteConnection, id: UserId) -> Result<User> {
+    fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::User))
+}
+
+pub(crate) async fn get(pool: &SqlitePool, id: UserId) -> Result<Option<User>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    fetch(&mut conn, id).await
+}
+
+fn target(user: &User) -> Target<'_> {
+    Target {
+        kind: "user",
+        id: Some(user.id.get()),
+        tenant_id: Some(user.tenant_id.get()),
+        path: Some(&user.account_path),
+    }
+}
+
+pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -> Result<User> {
+    let mut tx = begin_write(pool).await?;
+    let account = fetch_account(&mut tx, new.account_id).await?;
+    let now = to_db(new.now);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
+         username_norm, first_name, last_name, role, status, email_verified, password_hash, \
+         preferences, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(account.tenant_id.get())
+    .bind(account.id.get())
+    .bind(account.path.as_str())
+    .bind(&new.email)
+    .bind(&new.email_normalized)
+    .bind(&new.username)
+    .bind(&new.username_normalized)
+    .bind(&new.first_name)
+    .bind(&new.last_name)
+    .bind(new.role.as_str())
+    .bind(new.status.as_str())
+    .bind(new.email_verified)
+    .bind(&new.password_hash)
+    .bind(new.preferences.to_json_string())
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let user = fetch_existing(&mut tx, UserId(id)).await?;
+    audit::record(&mut tx, &audit, target(&user)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(user)
+}
+
+pub(crate) async fn login_record(
+    pool: &SqlitePool,
+    email_norm: &str,
+) -> Result<Option<LoginRecord>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT u.id, u.password_hash, a.status FROM users u \
+         JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = ?",
+    )
+    .bind(email_norm)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some((id, password_hash, account_status)) = found else {
+        return Ok(None);
+    };
+    let user = fetch_existing(&mut conn, UserId(id)).await?;
+    let account_status = account_status
+        .parse()
+        .map_err(|_| Error::internal("unexpected stored account status"))?;
+    Ok(Some(LoginRecord {
+        user,
+        password_hash,
+        account_status,
+    }))
+}
+
+pub(crate) async fn password_hash(pool: &SqlitePool, id: UserId) -> Result<Option<String>> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+            .bind(id.get())
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
+    Ok(hash.flatten())
+}
+
+pub(crate) async fn update(
+    pool: &SqlitePool,
+    id: UserId,
+    changes: UserChanges,
+    audit: AuditDraft,
+) -> Result<User> {
+    let mut tx = begin_write(pool).await?;
+    fetch_existing(&mut tx, id).await?;
+    let (email, email_norm) = changes.email.clone().unzip();
+    let username = changes.username.clone();
+    sqlx::query(
+        "UPDATE users SET \
+         email = CASE WHEN ? THEN ? ELSE email END, \
+         email_norm = CASE WHEN ? THEN ? ELSE email_norm END, \
+         email_verified = CASE WHEN ? THEN 0 ELSE email_verified END, \
+         username = CASE WHEN ? THEN ? ELSE username END, \
+         username_norm = CASE WHEN ? THEN ? ELSE username_norm END, \
+         first_name = CASE WHEN ? THEN ? ELSE first_name END, \
+         last_name = CASE WHEN ? THEN ? ELSE last_name END, \
+         role = CASE WHEN ? THEN ? ELSE role END, \
+         status = CASE WHEN ? THEN ? ELSE status END, \
+         password_hash = CASE WHEN ? THEN ? ELSE password_hash END, \
+         preferences = CASE WHEN ? THEN ? ELSE preferences END, \
+         updated_at = ? \
+         WHERE id = ?",
+    )
+    .bind(email.is_some())
+    .bind(email)
+    .bind(email_norm.is_some())
+    .bind(email_norm)
+    .bind(changes.email.is_some())
+    .bind(username.is_some())
+    .bind(username.clone().flatten().map(|(u, _)| u))
+    .bind(username.is_some())
+    .bind(username.flatten().map(|(_, n)| n))
+    .bind(changes.first_name.is_some())
+    .bind(changes.first_name.clone().flatten())
+    .bind(changes.last_name.is_some())
+    .bind(changes.last_name.clone().flatten())
+    .bind(changes.role.is_some())
+    .bind(changes.role.map(|r| r.as_str()))
+    .bind(changes.status.is_some())
+    .bind(changes.status.map(|s| s.as_str()))
+    .bind(changes.password_hash.is_some())
+    .bind(changes.password_hash.clone())
+    .bind(changes.preferences.is_some())
+    .bind(changes.preferences.as_ref().map(|p| p.to_json_string()))
+    .bind(to_db(changes.now))
+    .bind(id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    match changes.end_sessions {
+        EndSessions::None => {}
+        EndSessions::All => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        EndSessions::AllExcept(keep) => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
+                .bind(id.get())
+                .bind(keep.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+    }
+    let user = fetch_existing(&mut tx, id).await?;
+    audit::record(&mut tx, &audit, target(&user)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(user)
+}
+
+pub(crate) async fn delete(pool: &SqlitePool, id: UserId, audit: AuditDraft) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    let user = fetch_existing(&mut tx, id).await?;
+    // Sessions go by ON DELETE CASCADE.
+    sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    audit::record(&mut tx, &audit, target(&user)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(())
+}
+
+pub(crate) async fn list(pool: &SqlitePool, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
+    let after = page.after.unwrap_or(0);
+    let rows: Vec<UserRow> =
+        match scope {
+            Scope::Account {
+                tenant_id,
+                account_id,
+            } => sqlx::query_as(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE tenant_id = ? AND account_id = ? AND id > ? ORDER BY id LIMIT ?"
+            ))
+            .bind(tenant_id.get())
+            .bind(account_id.get())
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(pool)
+            .await,
+            Scope::Subtree(path) => {
+                let tenant = path.ids().next().map_or(0, |id| id.get());
+                let (low, high) = path.subtree_range();
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE tenant_id = ? AND account_path >= ? AND account_path < ? \
+                 AND id > ? ORDER BY id LIMIT ?"
+                ))
+                .bind(tenant)
+                .bind(low)
+                .bind(high)
+                .bind(after)
+                .bind(page.fetch_limit())
+                .fetch_all(pool)
+                .await
+            }
+            Scope::All => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE id > ? ORDER BY id LIMIT ?"
+                ))
+                .bind(after)
+                .bind(page.fetch_limit())
+                .fetch_all(pool)
+                .await
+            }
+        }
+        .map_err(db)?;
+    convert_all(rows)
+}

@@ -1,0 +1,104 @@
+//! The conformance suite every [`tenantry_core::store::Store`] must pass.
+//!
+//! The tests drive the core services over a store, so they check the store's transactions and
+//! the authorization rules together, on whichever database the store speaks. A store crate
+//! runs the whole suite with one line in its tests:
+//!
+//! ```ignore
+//! tenantry_store_tests::conformance_suite!(crate::fresh_database);
+//! ```
+//!
+//! where `fresh_database()` is an `async fn() -> TestDb` giving each test an empty database of
+//! its own, so tests run in parallel.
+//!
+//! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
+//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`audit`].
+
+// A test-support crate: a failed expectation is a failed test, so panicking is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod devices;
+pub mod harness;
+pub mod seats;
+pub mod users;
+
+pub use harness::{Harness, TestDb};
+
+/// Generates one `#[tokio::test]` per conformance test, each on a fresh database from
+/// `$factory`. Adding a test here adds it to every store.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($factory:path) => {
+        $crate::__conformance_tests! { $factory;
+            accounts {
+                roots_need_a_service_token,
+                children_nest_and_list,
+                reads_outside_the_subtree_look_absent,
+                updates_change_and_clear_fields,
+                only_an_ancestor_changes_seats_or_status,
+                delete_refuses_children_and_returns_seats,
+                delete_of_own_account_needs_owner,
+                external_ids_are_unique_per_tenant,
+                users_cannot_create_accounts,
+            },
+            seats {
+                moves_conserve_seats,
+                moves_only_between_parent_and_direct_child,
+                devices_need_a_free_seat,
+                root_allocation_covers_commitments,
+                concurrent_moves_keep_the_invariant,
+            },
+            users {
+                emails_are_unique_ignoring_case,
+                usernames_are_unique_ignoring_case,
+                nobody_grants_above_their_rank,
+                role_changes_follow_the_rules,
+                users_see_only_themselves_without_view_users,
+                updates_by_self_and_by_admins,
+                deleting_a_user_ends_their_sessions,
+                lists_page_by_cursor_and_cover_subtrees,
+            },
+            auth {
+                login_issues_working_tokens,
+                login_failures_look_the_same,
+                refresh_rotates_and_works_once,
+                logout_ends_the_session,
+                suspension_and_disabling_take_effect_at_once,
+                tokens_expire,
+                service_tokens_can_be_revoked_and_expire,
+                password_change_ends_other_sessions,
+                expired_sessions_are_purged,
+            },
+            devices {
+                devices_are_scoped_and_counted,
+                serials_are_unique_per_tenant,
+                device_lists_page,
+            },
+            audit {
+                changes_are_audited_with_request_ids,
+                audit_is_scoped_to_the_subtree,
+            },
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($factory:path; $($module:ident { $($test:ident),* $(,)? }),* $(,)?) => {
+        $(
+            mod $module {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $test() {
+                        let db = $factory().await;
+                        $crate::$module::$test($crate::Harness::new(db).await).await;
+                    }
+                )*
+            }
+        )*
+    };
+}

@@ -1,0 +1,316 @@
+//! Users: uniqueness, ranks, roles, scope, updates, deletion, paging.
+
+use serde_json::json;
+use tenantry_core::Error;
+use tenantry_core::auth::Role;
+use tenantry_core::model::UserStatus;
+use tenantry_core::page::PageRequest;
+use tenantry_core::services::users::UpdateUser;
+use tenantry_core::values::{Preferences, Username};
+
+use crate::harness::{Harness, email, text, user_command};
+
+pub async fn emails_are_unique_ignoring_case(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let other = h.root("Other", 0).await;
+    h.user(&acme, "Ann@Example.test", Role::User).await;
+    for (account, address) in [(&acme, "ann@example.test"), (&other, "ANN@EXAMPLE.TEST")] {
+        let err = h
+            .services
+            .users
+            .create(&h.service, account.id, user_command(address, Role::User))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{address}: {err:?}");
+    }
+    // Logging in with any case finds the user.
+    h.login("ANN@example.TEST").await;
+}
+
+pub async fn usernames_are_unique_ignoring_case(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let mut first = user_command("a@x.test", Role::User);
+    first.username = Some(Username::parse("Ann").unwrap());
+    h.services
+        .users
+        .create(&h.service, acme.id, first)
+        .await
+        .unwrap();
+    let mut second = user_command("b@x.test", Role::User);
+    second.username = Some(Username::parse("ann").unwrap());
+    let err = h
+        .services
+        .users
+        .create(&h.service, acme.id, second)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+}
+
+pub async fn nobody_grants_above_their_rank(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (_, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let (_, user) = h.user(&acme, "user@acme.test", Role::User).await;
+    let err = h
+        .services
+        .users
+        .create(&admin, acme.id, user_command("o@acme.test", Role::Owner))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let err = h
+        .services
+        .users
+        .create(&user, acme.id, user_command("u@acme.test", Role::User))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Forbidden(_)),
+        "users cannot add users: {err:?}"
+    );
+    let made = h
+        .services
+        .users
+        .create(&admin, acme.id, user_command("a2@acme.test", Role::Admin))
+        .await
+        .unwrap();
+    assert_eq!(made.role, Role::Admin);
+    assert!(!made.email_verified);
+    assert!(made.has_password);
+}
+
+pub async fn role_changes_follow_the_rules(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (owner_user, owner) = h.user(&acme, "owner@acme.test", Role::Owner).await;
+    let (admin_user, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let (plain, _) = h.user(&acme, "user@acme.test", Role::User).await;
+    // Not your own role, whoever you are.
+    let err = h
+        .services
+        .users
+        .set_role(&admin, admin_user.id, Role::User)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)));
+    // Not above your rank, and not on someone who outranks you.
+    let err = h
+        .services
+        .users
+        .set_role(&admin, plain.id, Role::Owner)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)));
+    let err = h
+        .services
+        .users
+        .set_role(&admin, owner_user.id, Role::User)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)));
+    let promoted = h
+        .services
+        .users
+        .set_role(&admin, plain.id, Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(promoted.role, Role::Admin);
+    let admin_tokens = h
+        .services
+        .auth
+        .login("admin@acme.test", crate::harness::PASSWORD, None)
+        .await
+        .unwrap();
+    let demoted = h
+        .services
+        .users
+        .set_role(&owner, admin_user.id, Role::User)
+        .await
+        .unwrap();
+    assert_eq!(demoted.role, Role::User);
+    // The demoted admin's live session carries the new role from its next request on.
+    let again = h.caller(admin_tokens.access_token.expose()).await;
+    assert_eq!(again.principal.rank(), Role::User.rank());
+    let err = h.services.users.get(&again, plain.id).await.unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+}
+
+pub async fn users_see_only_themselves_without_view_users(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let child = h.child(&acme, "Child", 0).await;
+    let (me, caller) = h.user(&acme, "me@acme.test", Role::User).await;
+    let (colleague, _) = h.user(&acme, "colleague@acme.test", Role::User).await;
+    let (parent_admin, _) = h.user(&acme, "padmin@acme.test", Role::Admin).await;
+    let (_, child_admin) = h.user(&child, "cadmin@child.test", Role::Admin).await;
+    assert_eq!(
+        h.services.users.get(&caller, me.id).await.unwrap().id,
+        me.id
+    );
+    let err = h
+        .services
+        .users
+        .get(&caller, colleague.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let err = h
+        .services
+        .users
+        .list(&caller, acme.id, false, PageRequest::first(10))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    // An admin below cannot see users above.
+    let err = h
+        .services
+        .users
+        .get(&child_admin, parent_admin.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutOfScope(_)), "{err:?}");
+}
+
+pub async fn updates_by_self_and_by_admins(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (me, caller) = h.user(&acme, "me@acme.test", Role::User).await;
+    let (_, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let prefs = Preferences::parse(json!({"theme": "dark"})).unwrap();
+    let updated = h
+        .services
+        .users
+        .update(
+            &caller,
+            me.id,
+            UpdateUser {
+                first_name: Some(Some(text("Ann"))),
+                last_name: Some(None),
+                preferences: Some(prefs.clone()),
+                email: Some(email("new@acme.test")),
+                ..UpdateUser::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.first_name.as_deref(), Some("Ann"));
+    assert_eq!(updated.last_name, None);
+    assert_eq!(updated.preferences, prefs);
+    assert_eq!(updated.email, "new@acme.test");
+    let err = h
+        .services
+        .users
+        .update(
+            &caller,
+            me.id,
+            UpdateUser {
+                status: Some(UserStatus::Disabled),
+                ..UpdateUser::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)));
+    let disabled = h
+        .services
+        .users
+        .update(
+            &admin,
+            me.id,
+            UpdateUser {
+                status: Some(UserStatus::Disabled),
+                ..UpdateUser::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(disabled.status, UserStatus::Disabled);
+}
+
+pub async fn deleting_a_user_ends_their_sessions(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (victim, victim_caller) = h.user(&acme, "v@acme.test", Role::User).await;
+    let (admin_user, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let err = h
+        .services
+        .users
+        .delete(&admin, admin_user.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "no self-deletion");
+    let err = h
+        .services
+        .users
+        .delete(&victim_caller, admin_user.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)));
+    h.services.users.delete(&admin, victim.id).await.unwrap();
+    assert!(h.store.user(victim.id).await.unwrap().is_none());
+    let err = h.services.auth.me(&victim_caller).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+pub async fn lists_page_by_cursor_and_cover_subtrees(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let child = h.child(&acme, "Child", 0).await;
+    let other = h.root("Other", 0).await;
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let user = h
+            .services
+            .users
+            .create(
+                &h.service,
+                acme.id,
+                user_command(&format!("u{i}@acme.test"), Role::User),
+            )
+            .await
+            .unwrap();
+        expected.push(user.id);
+    }
+    let below = h
+        .services
+        .users
+        .create(
+            &h.service,
+            child.id,
+            user_command("c@child.test", Role::User),
+        )
+        .await
+        .unwrap();
+    h.services
+        .users
+        .create(
+            &h.service,
+            other.id,
+            user_command("o@other.test", Role::User),
+        )
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let result = h
+            .services
+            .users
+            .list(&h.service, acme.id, false, page)
+            .await
+            .unwrap();
+        seen.extend(result.items.iter().map(|u| u.id));
+        match result.next_cursor {
+            Some(cursor) => page = PageRequest::parse(Some(2), Some(&cursor)).unwrap(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    let subtree = h
+        .services
+        .users
+        .list(&h.service, acme.id, true, PageRequest::first(100))
+        .await
+        .unwrap();
+    let mut with_child = expected.clone();
+    with_child.push(below.id);
+    assert_eq!(
+        subtree.items.iter().map(|u| u.id).collect::<Vec<_>>(),
+        with_child
+    );
+}
