@@ -124,6 +124,14 @@ impl FieldCollector {
         self.fields.is_empty()
     }
 
+    /// With no errors recorded, builds the result from the values [`FieldCollector::take`]
+    /// returned (use `?` on them inside `build`); otherwise one `Invalid` naming every field.
+    pub fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T> {
+        self.finish()?;
+        // Every `take` without a recorded error returned a value, so `build` cannot miss one.
+        build().ok_or_else(|| Error::internal("a parsed field went missing"))
+    }
+
     /// `Ok(())` when nothing was recorded, otherwise one `Invalid` error naming every field.
     pub fn finish(self) -> Result<()> {
         if self.fields.is_empty() {

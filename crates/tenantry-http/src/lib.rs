@@ -1,1 +1,23 @@
-//! placeholder
+//! Tenantry's HTTP surfaces, as an axum [`Router`] over the core services. Handlers only
+//! translate: extract and parse the request, call one service, render the result or the error in
+//! the surface's own format. No SQL and no business rule lives here.
+//!
+//! Map of the crate:
+//! - [`router`]: assembles every surface with the shared layers (request ids, tracing, body
+//!   limit, timeout) and the JSON 404/405 fallbacks.
+//! - [`state`]: the [`AppState`] handlers share.
+//! - [`error`]: the native error body `{"code","message","fields"}` and its status codes.
+//! - [`extract`]: JSON/query/path extractors whose rejections use that body, and the bearer-token
+//!   extractor that yields the authenticated [`tenantry_core::auth::Caller`].
+//! - [`native`]: the native REST API under `/api`, with its OpenAPI 3.1 document.
+//! - [`health`]: the `/healthz` liveness probe.
+
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod native;
+pub mod router;
+pub mod state;
+
+pub use router::router;
+pub use state::{AppState, HttpLimits};

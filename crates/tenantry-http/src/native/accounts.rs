@@ -1,0 +1,333 @@
+//! The account tree: create, read, update, delete, list below, move seats.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tenantry_core::error::FieldCollector;
+use tenantry_core::model::AccountId;
+use tenantry_core::model::account::ChildDepth;
+use tenantry_core::page::PageRequest;
+use tenantry_core::services::accounts::{CreateAccount, UpdateAccount};
+use tenantry_core::values::{Email, Text, TextLimit};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{
+    AccountDto, AccountPage, AccountStatusDto, clearable, nullable, opt_ref, optional,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountBody {
+    /// The parent account; omit to create a root account (a tenant), which needs a service
+    /// owner token.
+    pub parent_id: Option<i64>,
+    #[schema(example = "Acme Corp")]
+    pub name: String,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    /// Your own identifier for the account; unique within the tenant.
+    pub external_id: Option<String>,
+    /// Seats to allocate; for a child they come out of the parent's free seats. Default 0.
+    pub device_seats: Option<i64>,
+}
+
+impl CreateAccountBody {
+    fn into_command(self) -> Result<CreateAccount, ApiError> {
+        let mut f = FieldCollector::new();
+        let name = f.take("name", Text::parse(&self.name, TextLimit::NAME));
+        let email = f.take("email", optional(self.email.as_deref(), Email::parse));
+        let description = f.take(
+            "description",
+            optional(self.description.as_deref(), |s| {
+                Text::parse_optional(s, TextLimit::DESCRIPTION)
+            }),
+        );
+        let external_id = f.take(
+            "external_id",
+            optional(self.external_id.as_deref(), |s| {
+                Text::parse(s, TextLimit::EXTERNAL_ID)
+            }),
+        );
+        let command = f.finish_with(|| {
+            Some(CreateAccount {
+                parent_id: self.parent_id.map(AccountId),
+                name: name?,
+                email: email?,
+                description: description?.flatten(),
+                external_id: external_id?,
+                device_seats: self.device_seats.unwrap_or(0),
+            })
+        })?;
+        Ok(command)
+    }
+}
+
+/// Only the fields present change; `null` clears `email`, `description` or `external_id`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountBody {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_id: Option<Option<String>>,
+    /// Only from an account above this one (or a service token).
+    pub status: Option<AccountStatusDto>,
+    /// The new allocation; the difference moves from or to the parent's free seats. Only from an
+    /// account above this one; a root's only with a service token.
+    pub device_seats: Option<i64>,
+}
+
+impl UpdateAccountBody {
+    fn into_command(self) -> Result<UpdateAccount, ApiError> {
+        let mut f = FieldCollector::new();
+        let name = f.take(
+            "name",
+            optional(self.name.as_deref(), |s| Text::parse(s, TextLimit::NAME)),
+        );
+        let email = f.take("email", clearable(opt_ref(&self.email), Email::parse));
+        let description = f.take(
+            "description",
+            clearable(opt_ref(&self.description), |s| {
+                Text::parse(s, TextLimit::DESCRIPTION)
+            }),
+        );
+        let external_id = f.take(
+            "external_id",
+            clearable(opt_ref(&self.external_id), |s| {
+                Text::parse(s, TextLimit::EXTERNAL_ID)
+            }),
+        );
+        let command = f.finish_with(|| {
+            Some(UpdateAccount {
+                name: name?,
+                email: email?,
+                description: description?,
+                external_id: external_id?,
+                status: self.status.map(Into::into),
+                device_seats: self.device_seats,
+            })
+        })?;
+        Ok(command)
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/accounts",
+    tag = "accounts",
+    summary = "Create an account",
+    description = "A child needs \"Add Accounts\" on its parent and takes its seats from the \
+                   parent's free seats. A root account (a tenant) needs a service owner token.",
+    security(("bearer" = [])),
+    request_body = CreateAccountBody,
+    responses(
+        (status = 201, description = "Created", body = AccountDto),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such parent (or not yours)", body = ErrorBody),
+        (status = 409, description = "external_id already used in this tenant", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or too few free seats", body = ErrorBody),
+    )
+)]
+pub async fn create_account(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppJson(body): AppJson<CreateAccountBody>,
+) -> ApiResult<(StatusCode, Json<AccountDto>)> {
+    let command = body.into_command()?;
+    let account = app.services.accounts.create(&caller, command).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/accounts/{id}",
+    tag = "accounts",
+    summary = "Read an account",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account", body = AccountDto),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+    )
+)]
+pub async fn get_account(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<Json<AccountDto>> {
+    let account = app.services.accounts.get(&caller, AccountId(id)).await?;
+    Ok(Json(account.into()))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/accounts/{id}",
+    tag = "accounts",
+    summary = "Change an account",
+    description = "Needs \"Edit Accounts\". Status and seats change only from an account above.",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Account id")),
+    request_body = UpdateAccountBody,
+    responses(
+        (status = 200, description = "The changed account", body = AccountDto),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 409, description = "external_id already used in this tenant", body = ErrorBody),
+        (status = 422, description = "Invalid fields, nothing to change, or too few free seats", body = ErrorBody),
+    )
+)]
+pub async fn update_account(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<UpdateAccountBody>,
+) -> ApiResult<Json<AccountDto>> {
+    let command = body.into_command()?;
+    let account = app
+        .services
+        .accounts
+        .update(&caller, AccountId(id), command)
+        .await?;
+    Ok(Json(account.into()))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/accounts/{id}",
+    tag = "accounts",
+    summary = "Delete an account",
+    description = "Deletes the account with its users and devices; its seats return to the \
+                   parent. Refused while it has child accounts. Needs \"Delete Accounts\", or \
+                   \"Close Account\" (owners) for your own account. To keep the record, PATCH \
+                   `status` to `deactivated` instead.",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Account id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 409, description = "The account has child accounts", body = ErrorBody),
+    )
+)]
+pub async fn delete_account(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<StatusCode> {
+    app.services.accounts.delete(&caller, AccountId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DepthParam {
+    /// Direct children only.
+    #[default]
+    Direct,
+    /// Every account below, at any depth.
+    All,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChildrenQuery {
+    /// `direct` (default) or `all`.
+    #[param(inline)]
+    pub depth: Option<DepthParam>,
+    /// Page size, 1–1000 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/accounts/{id}/children",
+    tag = "accounts",
+    summary = "List the accounts below an account",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Account id"), ChildrenQuery),
+    responses(
+        (status = 200, description = "A page of accounts, by id", body = AccountPage),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 422, description = "Bad limit or cursor", body = ErrorBody),
+    )
+)]
+pub async fn list_children(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+    AppQuery(query): AppQuery<ChildrenQuery>,
+) -> ApiResult<Json<AccountPage>> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let depth = match query.depth.unwrap_or_default() {
+        DepthParam::Direct => ChildDepth::Direct,
+        DepthParam::All => ChildDepth::All,
+    };
+    let accounts = app
+        .services
+        .accounts
+        .children(&caller, AccountId(id), depth, page)
+        .await?;
+    Ok(Json(accounts.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveSeatsBody {
+    /// A direct child of the account in the path.
+    pub child_id: i64,
+    /// Seats to move to the child; negative moves seats back to the parent.
+    #[schema(example = 5)]
+    pub seats: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MoveSeatsResponse {
+    pub parent: AccountDto,
+    pub child: AccountDto,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/accounts/{id}/seats",
+    tag = "accounts",
+    summary = "Move seats between an account and a direct child",
+    description = "Needs \"Edit Accounts\" on the parent. Both sides must keep free seats ≥ 0.",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The parent account's id")),
+    request_body = MoveSeatsBody,
+    responses(
+        (status = 200, description = "Both accounts after the move", body = MoveSeatsResponse),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 422, description = "Not a direct child, zero seats, or too few free seats", body = ErrorBody),
+    )
+)]
+pub async fn move_seats(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<MoveSeatsBody>,
+) -> ApiResult<Json<MoveSeatsResponse>> {
+    let (parent, child) = app
+        .services
+        .accounts
+        .move_seats(&caller, AccountId(id), AccountId(body.child_id), body.seats)
+        .await?;
+    Ok(Json(MoveSeatsResponse {
+        parent: parent.into(),
+        child: child.into(),
+    }))
+}

@@ -1,0 +1,156 @@
+//! Devices.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tenantry_core::error::FieldCollector;
+use tenantry_core::model::{AccountId, DeviceId};
+use tenantry_core::page::PageRequest;
+use tenantry_core::services::devices::CreateDevice;
+use tenantry_core::values::{Text, TextLimit};
+use utoipa::ToSchema;
+
+use super::dto::{DeviceDto, DevicePage};
+use super::users::ScopedListQuery;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeviceBody {
+    #[schema(example = "Boiler room sensor")]
+    pub name: String,
+    /// Unique within the tenant.
+    #[schema(example = "SN-000123")]
+    pub serial: String,
+    /// A test device occupies no seat. Default false.
+    #[serde(default)]
+    pub is_test: bool,
+}
+
+impl CreateDeviceBody {
+    fn into_command(self) -> Result<CreateDevice, ApiError> {
+        let mut f = FieldCollector::new();
+        let name = f.take("name", Text::parse(&self.name, TextLimit::NAME));
+        let serial = f.take("serial", Text::parse(&self.serial, TextLimit::SERIAL));
+        let command = f.finish_with(|| {
+            Some(CreateDevice {
+                name: name?,
+                serial: serial?,
+                is_test: self.is_test,
+            })
+        })?;
+        Ok(command)
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/accounts/{id}/devices",
+    tag = "devices",
+    summary = "Register a device in an account",
+    description = "Needs \"Add Devices\". A non-test device takes one of the account's free seats.",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Account id")),
+    request_body = CreateDeviceBody,
+    responses(
+        (status = 201, description = "Registered", body = DeviceDto),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 409, description = "Serial already registered in this tenant", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or no free seat", body = ErrorBody),
+    )
+)]
+pub async fn create_device(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(account_id): AppPath<i64>,
+    AppJson(body): AppJson<CreateDeviceBody>,
+) -> ApiResult<(StatusCode, Json<DeviceDto>)> {
+    let command = body.into_command()?;
+    let device = app
+        .services
+        .devices
+        .create(&caller, AccountId(account_id), command)
+        .await?;
+    Ok((StatusCode::CREATED, Json(device.into())))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/accounts/{id}/devices",
+    tag = "devices",
+    summary = "List an account's devices",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Account id"), ScopedListQuery),
+    responses(
+        (status = 200, description = "A page of devices", body = DevicePage),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 422, description = "Bad limit or cursor", body = ErrorBody),
+    )
+)]
+pub async fn list_devices(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(account_id): AppPath<i64>,
+    AppQuery(query): AppQuery<ScopedListQuery>,
+) -> ApiResult<Json<DevicePage>> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let devices = app
+        .services
+        .devices
+        .list(
+            &caller,
+            AccountId(account_id),
+            query.subtree.unwrap_or(false),
+            page,
+        )
+        .await?;
+    Ok(Json(devices.into()))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/devices/{id}",
+    tag = "devices",
+    summary = "Read a device",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Device id")),
+    responses(
+        (status = 200, description = "The device", body = DeviceDto),
+        (status = 404, description = "No such device (or not yours)", body = ErrorBody),
+    )
+)]
+pub async fn get_device(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<Json<DeviceDto>> {
+    let device = app.services.devices.get(&caller, DeviceId(id)).await?;
+    Ok(Json(device.into()))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/devices/{id}",
+    tag = "devices",
+    summary = "Remove a device",
+    description = "Needs \"Delete Devices\". Its seat becomes free again.",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Device id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such device (or not yours)", body = ErrorBody),
+    )
+)]
+pub async fn delete_device(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<StatusCode> {
+    app.services.devices.delete(&caller, DeviceId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,322 @@
+//! JSON shapes shared by the native endpoints.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use tenantry_core::auth::Role;
+use tenantry_core::model::{Account, AccountStatus, AuditRecord, Device, User, UserStatus};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+/// Deserialises a field that distinguishes "absent" (`None`) from `null` (`Some(None)`), for
+/// PATCH bodies where `null` clears a value. Use with `#[serde(default)]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `limit` and `cursor` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1–1000 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleDto {
+    User,
+    Admin,
+    Owner,
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Role {
+        match role {
+            RoleDto::User => Role::User,
+            RoleDto::Admin => Role::Admin,
+            RoleDto::Owner => Role::Owner,
+        }
+    }
+}
+
+impl From<Role> for RoleDto {
+    fn from(role: Role) -> RoleDto {
+        match role {
+            Role::User => RoleDto::User,
+            Role::Admin => RoleDto::Admin,
+            Role::Owner => RoleDto::Owner,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatusDto {
+    Active,
+    Suspended,
+    Deactivated,
+}
+
+impl From<AccountStatusDto> for AccountStatus {
+    fn from(status: AccountStatusDto) -> AccountStatus {
+        match status {
+            AccountStatusDto::Active => AccountStatus::Active,
+            AccountStatusDto::Suspended => AccountStatus::Suspended,
+            AccountStatusDto::Deactivated => AccountStatus::Deactivated,
+        }
+    }
+}
+
+impl From<AccountStatus> for AccountStatusDto {
+    fn from(status: AccountStatus) -> AccountStatusDto {
+        match status {
+            AccountStatus::Active => AccountStatusDto::Active,
+            AccountStatus::Suspended => AccountStatusDto::Suspended,
+            AccountStatus::Deactivated => AccountStatusDto::Deactivated,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatusDto {
+    Active,
+    Disabled,
+}
+
+impl From<UserStatusDto> for UserStatus {
+    fn from(status: UserStatusDto) -> UserStatus {
+        match status {
+            UserStatusDto::Active => UserStatus::Active,
+            UserStatusDto::Disabled => UserStatus::Disabled,
+        }
+    }
+}
+
+impl From<UserStatus> for UserStatusDto {
+    fn from(status: UserStatus) -> UserStatusDto {
+        match status {
+            UserStatus::Active => UserStatusDto::Active,
+            UserStatus::Disabled => UserStatusDto::Disabled,
+        }
+    }
+}
+
+/// An account. `free_seats = device_seats − used_devices − children_seats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountDto {
+    pub id: i64,
+    /// `null` for a root account (a tenant).
+    pub parent_id: Option<i64>,
+    /// The id of the root account of this account's tree.
+    pub tenant_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+    pub status: AccountStatusDto,
+    /// Seats allocated to this account.
+    pub device_seats: i64,
+    /// Seats taken by this account's non-test devices.
+    pub used_devices: i64,
+    /// Seats handed down to direct child accounts.
+    pub children_seats: i64,
+    pub free_seats: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: OffsetDateTime,
+    /// The last login of one of its users, or its creation.
+    #[serde(with = "time::serde::rfc3339")]
+    pub activity: OffsetDateTime,
+}
+
+impl From<Account> for AccountDto {
+    fn from(a: Account) -> Self {
+        AccountDto {
+            free_seats: a.free_seats(),
+            id: a.id.get(),
+            parent_id: a.parent_id.map(|p| p.get()),
+            tenant_id: a.tenant_id.get(),
+            name: a.name,
+            email: a.email,
+            description: a.description,
+            external_id: a.external_id,
+            status: a.status.into(),
+            device_seats: a.device_seats,
+            used_devices: a.used_devices,
+            children_seats: a.children_seats,
+            created: a.created,
+            updated: a.updated,
+            activity: a.activity,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: i64,
+    pub account_id: i64,
+    pub tenant_id: i64,
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role: RoleDto,
+    pub status: UserStatusDto,
+    pub email_verified: bool,
+    /// False for a user created without a password, who cannot log in yet.
+    pub has_password: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_login: Option<OffsetDateTime>,
+    #[schema(value_type = Object)]
+    pub preferences: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: OffsetDateTime,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        UserDto {
+            id: u.id.get(),
+            account_id: u.account_id.get(),
+            tenant_id: u.tenant_id.get(),
+            email: u.email,
+            username: u.username,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            role: u.role.into(),
+            status: u.status.into(),
+            email_verified: u.email_verified,
+            has_password: u.has_password,
+            last_login: u.last_login,
+            preferences: Value::Object(u.preferences.as_map().clone()),
+            created: u.created,
+            updated: u.updated,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceDto {
+    pub id: i64,
+    pub account_id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    pub serial: String,
+    /// Test devices occupy no seat.
+    pub is_test: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+}
+
+impl From<Device> for DeviceDto {
+    fn from(d: Device) -> Self {
+        DeviceDto {
+            id: d.id.get(),
+            account_id: d.account_id.get(),
+            tenant_id: d.tenant_id.get(),
+            name: d.name,
+            serial: d.serial,
+            is_test: d.is_test,
+            created: d.created,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditDto {
+    pub id: i64,
+    /// `null` for installation-wide events such as service-token creation.
+    pub tenant_id: Option<i64>,
+    /// `user:<id>`, `token:<id>` or `cli`.
+    pub actor: String,
+    /// E.g. `account.create`, `user.role.set`, `user.login`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<i64>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+impl From<AuditRecord> for AuditDto {
+    fn from(r: AuditRecord) -> Self {
+        AuditDto {
+            id: r.id.get(),
+            tenant_id: r.tenant_id.map(|t| t.get()),
+            actor: r.actor,
+            action: r.action,
+            target_type: r.target_type,
+            target_id: r.target_id,
+            request_id: r.request_id,
+            details: r.details,
+            at: r.at,
+        }
+    }
+}
+
+/// Defines a concrete page type `{"data": [...], "next_cursor": ...}` per record type, so each
+/// appears in the OpenAPI document under its own name.
+macro_rules! page_type {
+    ($name:ident, $item:ty) => {
+        #[derive(Debug, Serialize, ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            /// Pass as `cursor` to get the next page; `null` on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl<T: Into<$item>> From<tenantry_core::page::Page<T>> for $name {
+            fn from(page: tenantry_core::page::Page<T>) -> Self {
+                $name {
+                    data: page.items.into_iter().map(Into::into).collect(),
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    };
+}
+
+page_type!(AccountPage, AccountDto);
+page_type!(UserPage, UserDto);
+page_type!(DevicePage, DeviceDto);
+page_type!(AuditPage, AuditDto);
+
+/// Parses an optional field: absent stays `None`, present must parse.
+pub fn optional<T>(
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    raw.map(parse).transpose()
+}
+
+/// Parses a PATCH field: absent stays `None`, `null` or `""` becomes `Some(None)` (clear it),
+/// anything else must parse.
+pub fn clearable<T>(
+    raw: Option<Option<&str>>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<Option<T>>, String> {
+    match raw {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(s)) if s.trim().is_empty() => Ok(Some(None)),
+        Some(Some(s)) => parse(s).map(|v| Some(Some(v))),
+    }
+}
+
+/// Borrows a PATCH field for [`clearable`].
+pub fn opt_ref(value: &Option<Option<String>>) -> Option<Option<&str>> {
+    value.as_ref().map(|inner| inner.as_deref())
+}

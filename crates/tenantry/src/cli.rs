@@ -1,0 +1,92 @@
+//! The command line.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Multi-tenant account and user management service"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "TENANTRY_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArg {
+    /// Database URL: `sqlite://FILE` (created if missing) or `sqlite::memory:`.
+    #[arg(
+        long,
+        env = "TENANTRY_DATABASE",
+        default_value = "sqlite://tenantry.db"
+    )]
+    pub database: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArg),
+    /// Manage service owner tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, env = "TENANTRY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    /// Acts on every tenant: creates root accounts, sees everything.
+    Owner,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it, alone, on stdout. It is shown this once only.
+    Create {
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "owner")]
+        name: String,
+        /// Expire after this many days (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}

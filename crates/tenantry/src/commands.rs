@@ -1,0 +1,100 @@
+//! What each subcommand does.
+
+use anyhow::Context;
+use tenantry_core::auth::HashParams;
+use tenantry_core::model::{Actor, ApiTokenId};
+use tenantry_core::values::{Text, TextLimit};
+use time::format_description::well_known::Rfc3339;
+use tokio::net::TcpListener;
+
+use crate::cli::{Cli, Command, ServeArgs, TokenCommand};
+use crate::{database, server};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            database::open(&args.database).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token { command } => token(command).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = database::open(&args.database.database).await?;
+    let services = server::services(store, HashParams::OWASP)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, database = %database::redact(&args.database.database), "tenantry listening");
+    // Also on stdout, alone, so scripts and tests started with port 0 can find the port.
+    println!("listening on {address}");
+    server::run(listener, services, server::shutdown_signal()).await
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create {
+            role: _,
+            name,
+            expires_in_days,
+            database,
+        } => {
+            let name = Text::parse(&name, TextLimit::TOKEN_NAME)
+                .map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let services = cli_services(&database.database).await?;
+            let lifetime = expires_in_days.map(|d| time::Duration::days(i64::from(d)));
+            let (_, secret) = services
+                .service_tokens
+                .create(Actor::Cli, name, lifetime)
+                .await?;
+            println!("{}", secret.expose());
+        }
+        TokenCommand::List { database } => {
+            let services = cli_services(&database.database).await?;
+            println!(
+                "{:>6}  {:<8}  {:<20}  {:<20}  name",
+                "id", "state", "created", "expires"
+            );
+            for token in services.service_tokens.list().await? {
+                let state = if token.revoked.is_some() {
+                    "revoked"
+                } else if token.is_usable(time::OffsetDateTime::now_utc()) {
+                    "active"
+                } else {
+                    "expired"
+                };
+                let when = |t: Option<time::OffsetDateTime>| {
+                    t.and_then(|t| t.format(&Rfc3339).ok())
+                        .unwrap_or_else(|| "never".to_owned())
+                };
+                println!(
+                    "{:>6}  {:<8}  {:<20}  {:<20}  {}",
+                    token.id,
+                    state,
+                    when(Some(token.created)),
+                    when(token.expires),
+                    token.name
+                );
+            }
+        }
+        TokenCommand::Revoke { id, database } => {
+            let services = cli_services(&database.database).await?;
+            let token = services
+                .service_tokens
+                .revoke(Actor::Cli, ApiTokenId(id))
+                .await?;
+            println!("revoked token {} ({})", token.id, token.name);
+        }
+    }
+    Ok(())
+}
+
+/// Services for one-shot commands.
+async fn cli_services(url: &str) -> anyhow::Result<tenantry_core::services::Services> {
+    let store = database::open(url).await?;
+    server::services(store, HashParams::OWASP)
+}

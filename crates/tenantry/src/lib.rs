@@ -1,0 +1,13 @@
+//! The `tenantry` binary's parts, as a library so tests can start the real server in-process.
+//!
+//! - [`cli`]: the command line (clap).
+//! - [`database`]: choosing the store from the database URL's scheme.
+//! - [`server`]: serving the HTTP application on a listener until told to stop.
+//! - [`commands`]: what each subcommand does.
+//! - [`logging`]: tracing set-up.
+
+pub mod cli;
+pub mod commands;
+pub mod database;
+pub mod logging;
+pub mod server;

@@ -1,0 +1,179 @@
+//! `TestApp`: the real router over a fresh database, with typed request helpers.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tenantry_core::auth::HashParams;
+use tenantry_core::model::Actor;
+use tenantry_core::services::{ServiceConfig, Services};
+use tenantry_core::values::{Text, TextLimit};
+use tenantry_http::{AppState, HttpLimits};
+use tenantry_store_sqlite::SqliteStore;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    router: Router,
+    /// A service owner token.
+    pub owner: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A response: status, selected headers and the JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    #[track_caller]
+    pub fn expect(self, status: StatusCode) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Asserts a native error body with this status and code.
+    #[track_caller]
+    pub fn expect_error(self, status: StatusCode, code: &str) -> Value {
+        let body = self.expect(status);
+        assert_eq!(body["code"], code, "error body: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+        body
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("api.db").display());
+        let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
+        let hasher =
+            tenantry_core::auth::PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 4)
+                .unwrap();
+        let services = Services::new(
+            store,
+            Arc::new(tenantry_core::clock::SystemClock),
+            hasher,
+            ServiceConfig::default(),
+        );
+        let (_, secret) = services
+            .service_tokens
+            .create(
+                Actor::Cli,
+                Text::parse("tests", TextLimit::TOKEN_NAME).unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let router = tenantry_http::router(AppState::new(services, HttpLimits::default()));
+        TestApp {
+            router,
+            owner: secret.expose().to_owned(),
+            _dir: dir,
+        }
+    }
+
+    pub async fn raw(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.raw(request.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates an account as the service owner; returns its id.
+    pub async fn account(&self, parent: Option<i64>, name: &str, seats: i64) -> i64 {
+        let body = json!({ "parent_id": parent, "name": name, "device_seats": seats });
+        self.post("/api/accounts", &self.owner, body)
+            .await
+            .expect(StatusCode::CREATED)["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Creates a user with [`PASSWORD`] as the service owner and logs in; returns (id, token).
+    pub async fn user(&self, account: i64, email: &str, role: &str) -> (i64, String) {
+        let body = json!({ "email": email, "role": role, "password": PASSWORD });
+        let id = self
+            .post(&format!("/api/accounts/{account}/users"), &self.owner, body)
+            .await
+            .expect(StatusCode::CREATED)["id"]
+            .as_i64()
+            .unwrap();
+        (id, self.login(email).await)
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let body = json!({ "email": email, "password": PASSWORD });
+        let reply = self
+            .call(Method::POST, "/api/auth/login", None, Some(body))
+            .await
+            .expect(StatusCode::OK);
+        reply["access_token"].as_str().unwrap().to_owned()
+    }
+}

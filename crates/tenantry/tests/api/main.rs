@@ -1,0 +1,16 @@
+//! The HTTP test binary: the native API driven in-process through the real router, plus
+//! end-to-end runs of the real `tenantry` binary. Each test gets a fresh database.
+
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod devices_and_audit;
+mod end_to_end;
+mod errors;
+mod isolation;
+mod openapi;
+mod users;
