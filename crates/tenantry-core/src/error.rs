@@ -55,10 +55,10 @@ pub enum Error {
     #[error("{0}")]
     Forbidden(String),
     /// The database cannot be reached right now; worth retrying later.
-    #[error("service temporarily unavailable")]
+    #[error("database unavailable: {0}")]
     Unavailable(String),
     /// A bug or an unexpected failure; logged with the request id, never shown to clients.
-    #[error("internal error")]
+    #[error("internal error: {0}")]
     Internal(String),
 }
 

@@ -143,4 +143,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Audit records in `scope`, newest first, before the page's key.
     async fn list_audit(&self, scope: Scope, page: PageRequest) -> Result<Vec<AuditRecord>>;
+
+    // Consistency.
+
+    /// Recomputes every denormalised counter and derived column from the rows and describes
+    /// each disagreement (seat counters, free seats, paths, tenants, orphans, duplicate emails).
+    /// Empty means consistent.
+    async fn invariant_violations(&self) -> Result<Vec<String>>;
 }

@@ -76,3 +76,14 @@ impl SqliteStore {
         self.pool.close().await;
     }
 }
+
+impl SqliteStore {
+    /// Runs a statement outside the store's record families (test set-up, administration).
+    pub async fn execute_raw(&self, sql: &'static str) -> Result<()> {
+        sqlx::query(sql)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::errors::db)?;
+        Ok(())
+    }
+}

@@ -7,7 +7,7 @@
 //! Map of the crate:
 //! - [`connect`]: opening the database from a `sqlite://` URL and applying migrations.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
-//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`.
+//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
 //! - `timestamps`: the INTEGER-microseconds encoding of times.
@@ -18,6 +18,7 @@ mod audit;
 pub mod connect;
 mod devices;
 mod errors;
+mod invariants;
 mod rows;
 mod sessions;
 mod store_impl;

@@ -17,7 +17,7 @@ use tenantry_core::store::{Scope, Store};
 use time::OffsetDateTime;
 
 use crate::errors::db;
-use crate::{SqliteStore, accounts, api_tokens, audit, devices, sessions, users};
+use crate::{SqliteStore, accounts, api_tokens, audit, devices, invariants, sessions, users};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -164,5 +164,9 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, scope: Scope, page: PageRequest) -> Result<Vec<AuditRecord>> {
         audit::list(&self.pool, scope, page).await
+    }
+
+    async fn invariant_violations(&self) -> Result<Vec<String>> {
+        invariants::violations(&self.pool).await
     }
 }

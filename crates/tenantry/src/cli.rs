@@ -26,13 +26,40 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct DatabaseArg {
-    /// Database URL: `sqlite://FILE` (created if missing) or `sqlite::memory:`.
+    /// Database URL: `sqlite://FILE` (created if missing), or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB` (add `?sslmode=…` for TLS).
     #[arg(
         long,
         env = "TENANTRY_DATABASE",
         default_value = "sqlite://tenantry.db"
     )]
     pub database: String,
+    /// PostgreSQL: connections this server keeps at most.
+    #[arg(long, env = "TENANTRY_DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
+    /// PostgreSQL: cancel any statement running longer than this many seconds (answering 503).
+    #[arg(long, env = "TENANTRY_DB_STATEMENT_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub db_statement_timeout: u64,
+    /// PostgreSQL: seconds to wait for a connection (at start-up, and per request) before giving
+    /// up; while the database is unreachable requests answer 503 after this long.
+    #[arg(long, env = "TENANTRY_DB_CONNECT_TIMEOUT", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub db_connect_timeout: u64,
+    /// PostgreSQL: TLS mode, overriding the URL's `sslmode`.
+    #[arg(long, env = "TENANTRY_DB_TLS", value_enum)]
+    pub db_tls: Option<DbTls>,
+}
+
+/// libpq's `sslmode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DbTls {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +68,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArg),
+    /// Recompute seat counters, paths and uniqueness from the rows; exit 1 on any violation.
+    Check(DatabaseArg),
     /// Manage service owner tokens.
     Token {
         #[command(subcommand)]

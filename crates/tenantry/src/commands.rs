@@ -14,16 +14,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {
-            database::open(&args.database).await?;
+            database::open(&args).await?;
             println!("migrations applied");
             Ok(())
         }
+        Command::Check(args) => check(&args).await,
         Command::Token { command } => token(command).await,
     }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = database::open(&args.database.database).await?;
+    let store = database::open(&args.database).await?;
     let services = server::services(store, HashParams::OWASP)?;
     let listener = TcpListener::bind(args.listen)
         .await
@@ -33,6 +34,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Also on stdout, alone, so scripts and tests started with port 0 can find the port.
     println!("listening on {address}");
     server::run(listener, services, server::shutdown_signal()).await
+}
+
+async fn check(args: &crate::cli::DatabaseArg) -> anyhow::Result<()> {
+    let store = database::open(args).await?;
+    let violations = store.invariant_violations().await?;
+    if violations.is_empty() {
+        println!("consistent");
+        return Ok(());
+    }
+    for violation in &violations {
+        println!("{violation}");
+    }
+    anyhow::bail!("{} invariant violation(s)", violations.len())
 }
 
 async fn token(command: TokenCommand) -> anyhow::Result<()> {
@@ -45,7 +59,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
         } => {
             let name = Text::parse(&name, TextLimit::TOKEN_NAME)
                 .map_err(|e| anyhow::anyhow!("--name {e}"))?;
-            let services = cli_services(&database.database).await?;
+            let services = cli_services(&database).await?;
             let lifetime = expires_in_days.map(|d| time::Duration::days(i64::from(d)));
             let (_, secret) = services
                 .service_tokens
@@ -54,7 +68,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             println!("{}", secret.expose());
         }
         TokenCommand::List { database } => {
-            let services = cli_services(&database.database).await?;
+            let services = cli_services(&database).await?;
             println!(
                 "{:>6}  {:<8}  {:<20}  {:<20}  name",
                 "id", "state", "created", "expires"
@@ -82,7 +96,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { id, database } => {
-            let services = cli_services(&database.database).await?;
+            let services = cli_services(&database).await?;
             let token = services
                 .service_tokens
                 .revoke(Actor::Cli, ApiTokenId(id))
@@ -94,7 +108,9 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
 }
 
 /// Services for one-shot commands.
-async fn cli_services(url: &str) -> anyhow::Result<tenantry_core::services::Services> {
-    let store = database::open(url).await?;
+async fn cli_services(
+    database: &crate::cli::DatabaseArg,
+) -> anyhow::Result<tenantry_core::services::Services> {
+    let store = database::open(database).await?;
     server::services(store, HashParams::OWASP)
 }

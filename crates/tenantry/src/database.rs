@@ -1,13 +1,18 @@
 //! The store is chosen by the database URL's scheme.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tenantry_core::store::Store;
+use tenantry_store_postgres::{PostgresOptions, PostgresStore, TlsMode};
 use tenantry_store_sqlite::SqliteStore;
 
-/// Opens the database at `url` and applies pending migrations.
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+use crate::cli::{DatabaseArg, DbTls};
+
+/// Opens the database described by `args` and applies pending migrations.
+pub async fn open(args: &DatabaseArg) -> anyhow::Result<Arc<dyn Store>> {
+    let url = args.database.as_str();
     if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(url)
             .await
@@ -15,15 +20,33 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL");
+        let store = PostgresStore::connect(url, &postgres_options(args))
+            .await
+            .with_context(|| format!("cannot use {}", redact(url)))?;
+        return Ok(Arc::new(store));
     }
     bail!(
-        "unsupported database URL {:?}: expected sqlite://FILE",
+        "unsupported database URL {:?}: expected sqlite://FILE or postgres://…",
         redact(url)
     )
 }
 
-/// The URL without its password, for messages.
+fn postgres_options(args: &DatabaseArg) -> PostgresOptions {
+    PostgresOptions {
+        pool_size: args.db_pool_size,
+        statement_timeout: Duration::from_secs(args.db_statement_timeout),
+        acquire_timeout: Duration::from_secs(args.db_connect_timeout),
+        tls: args.db_tls.map(|tls| match tls {
+            DbTls::Disable => TlsMode::Disable,
+            DbTls::Prefer => TlsMode::Prefer,
+            DbTls::Require => TlsMode::Require,
+            DbTls::VerifyCa => TlsMode::VerifyCa,
+            DbTls::VerifyFull => TlsMode::VerifyFull,
+        }),
+    }
+}
+
+/// The URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {

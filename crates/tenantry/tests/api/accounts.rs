@@ -14,9 +14,7 @@ fn ids(page: &Value) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_tree_with_seats() {
-    let app = TestApp::spawn().await;
+async fn a_tree_with_seats(app: TestApp) {
     let root = app
         .post(
             "/api/accounts",
@@ -126,9 +124,7 @@ async fn a_tree_with_seats() {
         .expect_error(StatusCode::NOT_FOUND, "not_found");
 }
 
-#[tokio::test]
-async fn patch_changes_only_what_it_names_and_null_clears() {
-    let app = TestApp::spawn().await;
+async fn patch_changes_only_what_it_names_and_null_clears(app: TestApp) {
     let root = app
         .post(
             "/api/accounts",
@@ -170,9 +166,7 @@ async fn patch_changes_only_what_it_names_and_null_clears() {
     assert_eq!(deactivated["status"], "deactivated");
 }
 
-#[tokio::test]
-async fn root_accounts_need_a_service_token() {
-    let app = TestApp::spawn().await;
+async fn root_accounts_need_a_service_token(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let (_, owner) = app.user(acme, "owner@acme.test", "owner").await;
     app.post("/api/accounts", &owner, json!({"name": "Mine now"}))
@@ -186,3 +180,9 @@ async fn root_accounts_need_a_service_token() {
     .await
     .expect(StatusCode::CREATED);
 }
+
+crate::on_both_databases!(
+    a_tree_with_seats,
+    patch_changes_only_what_it_names_and_null_clears,
+    root_accounts_need_a_service_token
+);

@@ -5,9 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp};
 
-#[tokio::test]
-async fn login_refresh_logout() {
-    let app = TestApp::spawn().await;
+async fn login_refresh_logout(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let (user_id, _) = app.user(acme, "ann@acme.test", "admin").await;
     let tokens = app
@@ -67,9 +65,7 @@ async fn login_refresh_logout() {
         .expect_error(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
-#[tokio::test]
-async fn login_errors_do_not_reveal_whether_an_email_exists() {
-    let app = TestApp::spawn().await;
+async fn login_errors_do_not_reveal_whether_an_email_exists(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     app.user(acme, "ann@acme.test", "user").await;
     let attempt = |email: &'static str, password: &'static str| {
@@ -87,9 +83,7 @@ async fn login_errors_do_not_reveal_whether_an_email_exists() {
     assert_eq!(wrong_password.body, unknown_email.body);
 }
 
-#[tokio::test]
-async fn requests_without_a_valid_token_get_401() {
-    let app = TestApp::spawn().await;
+async fn requests_without_a_valid_token_get_401(app: TestApp) {
     let no_header = app.call(Method::GET, "/api/me", None, None).await;
     assert_eq!(
         no_header.headers.get(header::WWW_AUTHENTICATE).unwrap(),
@@ -119,9 +113,7 @@ async fn requests_without_a_valid_token_get_401() {
     assert!(me["user"].is_null());
 }
 
-#[tokio::test]
-async fn password_change_needs_the_current_password_and_ends_other_sessions() {
-    let app = TestApp::spawn().await;
+async fn password_change_needs_the_current_password_and_ends_other_sessions(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let (_, here) = app.user(acme, "ann@acme.test", "user").await;
     let elsewhere = app.login("ann@acme.test").await;
@@ -163,9 +155,7 @@ async fn password_change_needs_the_current_password_and_ends_other_sessions() {
     .expect(StatusCode::OK);
 }
 
-#[tokio::test]
-async fn suspending_an_account_ends_its_users_sessions() {
-    let app = TestApp::spawn().await;
+async fn suspending_an_account_ends_its_users_sessions(app: TestApp) {
     let acme = app.account(None, "Acme", 5).await;
     let child = app.account(Some(acme), "Child", 1).await;
     let (_, admin) = app.user(acme, "admin@acme.test", "admin").await;
@@ -202,3 +192,11 @@ async fn suspending_an_account_ends_its_users_sessions() {
     .expect(StatusCode::OK);
     app.login("u@child.test").await;
 }
+
+crate::on_both_databases!(
+    login_refresh_logout,
+    login_errors_do_not_reveal_whether_an_email_exists,
+    requests_without_a_valid_token_get_401,
+    password_change_needs_the_current_password_and_ends_other_sessions,
+    suspending_an_account_ends_its_users_sessions
+);

@@ -6,9 +6,7 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn devices_take_seats() {
-    let app = TestApp::spawn().await;
+async fn devices_take_seats(app: TestApp) {
     let acme = app.account(None, "Acme", 1).await;
     let (_, admin) = app.user(acme, "admin@acme.test", "admin").await;
     let (_, user) = app.user(acme, "user@acme.test", "user").await;
@@ -70,9 +68,7 @@ async fn devices_take_seats() {
     assert_eq!(account["free_seats"], 1);
 }
 
-#[tokio::test]
-async fn changes_are_audited_with_the_request_id() {
-    let app = TestApp::spawn().await;
+async fn changes_are_audited_with_the_request_id(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let (_, admin) = app.user(acme, "admin@acme.test", "admin").await;
     let request = Request::post(format!("/api/accounts/{acme}/users"))
@@ -100,3 +96,5 @@ async fn changes_are_audited_with_the_request_id() {
         .await
         .expect_error(StatusCode::FORBIDDEN, "forbidden");
 }
+
+crate::on_both_databases!(devices_take_seats, changes_are_audited_with_the_request_id);

@@ -14,9 +14,7 @@ fn post_raw(path: &str, token: &str, content_type: &str, body: impl Into<Body>) 
         .unwrap()
 }
 
-#[tokio::test]
-async fn malformed_bodies() {
-    let app = TestApp::spawn().await;
+async fn malformed_bodies(app: TestApp) {
     let owner = app.owner.clone();
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
         (
@@ -113,9 +111,7 @@ async fn malformed_bodies() {
     }
 }
 
-#[tokio::test]
-async fn field_errors_name_every_bad_field() {
-    let app = TestApp::spawn().await;
+async fn field_errors_name_every_bad_field(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let body = app
         .post(
@@ -133,9 +129,7 @@ async fn field_errors_name_every_bad_field() {
     }
 }
 
-#[tokio::test]
-async fn bad_paths_queries_routes_and_methods() {
-    let app = TestApp::spawn().await;
+async fn bad_paths_queries_routes_and_methods(app: TestApp) {
     let owner = app.owner.clone();
     let cases = [
         (
@@ -212,11 +206,16 @@ async fn bad_paths_queries_routes_and_methods() {
     }
 }
 
-#[tokio::test]
-async fn healthz_needs_nothing() {
-    let app = TestApp::spawn().await;
+async fn healthz_needs_nothing(app: TestApp) {
     let reply = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["status"], "ok");
     assert!(reply.headers.get("x-request-id").is_some());
 }
+
+crate::on_both_databases!(
+    malformed_bodies,
+    field_errors_name_every_bad_field,
+    bad_paths_queries_routes_and_methods,
+    healthz_needs_nothing
+);

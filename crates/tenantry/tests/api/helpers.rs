@@ -1,5 +1,6 @@
 //! `TestApp`: the real router over a fresh database, with typed request helpers.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,8 +11,10 @@ use serde_json::{Value, json};
 use tenantry_core::auth::HashParams;
 use tenantry_core::model::Actor;
 use tenantry_core::services::{ServiceConfig, Services};
+use tenantry_core::store::Store;
 use tenantry_core::values::{Text, TextLimit};
 use tenantry_http::{AppState, HttpLimits};
+use tenantry_store_postgres::{PostgresOptions, PostgresStore, test_support};
 use tenantry_store_sqlite::SqliteStore;
 use tower::ServiceExt;
 
@@ -21,7 +24,7 @@ pub struct TestApp {
     router: Router,
     /// A service owner token.
     pub owner: String,
-    _dir: tempfile::TempDir,
+    _keep_alive: Box<dyn Any + Send + Sync>,
 }
 
 /// A response: status, selected headers and the JSON body (`Null` when empty).
@@ -56,11 +59,53 @@ impl Reply {
     }
 }
 
+/// Generates, for each named `async fn(TestApp)`, one test on SQLite and one on PostgreSQL
+/// (skipped unless `TENANTRY_TEST_POSTGRES_URL` is set).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::helpers::TestApp::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(app) = $crate::helpers::TestApp::postgres().await {
+                        super::$test(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 impl TestApp {
-    pub async fn spawn() -> TestApp {
+    pub async fn sqlite() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("api.db").display());
         let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
+        Self::over(store, Box::new(dir)).await
+    }
+
+    /// `None` (skip) unless `TENANTRY_TEST_POSTGRES_URL` is set; a schema of its own otherwise.
+    pub async fn postgres() -> Option<TestApp> {
+        let url = test_support::test_url()?;
+        let (scoped, guard) = test_support::fresh_schema(&url).await;
+        let options = PostgresOptions {
+            pool_size: 8,
+            ..PostgresOptions::default()
+        };
+        let store = Arc::new(PostgresStore::connect(&scoped, &options).await.unwrap());
+        Some(Self::over(store, Box::new(guard)).await)
+    }
+
+    async fn over(store: Arc<dyn Store>, keep_alive: Box<dyn Any + Send + Sync>) -> TestApp {
         let hasher =
             tenantry_core::auth::PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 4)
                 .unwrap();
@@ -83,7 +128,7 @@ impl TestApp {
         TestApp {
             router,
             owner: secret.expose().to_owned(),
-            _dir: dir,
+            _keep_alive: keep_alive,
         }
     }
 

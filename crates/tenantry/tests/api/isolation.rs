@@ -31,8 +31,7 @@ struct World {
 /// Tenant T: R ─┬─ A ── A1
 ///              └─ B
 /// Tenant O: a root of its own. Callers sit in A (and B, O for the mirror cases).
-async fn world() -> (World, Vec<(&'static str, String, &'static str)>) {
-    let app = TestApp::spawn().await;
+async fn world(app: TestApp) -> (World, Vec<(&'static str, String, &'static str)>) {
     let r = app.account(None, "R", 100).await;
     let a = app.account(Some(r), "A", 20).await;
     let b = app.account(Some(r), "B", 20).await;
@@ -203,9 +202,8 @@ fn probes() -> Vec<Probe> {
     ]
 }
 
-#[tokio::test]
-async fn every_caller_sees_only_its_subtree() {
-    let (world, callers) = world().await;
+async fn every_caller_sees_only_its_subtree(app: TestApp) {
+    let (world, callers) = world(app).await;
     let app = &world.app;
     let missing = Target {
         place: Place::OtherTenant,
@@ -261,9 +259,8 @@ async fn every_caller_sees_only_its_subtree() {
     }
 }
 
-#[tokio::test]
-async fn nothing_outside_the_subtree_can_be_deleted() {
-    let (world, callers) = world().await;
+async fn nothing_outside_the_subtree_can_be_deleted(app: TestApp) {
+    let (world, callers) = world(app).await;
     let app = &world.app;
     for (_, token, _) in &callers {
         for target in world
@@ -296,9 +293,8 @@ async fn nothing_outside_the_subtree_can_be_deleted() {
     }
 }
 
-#[tokio::test]
-async fn plain_users_cannot_delete_inside_their_subtree_either() {
-    let (world, callers) = world().await;
+async fn plain_users_cannot_delete_inside_their_subtree_either(app: TestApp) {
+    let (world, callers) = world(app).await;
     let app = &world.app;
     let (_, user_token, _) = callers.iter().find(|(_, _, role)| *role == "user").unwrap();
     for target in world
@@ -322,3 +318,9 @@ async fn plain_users_cannot_delete_inside_their_subtree_either() {
         }
     }
 }
+
+crate::on_both_databases!(
+    every_caller_sees_only_its_subtree,
+    nothing_outside_the_subtree_can_be_deleted,
+    plain_users_cannot_delete_inside_their_subtree_either,
+);

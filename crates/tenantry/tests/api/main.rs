@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod helpers;
+mod process;
 
 mod accounts;
 mod auth;
@@ -12,5 +13,6 @@ mod devices_and_audit;
 mod end_to_end;
 mod errors;
 mod isolation;
+mod many_instances;
 mod openapi;
 mod users;

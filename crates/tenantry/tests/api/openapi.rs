@@ -4,9 +4,7 @@ use axum::http::{Method, StatusCode};
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn the_document_covers_every_route() {
-    let app = TestApp::spawn().await;
+async fn the_document_covers_every_route(app: TestApp) {
     let doc = app
         .call(Method::GET, "/api/openapi.json", None, None)
         .await
@@ -63,3 +61,5 @@ async fn the_document_covers_every_route() {
         }
     }
 }
+
+crate::on_both_databases!(the_document_covers_every_route);

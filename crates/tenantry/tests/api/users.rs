@@ -5,9 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn create_read_update_delete() {
-    let app = TestApp::spawn().await;
+async fn create_read_update_delete(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let (_, admin) = app.user(acme, "admin@acme.test", "admin").await;
     let user = app
@@ -69,9 +67,7 @@ async fn create_read_update_delete() {
         .expect_error(StatusCode::NOT_FOUND, "not_found");
 }
 
-#[tokio::test]
-async fn roles_are_ranked() {
-    let app = TestApp::spawn().await;
+async fn roles_are_ranked(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let (admin_id, admin) = app.user(acme, "admin@acme.test", "admin").await;
     let (owner_id, owner) = app.user(acme, "owner@acme.test", "owner").await;
@@ -130,9 +126,7 @@ async fn roles_are_ranked() {
     );
 }
 
-#[tokio::test]
-async fn lists_page_through_an_account_and_its_subtree() {
-    let app = TestApp::spawn().await;
+async fn lists_page_through_an_account_and_its_subtree(app: TestApp) {
     let acme = app.account(None, "Acme", 0).await;
     let child = app.account(Some(acme), "Child", 0).await;
     let mut expected = Vec::new();
@@ -177,3 +171,9 @@ async fn lists_page_through_an_account_and_its_subtree() {
         .expect(StatusCode::OK);
     assert_eq!(all["data"].as_array().unwrap().len(), 8);
 }
+
+crate::on_both_databases!(
+    create_read_update_delete,
+    roles_are_ranked,
+    lists_page_through_an_account_and_its_subtree
+);

@@ -1,0 +1,358 @@
+//! The account tree and its seat counters.
+//!
+//! Each account row keeps `used_devices` and `children_seats` up to date in the same transaction
+//! as the change that moves them. Every check of free seats runs on rows locked `FOR UPDATE`,
+//! taken parent before child, so concurrent writers on any number of servers queue up.
+
+use sqlx::{PgConnection, PgPool};
+use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
+use tenantry_core::model::{Account, AccountId, AccountPath, AuditDraft};
+use tenantry_core::page::PageRequest;
+use tenantry_core::seats::{self, SeatState};
+use tenantry_core::{Error, Resource, Result};
+
+use crate::audit::{self, Target};
+use crate::errors::{StoreError, db};
+use crate::rows::{AccountRow, account_columns, convert_all};
+use crate::tx;
+
+pub(crate) async fn fetch(
+    conn: &mut PgConnection,
+    id: AccountId,
+) -> Result<Option<Account>, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Account::try_from).transpose()?)
+}
+
+/// Reads and locks an account row for the rest of the transaction.
+pub(crate) async fn lock(conn: &mut PgConnection, id: AccountId) -> Result<Account, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Account::try_from(row)?),
+        None => Err(Error::NotFound(Resource::Account).into()),
+    }
+}
+
+/// Locks an account that must not change under the transaction (for rows inserted below it),
+/// without blocking other such inserts.
+pub(crate) async fn lock_shared(
+    conn: &mut PgConnection,
+    id: AccountId,
+) -> Result<Account, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1 FOR SHARE"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Account::try_from(row)?),
+        None => Err(Error::NotFound(Resource::Account).into()),
+    }
+}
+
+pub(crate) async fn get(pool: &PgPool, id: AccountId) -> Result<Option<Account>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    fetch(&mut conn, id).await.map_err(StoreError::into_core)
+}
+
+async fn add_children_seats(
+    conn: &mut PgConnection,
+    id: AccountId,
+    delta: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET children_seats = children_seats + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(id.get())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn target(account: &Account) -> Target<'_> {
+    Target {
+        kind: "account",
+        id: Some(account.id.get()),
+        tenant_id: Some(account.tenant_id.get()),
+        path: Some(&account.path),
+    }
+}
+
+pub(crate) async fn insert(pool: &PgPool, new: NewAccount, audit: AuditDraft) -> Result<Account> {
+    tx::write(pool, |conn| {
+        Box::pin(insert_tx(conn, new.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn insert_tx(
+    conn: &mut PgConnection,
+    new: NewAccount,
+    audit: AuditDraft,
+) -> Result<Account, StoreError> {
+    let parent = match new.parent_id {
+        Some(parent_id) => {
+            let parent = lock(conn, parent_id).await?;
+            seats::check_new_child(SeatState::of(&parent), new.device_seats)?;
+            add_children_seats(conn, parent.id, new.device_seats).await?;
+            Some(parent)
+        }
+        None => {
+            seats::validate_allocation(new.device_seats)?;
+            None
+        }
+    };
+    let id: i64 = sqlx::query_scalar("SELECT nextval('accounts_id_seq')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let id = AccountId(id);
+    let (tenant_id, path) = match &parent {
+        Some(parent) => (parent.tenant_id, parent.path.child(id)),
+        None => (id, AccountPath::root(id)),
+    };
+    sqlx::query(
+        "INSERT INTO accounts (id, tenant_id, parent_id, path, name, email, description, \
+         external_id, status, device_seats, created_at, updated_at, activity_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+    )
+    .bind(id.get())
+    .bind(tenant_id.get())
+    .bind(new.parent_id.map(AccountId::get))
+    .bind(path.as_str())
+    .bind(&new.name)
+    .bind(&new.email)
+    .bind(&new.description)
+    .bind(&new.external_id)
+    .bind(new.status.as_str())
+    .bind(new.device_seats)
+    .bind(new.now)
+    .execute(&mut *conn)
+    .await?;
+    let account = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))?;
+    audit::record(conn, &audit, target(&account)).await?;
+    Ok(account)
+}
+
+pub(crate) async fn update(
+    pool: &PgPool,
+    id: AccountId,
+    changes: AccountChanges,
+    audit: AuditDraft,
+) -> Result<Account> {
+    tx::write(pool, |conn| {
+        Box::pin(update_tx(conn, id, changes.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn update_tx(
+    conn: &mut PgConnection,
+    id: AccountId,
+    changes: AccountChanges,
+    audit: AuditDraft,
+) -> Result<Account, StoreError> {
+    // Parent first, then the account: the same order every writer uses.
+    let unlocked = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))?;
+    let parent = match unlocked.parent_id {
+        Some(parent_id) if changes.device_seats.is_some() => Some(lock(conn, parent_id).await?),
+        _ => None,
+    };
+    let account = lock(conn, id).await?;
+    if let Some(new_seats) = changes.device_seats {
+        let delta = new_seats - account.device_seats;
+        match &parent {
+            None => seats::check_set_root(SeatState::of(&account), new_seats)?,
+            Some(parent) => {
+                seats::check_move(SeatState::of(parent), SeatState::of(&account), delta)?;
+                add_children_seats(conn, parent.id, delta).await?;
+            }
+        }
+    }
+    // Static SQL: each field has a "change it?" flag, so no statement is assembled at run time.
+    sqlx::query(
+        "UPDATE accounts SET \
+         name = CASE WHEN $1 THEN $2 ELSE name END, \
+         email = CASE WHEN $3 THEN $4 ELSE email END, \
+         description = CASE WHEN $5 THEN $6 ELSE description END, \
+         external_id = CASE WHEN $7 THEN $8 ELSE external_id END, \
+         status = CASE WHEN $9 THEN $10 ELSE status END, \
+         device_seats = CASE WHEN $11 THEN $12 ELSE device_seats END, \
+         updated_at = $13 \
+         WHERE id = $14",
+    )
+    .bind(changes.name.is_some())
+    .bind(changes.name.clone())
+    .bind(changes.email.is_some())
+    .bind(changes.email.clone().flatten())
+    .bind(changes.description.is_some())
+    .bind(changes.description.clone().flatten())
+    .bind(changes.external_id.is_some())
+    .bind(changes.external_id.clone().flatten())
+    .bind(changes.status.is_some())
+    .bind(changes.status.map(|s| s.as_str()))
+    .bind(changes.device_seats.is_some())
+    .bind(changes.device_seats)
+    .bind(changes.now)
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?;
+    let updated = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))?;
+    audit::record(conn, &audit, target(&updated)).await?;
+    Ok(updated)
+}
+
+pub(crate) async fn delete(pool: &PgPool, id: AccountId, audit: AuditDraft) -> Result<()> {
+    tx::write(pool, |conn| Box::pin(delete_tx(conn, id, audit.clone()))).await
+}
+
+async fn delete_tx(
+    conn: &mut PgConnection,
+    id: AccountId,
+    audit: AuditDraft,
+) -> Result<(), StoreError> {
+    let unlocked = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))?;
+    if let Some(parent_id) = unlocked.parent_id {
+        lock(conn, parent_id).await?;
+    }
+    // Locking the account itself holds off concurrent inserts of children below it.
+    let account = lock(conn, id).await?;
+    let has_children: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = $1 AND parent_id = $2)",
+    )
+    .bind(account.tenant_id.get())
+    .bind(id.get())
+    .fetch_one(&mut *conn)
+    .await?;
+    if has_children {
+        return Err(
+            Error::conflict("the account has child accounts; delete or move them first").into(),
+        );
+    }
+    if let Some(parent_id) = account.parent_id {
+        add_children_seats(conn, parent_id, -account.device_seats).await?;
+    }
+    // Users (and through them sessions) and devices go by ON DELETE CASCADE.
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(id.get())
+        .execute(&mut *conn)
+        .await?;
+    audit::record(conn, &audit, target(&account)).await?;
+    Ok(())
+}
+
+pub(crate) async fn list_children(
+    pool: &PgPool,
+    parent: &Account,
+    depth: ChildDepth,
+    page: PageRequest,
+) -> Result<Vec<Account>> {
+    let after = page.after.unwrap_or(0);
+    let rows: Vec<AccountRow> = match depth {
+        ChildDepth::Direct => sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE tenant_id = $1 AND parent_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(parent.tenant_id.get())
+        .bind(parent.id.get())
+        .bind(after)
+        .bind(page.fetch_limit())
+        .fetch_all(pool)
+        .await,
+        ChildDepth::All => {
+            let (low, high) = parent.path.subtree_range();
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM accounts WHERE tenant_id = $1 AND path > $2 AND path < $3 AND id > $4 \
+                 ORDER BY id LIMIT $5"
+            ))
+            .bind(parent.tenant_id.get())
+            .bind(low)
+            .bind(high)
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(pool)
+            .await
+        }
+    }
+    .map_err(db)?;
+    convert_all(rows)
+}
+
+pub(crate) async fn move_seats(
+    pool: &PgPool,
+    parent_id: AccountId,
+    child_id: AccountId,
+    delta: i64,
+    audit: AuditDraft,
+) -> Result<(Account, Account)> {
+    tx::write(pool, |conn| {
+        Box::pin(move_seats_tx(
+            conn,
+            parent_id,
+            child_id,
+            delta,
+            audit.clone(),
+        ))
+    })
+    .await
+}
+
+async fn move_seats_tx(
+    conn: &mut PgConnection,
+    parent_id: AccountId,
+    child_id: AccountId,
+    delta: i64,
+    audit: AuditDraft,
+) -> Result<(Account, Account), StoreError> {
+    let parent = lock(conn, parent_id).await?;
+    let child = lock(conn, child_id).await?;
+    if child.parent_id != Some(parent.id) {
+        return Err(
+            Error::invalid_field("child_id", "must be a direct child of this account").into(),
+        );
+    }
+    seats::check_move(SeatState::of(&parent), SeatState::of(&child), delta)?;
+    add_children_seats(conn, parent_id, delta).await?;
+    sqlx::query(
+        "UPDATE accounts SET device_seats = device_seats + $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(delta)
+    .bind(audit.at)
+    .bind(child_id.get())
+    .execute(&mut *conn)
+    .await?;
+    let parent = fetch(conn, parent_id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))?;
+    let child = fetch(conn, child_id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Account))?;
+    audit::record(conn, &audit, target(&parent)).await?;
+    Ok((parent, child))
+}

@@ -1,0 +1,140 @@
+//! Connecting to PostgreSQL and applying the embedded migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::SqlStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use tenantry_core::{Error, Result};
+
+/// How to talk to the server about TLS; the libpq `sslmode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl FromStr for TlsMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "disable" => Ok(TlsMode::Disable),
+            "prefer" => Ok(TlsMode::Prefer),
+            "require" => Ok(TlsMode::Require),
+            "verify-ca" => Ok(TlsMode::VerifyCa),
+            "verify-full" => Ok(TlsMode::VerifyFull),
+            _ => Err("must be one of: disable, prefer, require, verify-ca, verify-full".to_owned()),
+        }
+    }
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections this server keeps at most. Size it so that instances × pool size stays below
+    /// the server's `max_connections`.
+    pub pool_size: u32,
+    /// Any statement running longer is cancelled, and the request answers 503.
+    pub statement_timeout: Duration,
+    /// How long a request waits for a free connection (or for the database to answer a connect)
+    /// before it answers 503.
+    pub acquire_timeout: Duration,
+    /// Overrides the URL's `sslmode`.
+    pub tls: Option<TlsMode>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            statement_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(5),
+            tls: None,
+        }
+    }
+}
+
+/// The store. Cheap to clone: it is a connection pool.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pub(crate) pool: PgPool,
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "init".into(),
+        MigrationType::Simple,
+        SqlStr::from_static(include_str!("../migrations/0001_init.sql")),
+        false,
+    )])
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:password@host:port/db?sslmode=…`). Fails at once, with
+    /// the reason, if the server cannot be reached. Does not migrate.
+    pub async fn open(url: &str, options: &PostgresOptions) -> Result<PostgresStore> {
+        let mut connect = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid(format!("not a usable PostgreSQL URL: {e}")))?
+            .application_name("tenantry")
+            .options([(
+                "statement_timeout",
+                format!("{}ms", options.statement_timeout.as_millis()),
+            )]);
+        if let Some(tls) = options.tls {
+            connect = connect.ssl_mode(match tls {
+                TlsMode::Disable => PgSslMode::Disable,
+                TlsMode::Prefer => PgSslMode::Prefer,
+                TlsMode::Require => PgSslMode::Require,
+                TlsMode::VerifyCa => PgSslMode::VerifyCa,
+                TlsMode::VerifyFull => PgSslMode::VerifyFull,
+            });
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(options.pool_size.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            // Probe a pooled connection before use, so one dropped by a restarted server is
+            // replaced instead of failing a request.
+            .test_before_acquire(true)
+            .connect_with(connect)
+            .await
+            .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn connect(url: &str, options: &PostgresOptions) -> Result<PostgresStore> {
+        let store = Self::open(url, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations under PostgreSQL's advisory lock: of several instances starting
+    /// at once, one migrates and the others wait, then find nothing left to do.
+    pub async fn migrate(&self) -> Result<()> {
+        migrator()
+            .run(&self.pool)
+            .await
+            .map_err(|e| Error::Internal(format!("PostgreSQL migration failed: {e}")))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Runs a statement outside the store's record families (test set-up, administration).
+    pub async fn execute_raw(&self, sql: &'static str) -> Result<()> {
+        sqlx::query(sql)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| crate::errors::StoreError::from(e).into_core())?;
+        Ok(())
+    }
+}

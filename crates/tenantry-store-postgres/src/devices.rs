@@ -1,0 +1,166 @@
+//! Devices, and the `used_devices` counter of their account.
+
+use sqlx::{PgConnection, PgPool};
+use tenantry_core::model::device::NewDevice;
+use tenantry_core::model::{AccountId, AuditDraft, Device, DeviceId};
+use tenantry_core::page::PageRequest;
+use tenantry_core::seats::{self, SeatState};
+use tenantry_core::store::Scope;
+use tenantry_core::{Error, Resource, Result};
+
+use crate::accounts::lock;
+use crate::audit::{self, Target};
+use crate::errors::{StoreError, db};
+use crate::rows::{DeviceRow, convert_all, device_columns};
+use crate::tx;
+
+async fn fetch(conn: &mut PgConnection, id: DeviceId) -> Result<Option<Device>, StoreError> {
+    let row: Option<DeviceRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        device_columns!(),
+        " FROM devices WHERE id = $1"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Device::try_from).transpose()?)
+}
+
+pub(crate) async fn get(pool: &PgPool, id: DeviceId) -> Result<Option<Device>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    fetch(&mut conn, id).await.map_err(StoreError::into_core)
+}
+
+fn target(device: &Device) -> Target<'_> {
+    Target {
+        kind: "device",
+        id: Some(device.id.get()),
+        tenant_id: Some(device.tenant_id.get()),
+        path: Some(&device.account_path),
+    }
+}
+
+async fn add_used(
+    conn: &mut PgConnection,
+    account: AccountId,
+    delta: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET used_devices = used_devices + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(account.get())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert(pool: &PgPool, new: NewDevice, audit: AuditDraft) -> Result<Device> {
+    tx::write(pool, |conn| {
+        Box::pin(insert_tx(conn, new.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn insert_tx(
+    conn: &mut PgConnection,
+    new: NewDevice,
+    audit: AuditDraft,
+) -> Result<Device, StoreError> {
+    let account = lock(conn, new.account_id).await?;
+    if !new.is_test {
+        seats::check_add_device(SeatState::of(&account))?;
+        add_used(conn, account.id, 1).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO devices (tenant_id, account_id, account_path, name, serial, is_test, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(account.tenant_id.get())
+    .bind(account.id.get())
+    .bind(account.path.as_str())
+    .bind(&new.name)
+    .bind(&new.serial)
+    .bind(new.is_test)
+    .bind(new.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let device = fetch(conn, DeviceId(id))
+        .await?
+        .ok_or(Error::NotFound(Resource::Device))?;
+    audit::record(conn, &audit, target(&device)).await?;
+    Ok(device)
+}
+
+pub(crate) async fn delete(pool: &PgPool, id: DeviceId, audit: AuditDraft) -> Result<()> {
+    tx::write(pool, |conn| Box::pin(delete_tx(conn, id, audit.clone()))).await
+}
+
+async fn delete_tx(
+    conn: &mut PgConnection,
+    id: DeviceId,
+    audit: AuditDraft,
+) -> Result<(), StoreError> {
+    let device = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Device))?;
+    lock(conn, device.account_id).await?;
+    let done = sqlx::query("DELETE FROM devices WHERE id = $1")
+        .bind(id.get())
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(Resource::Device).into());
+    }
+    if !device.is_test {
+        add_used(conn, device.account_id, -1).await?;
+    }
+    audit::record(conn, &audit, target(&device)).await?;
+    Ok(())
+}
+
+pub(crate) async fn list(pool: &PgPool, scope: Scope, page: PageRequest) -> Result<Vec<Device>> {
+    let after = page.after.unwrap_or(0);
+    let rows: Vec<DeviceRow> = match scope {
+        Scope::Account {
+            tenant_id,
+            account_id,
+        } => sqlx::query_as(concat!(
+            "SELECT ",
+            device_columns!(),
+            " FROM devices WHERE tenant_id = $1 AND account_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(tenant_id.get())
+        .bind(account_id.get())
+        .bind(after)
+        .bind(page.fetch_limit())
+        .fetch_all(pool)
+        .await,
+        Scope::Subtree(path) => {
+            let tenant = path.ids().next().map_or(0, |id| id.get());
+            let (low, high) = path.subtree_range();
+            sqlx::query_as(concat!(
+                "SELECT ",
+                device_columns!(),
+                " FROM devices WHERE tenant_id = $1 AND account_path >= $2 AND account_path < $3 \
+                 AND id > $4 ORDER BY id LIMIT $5"
+            ))
+            .bind(tenant)
+            .bind(low)
+            .bind(high)
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(pool)
+            .await
+        }
+        Scope::All => sqlx::query_as(concat!(
+            "SELECT ",
+            device_columns!(),
+            " FROM devices WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(page.fetch_limit())
+        .fetch_all(pool)
+        .await,
+    }
+    .map_err(db)?;
+    convert_all(rows)
+}

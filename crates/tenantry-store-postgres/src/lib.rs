@@ -1,0 +1,34 @@
+//! Tenantry's production store: [`tenantry_core::store::Store`] on PostgreSQL.
+//!
+//! Many stateless Tenantry servers share one database. Each write is one transaction (READ
+//! COMMITTED) that locks the account rows whose seat counters it checks with `SELECT … FOR
+//! UPDATE`, always ancestor before descendant, so concurrent writers queue instead of breaking
+//! an invariant. Deadlocks and serialization failures are retried here with jittered back-off
+//! and never reach a client. Migrations take PostgreSQL's advisory lock, so instances starting
+//! together apply them once.
+//!
+//! Map of the crate:
+//! - [`connect`]: options (pool size, statement timeout, TLS), connecting, migrating.
+//! - `tx`: the retrying write-transaction helper.
+//! - `store_impl`: the `Store` trait, delegating to one module per record family:
+//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`.
+//! - `rows`: database rows and their conversion into core records.
+//! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
+//! - [`test_support`]: a throw-away schema per test.
+
+mod accounts;
+mod api_tokens;
+mod audit;
+pub mod connect;
+mod devices;
+mod errors;
+mod invariants;
+mod rows;
+mod sessions;
+mod store_impl;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+mod tx;
+mod users;
+
+pub use connect::{PostgresOptions, PostgresStore, TlsMode};

@@ -1,0 +1,169 @@
+//! Login sessions. The lookup joins the user and account so their current state is seen on
+//! every request, by every server.
+
+use sqlx::{PgConnection, PgPool};
+use tenantry_core::auth::TokenHash;
+use tenantry_core::model::session::{NewSession, SessionTokens};
+use tenantry_core::model::{AuditDraft, Session, SessionId};
+use tenantry_core::{Error, Resource, Result};
+use time::OffsetDateTime;
+
+use crate::audit::{self, Target};
+use crate::errors::{StoreError, db};
+use crate::rows::SessionRow;
+use crate::tx;
+
+macro_rules! session_select {
+    () => {
+        "SELECT s.id, s.user_id, u.account_id, u.tenant_id, u.account_path, u.role, \
+         u.status AS user_status, a.status AS account_status, s.access_hash, \
+         s.access_expires_at, s.refresh_expires_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id "
+    };
+}
+
+async fn fetch(conn: &mut PgConnection, id: SessionId) -> Result<Option<Session>, StoreError> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(session_select!(), "WHERE s.id = $1"))
+        .bind(id.get())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(Session::try_from).transpose()?)
+}
+
+pub(crate) async fn insert(pool: &PgPool, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
+    tx::write(pool, |conn| {
+        Box::pin(insert_tx(conn, new.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn insert_tx(
+    conn: &mut PgConnection,
+    new: NewSession,
+    audit: AuditDraft,
+) -> Result<SessionId, StoreError> {
+    let user = crate::users::fetch(conn, new.user_id)
+        .await?
+        .ok_or(Error::NotFound(Resource::User))?;
+    let tokens = &new.tokens;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, access_expires_at, \
+         refresh_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(user.tenant_id.get())
+    .bind(user.id.get())
+    .bind(tokens.access_hash.as_bytes().as_slice())
+    .bind(tokens.refresh_hash.as_bytes().as_slice())
+    .bind(tokens.access_expires)
+    .bind(tokens.refresh_expires)
+    .bind(tokens.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(tokens.now)
+        .bind(user.id.get())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE accounts SET activity_at = GREATEST(activity_at, $1) WHERE id = $2")
+        .bind(tokens.now)
+        .bind(user.account_id.get())
+        .execute(&mut *conn)
+        .await?;
+    let target = Target {
+        kind: "user",
+        id: Some(user.id.get()),
+        tenant_id: Some(user.tenant_id.get()),
+        path: Some(&user.account_path),
+    };
+    audit::record(conn, &audit, target).await?;
+    Ok(SessionId(id))
+}
+
+pub(crate) async fn by_access(
+    pool: &PgPool,
+    hash: &TokenHash,
+    now: OffsetDateTime,
+) -> Result<Option<Session>> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(
+        session_select!(),
+        "WHERE s.access_hash = $1 AND s.access_expires_at > $2"
+    ))
+    .bind(hash.as_bytes().as_slice())
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.map(Session::try_from).transpose()
+}
+
+pub(crate) async fn rotate(
+    pool: &PgPool,
+    refresh: &TokenHash,
+    tokens: SessionTokens,
+) -> Result<Option<Session>> {
+    let refresh = *refresh;
+    tx::write(pool, |conn| {
+        Box::pin(rotate_tx(conn, refresh, tokens.clone()))
+    })
+    .await
+}
+
+async fn rotate_tx(
+    conn: &mut PgConnection,
+    refresh: TokenHash,
+    tokens: SessionTokens,
+) -> Result<Option<Session>, StoreError> {
+    // One UPDATE both checks and consumes the refresh token, so two servers racing to use the
+    // same token cannot both succeed.
+    let id: Option<i64> = sqlx::query_scalar(
+        "UPDATE sessions SET access_hash = $1, refresh_hash = $2, access_expires_at = $3, \
+         refresh_expires_at = $4 WHERE refresh_hash = $5 AND refresh_expires_at > $6 RETURNING id",
+    )
+    .bind(tokens.access_hash.as_bytes().as_slice())
+    .bind(tokens.refresh_hash.as_bytes().as_slice())
+    .bind(tokens.access_expires)
+    .bind(tokens.refresh_expires)
+    .bind(refresh.as_bytes().as_slice())
+    .bind(tokens.now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match id {
+        Some(id) => fetch(conn, SessionId(id)).await,
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn delete(pool: &PgPool, id: SessionId, audit: AuditDraft) -> Result<()> {
+    tx::write(pool, |conn| Box::pin(delete_tx(conn, id, audit.clone()))).await
+}
+
+async fn delete_tx(
+    conn: &mut PgConnection,
+    id: SessionId,
+    audit: AuditDraft,
+) -> Result<(), StoreError> {
+    let Some(session) = fetch(conn, id).await? else {
+        return Err(Error::NotFound(Resource::Session).into());
+    };
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id.get())
+        .execute(&mut *conn)
+        .await?;
+    let target = Target {
+        kind: "user",
+        id: Some(session.user_id.get()),
+        tenant_id: Some(session.tenant_id.get()),
+        path: Some(&session.account_path),
+    };
+    audit::record(conn, &audit, target).await?;
+    Ok(())
+}
+
+pub(crate) async fn purge_expired(pool: &PgPool, now: OffsetDateTime) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE refresh_expires_at <= $1")
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,172 @@
+//! `Store` for PostgreSQL: each method delegates to the module of its record family.
+
+use async_trait::async_trait;
+use tenantry_core::Result;
+use tenantry_core::auth::TokenHash;
+use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
+use tenantry_core::model::api_token::NewApiToken;
+use tenantry_core::model::device::NewDevice;
+use tenantry_core::model::session::{NewSession, SessionTokens};
+use tenantry_core::model::user::{LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::{
+    Account, AccountId, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device, DeviceId, Session,
+    SessionId, User, UserId,
+};
+use tenantry_core::page::PageRequest;
+use tenantry_core::store::{Scope, Store};
+use time::OffsetDateTime;
+
+use crate::errors::db;
+use crate::{PostgresStore, accounts, api_tokens, audit, devices, invariants, sessions, users};
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account> {
+        accounts::insert(&self.pool, new, audit).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        accounts::get(&self.pool, id).await
+    }
+
+    async fn update_account(
+        &self,
+        id: AccountId,
+        changes: AccountChanges,
+        audit: AuditDraft,
+    ) -> Result<Account> {
+        accounts::update(&self.pool, id, changes, audit).await
+    }
+
+    async fn delete_account(&self, id: AccountId, audit: AuditDraft) -> Result<()> {
+        accounts::delete(&self.pool, id, audit).await
+    }
+
+    async fn list_children(
+        &self,
+        parent: &Account,
+        depth: ChildDepth,
+        page: PageRequest,
+    ) -> Result<Vec<Account>> {
+        accounts::list_children(&self.pool, parent, depth, page).await
+    }
+
+    async fn move_seats(
+        &self,
+        parent: AccountId,
+        child: AccountId,
+        delta: i64,
+        audit: AuditDraft,
+    ) -> Result<(Account, Account)> {
+        accounts::move_seats(&self.pool, parent, child, delta, audit).await
+    }
+
+    async fn insert_user(&self, new: NewUser, audit: AuditDraft) -> Result<User> {
+        users::insert(&self.pool, new, audit).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        users::get(&self.pool, id).await
+    }
+
+    async fn login_record(&self, email_normalized: &str) -> Result<Option<LoginRecord>> {
+        users::login_record(&self.pool, email_normalized).await
+    }
+
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
+        users::password_hash(&self.pool, id).await
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        audit: AuditDraft,
+    ) -> Result<User> {
+        users::update(&self.pool, id, changes, audit).await
+    }
+
+    async fn delete_user(&self, id: UserId, audit: AuditDraft) -> Result<()> {
+        users::delete(&self.pool, id, audit).await
+    }
+
+    async fn list_users(&self, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
+        users::list(&self.pool, scope, page).await
+    }
+
+    async fn insert_session(&self, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
+        sessions::insert(&self.pool, new, audit).await
+    }
+
+    async fn session_by_access(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>> {
+        sessions::by_access(&self.pool, hash, now).await
+    }
+
+    async fn rotate_session(
+        &self,
+        refresh: &TokenHash,
+        tokens: SessionTokens,
+    ) -> Result<Option<Session>> {
+        sessions::rotate(&self.pool, refresh, tokens).await
+    }
+
+    async fn delete_session(&self, id: SessionId, audit: AuditDraft) -> Result<()> {
+        sessions::delete(&self.pool, id, audit).await
+    }
+
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        sessions::purge_expired(&self.pool, now).await
+    }
+
+    async fn insert_api_token(&self, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken> {
+        api_tokens::insert(&self.pool, new, audit).await
+    }
+
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(ApiToken, TokenHash)>> {
+        api_tokens::by_hash(&self.pool, hash).await
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        api_tokens::list(&self.pool).await
+    }
+
+    async fn revoke_api_token(&self, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken> {
+        api_tokens::revoke(&self.pool, id, audit).await
+    }
+
+    async fn insert_device(&self, new: NewDevice, audit: AuditDraft) -> Result<Device> {
+        devices::insert(&self.pool, new, audit).await
+    }
+
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>> {
+        devices::get(&self.pool, id).await
+    }
+
+    async fn delete_device(&self, id: DeviceId, audit: AuditDraft) -> Result<()> {
+        devices::delete(&self.pool, id, audit).await
+    }
+
+    async fn list_devices(&self, scope: Scope, page: PageRequest) -> Result<Vec<Device>> {
+        devices::list(&self.pool, scope, page).await
+    }
+
+    async fn list_audit(&self, scope: Scope, page: PageRequest) -> Result<Vec<AuditRecord>> {
+        audit::list(&self.pool, scope, page).await
+    }
+
+    async fn invariant_violations(&self) -> Result<Vec<String>> {
+        invariants::violations(&self.pool).await
+    }
+}

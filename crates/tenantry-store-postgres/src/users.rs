@@ -1,0 +1,285 @@
+//! Users, their credentials and their login record.
+
+use sqlx::{PgConnection, PgPool};
+use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::{AuditDraft, User, UserId};
+use tenantry_core::page::PageRequest;
+use tenantry_core::store::Scope;
+use tenantry_core::{Error, Resource, Result};
+
+use crate::accounts::lock_shared;
+use crate::audit::{self, Target};
+use crate::errors::{StoreError, db};
+use crate::rows::{UserRow, convert_all, user_columns};
+use crate::tx;
+
+pub(crate) async fn fetch(conn: &mut PgConnection, id: UserId) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(User::try_from).transpose()?)
+}
+
+async fn fetch_existing(conn: &mut PgConnection, id: UserId) -> Result<User, StoreError> {
+    Ok(fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::User))?)
+}
+
+pub(crate) async fn get(pool: &PgPool, id: UserId) -> Result<Option<User>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    fetch(&mut conn, id).await.map_err(StoreError::into_core)
+}
+
+fn target(user: &User) -> Target<'_> {
+    Target {
+        kind: "user",
+        id: Some(user.id.get()),
+        tenant_id: Some(user.tenant_id.get()),
+        path: Some(&user.account_path),
+    }
+}
+
+pub(crate) async fn insert(pool: &PgPool, new: NewUser, audit: AuditDraft) -> Result<User> {
+    tx::write(pool, |conn| {
+        Box::pin(insert_tx(conn, new.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn insert_tx(
+    conn: &mut PgConnection,
+    new: NewUser,
+    audit: AuditDraft,
+) -> Result<User, StoreError> {
+    let account = lock_shared(conn, new.account_id).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
+         username_norm, first_name, last_name, role, status, email_verified, password_hash, \
+         preferences, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+    )
+    .bind(account.tenant_id.get())
+    .bind(account.id.get())
+    .bind(account.path.as_str())
+    .bind(&new.email)
+    .bind(&new.email_normalized)
+    .bind(&new.username)
+    .bind(&new.username_normalized)
+    .bind(&new.first_name)
+    .bind(&new.last_name)
+    .bind(new.role.as_str())
+    .bind(new.status.as_str())
+    .bind(new.email_verified)
+    .bind(&new.password_hash)
+    .bind(serde_json::Value::Object(new.preferences.as_map().clone()))
+    .bind(new.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let user = fetch_existing(conn, UserId(id)).await?;
+    audit::record(conn, &audit, target(&user)).await?;
+    Ok(user)
+}
+
+pub(crate) async fn login_record(pool: &PgPool, email_norm: &str) -> Result<Option<LoginRecord>> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT u.id, u.password_hash, a.status FROM users u \
+         JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = $1",
+    )
+    .bind(email_norm)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some((id, password_hash, account_status)) = found else {
+        return Ok(None);
+    };
+    let Some(user) = fetch(&mut conn, UserId(id))
+        .await
+        .map_err(StoreError::into_core)?
+    else {
+        return Ok(None);
+    };
+    let account_status = account_status
+        .parse()
+        .map_err(|_| Error::internal("unexpected stored account status"))?;
+    Ok(Some(LoginRecord {
+        user,
+        password_hash,
+        account_status,
+    }))
+}
+
+pub(crate) async fn password_hash(pool: &PgPool, id: UserId) -> Result<Option<String>> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id.get())
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
+    Ok(hash.flatten())
+}
+
+pub(crate) async fn update(
+    pool: &PgPool,
+    id: UserId,
+    changes: UserChanges,
+    audit: AuditDraft,
+) -> Result<User> {
+    tx::write(pool, |conn| {
+        Box::pin(update_tx(conn, id, changes.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn update_tx(
+    conn: &mut PgConnection,
+    id: UserId,
+    changes: UserChanges,
+    audit: AuditDraft,
+) -> Result<User, StoreError> {
+    let (email, email_norm) = changes.email.clone().unzip();
+    let username = changes.username.clone();
+    let done = sqlx::query(
+        "UPDATE users SET \
+         email = CASE WHEN $1 THEN $2 ELSE email END, \
+         email_norm = CASE WHEN $1 THEN $3 ELSE email_norm END, \
+         email_verified = CASE WHEN $1 THEN FALSE ELSE email_verified END, \
+         username = CASE WHEN $4 THEN $5 ELSE username END, \
+         username_norm = CASE WHEN $4 THEN $6 ELSE username_norm END, \
+         first_name = CASE WHEN $7 THEN $8 ELSE first_name END, \
+         last_name = CASE WHEN $9 THEN $10 ELSE last_name END, \
+         role = CASE WHEN $11 THEN $12 ELSE role END, \
+         status = CASE WHEN $13 THEN $14 ELSE status END, \
+         password_hash = CASE WHEN $15 THEN $16 ELSE password_hash END, \
+         preferences = CASE WHEN $17 THEN $18 ELSE preferences END, \
+         updated_at = $19 \
+         WHERE id = $20",
+    )
+    .bind(email.is_some())
+    .bind(email)
+    .bind(email_norm)
+    .bind(username.is_some())
+    .bind(username.clone().flatten().map(|(u, _)| u))
+    .bind(username.flatten().map(|(_, n)| n))
+    .bind(changes.first_name.is_some())
+    .bind(changes.first_name.clone().flatten())
+    .bind(changes.last_name.is_some())
+    .bind(changes.last_name.clone().flatten())
+    .bind(changes.role.is_some())
+    .bind(changes.role.map(|r| r.as_str()))
+    .bind(changes.status.is_some())
+    .bind(changes.status.map(|s| s.as_str()))
+    .bind(changes.password_hash.is_some())
+    .bind(changes.password_hash.clone())
+    .bind(changes.preferences.is_some())
+    .bind(
+        changes
+            .preferences
+            .as_ref()
+            .map(|p| serde_json::Value::Object(p.as_map().clone())),
+    )
+    .bind(changes.now)
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(Resource::User).into());
+    }
+    match changes.end_sessions {
+        EndSessions::None => {}
+        EndSessions::All => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.get())
+                .execute(&mut *conn)
+                .await?;
+        }
+        EndSessions::AllExcept(keep) => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                .bind(id.get())
+                .bind(keep.get())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let user = fetch_existing(conn, id).await?;
+    audit::record(conn, &audit, target(&user)).await?;
+    Ok(user)
+}
+
+pub(crate) async fn delete(pool: &PgPool, id: UserId, audit: AuditDraft) -> Result<()> {
+    tx::write(pool, |conn| Box::pin(delete_tx(conn, id, audit.clone()))).await
+}
+
+async fn delete_tx(
+    conn: &mut PgConnection,
+    id: UserId,
+    audit: AuditDraft,
+) -> Result<(), StoreError> {
+    let user = fetch_existing(conn, id).await?;
+    // Sessions go by ON DELETE CASCADE.
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id.get())
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(Resource::User).into());
+    }
+    audit::record(conn, &audit, target(&user)).await?;
+    Ok(())
+}
+
+pub(crate) async fn list(pool: &PgPool, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
+    let after = page.after.unwrap_or(0);
+    let rows: Vec<UserRow> = match scope {
+        Scope::Account {
+            tenant_id,
+            account_id,
+        } => sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = $1 AND account_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(tenant_id.get())
+        .bind(account_id.get())
+        .bind(after)
+        .bind(page.fetch_limit())
+        .fetch_all(pool)
+        .await,
+        Scope::Subtree(path) => {
+            let tenant = path.ids().next().map_or(0, |id| id.get());
+            let (low, high) = path.subtree_range();
+            sqlx::query_as(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE tenant_id = $1 AND account_path >= $2 AND account_path < $3 \
+                 AND id > $4 ORDER BY id LIMIT $5"
+            ))
+            .bind(tenant)
+            .bind(low)
+            .bind(high)
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(pool)
+            .await
+        }
+        Scope::All => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE id > $1 ORDER BY id LIMIT $2"
+            ))
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(pool)
+            .await
+        }
+    }
+    .map_err(db)?;
+    convert_all(rows)
+}
