@@ -19,6 +19,7 @@ pub mod clock;
 pub mod error;
 pub mod model;
 pub mod page;
+pub mod query;
 pub mod seats;
 pub mod services;
 pub mod store;

@@ -59,6 +59,12 @@ pub fn check_new_child(parent: SeatState, seats: i64) -> Result<()> {
 
 /// Moves `delta` seats from `parent` to its direct `child` (a negative delta gives seats back).
 pub fn check_move(parent: SeatState, child: SeatState, delta: i64) -> Result<()> {
+    if !(-MAX_SEATS..=MAX_SEATS).contains(&delta) {
+        return Err(Error::invalid_field(
+            "seats",
+            format!("must be between -{MAX_SEATS} and {MAX_SEATS}"),
+        ));
+    }
     validate_allocation(child.seats.saturating_add(delta))?;
     if delta > 0 && delta > parent.free() {
         return Err(not_enough("the parent account", parent.free(), delta));
@@ -138,6 +144,7 @@ mod tests {
             "child would go below used + children"
         );
         assert!(check_move(parent, child, i64::MAX).is_err());
+        assert!(check_move(parent, child, i64::MIN).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::auth::TokenHash;
+use crate::auth::{Role, TokenHash};
 use crate::error::Result;
 use crate::model::account::{AccountChanges, ChildDepth, NewAccount};
 use crate::model::api_token::NewApiToken;
@@ -57,7 +57,8 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
     /// Applies changes; a seat change moves the difference from or to the parent (or, for a
-    /// root, checks the allocation still covers what is used and handed down).
+    /// root, checks the allocation still covers what is used and handed down). A status other
+    /// than active ends the sessions of the account's users.
     async fn update_account(
         &self,
         id: AccountId,
@@ -65,8 +66,14 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditDraft,
     ) -> Result<Account>;
     /// Deletes an account with its users, devices and sessions; refused with `Conflict` while it
-    /// has child accounts. Its seats return to the parent.
-    async fn delete_account(&self, id: AccountId, audit: AuditDraft) -> Result<()>;
+    /// has child accounts, and with `Forbidden` when `max_role` is given and one of its users
+    /// holds a role above it. Its seats return to the parent.
+    async fn delete_account(
+        &self,
+        id: AccountId,
+        max_role: Option<Role>,
+        audit: AuditDraft,
+    ) -> Result<()>;
     /// Accounts below `parent` ordered by id, after the page's key.
     async fn list_children(
         &self,
@@ -96,14 +103,22 @@ pub trait Store: Send + Sync + 'static {
         changes: UserChanges,
         audit: AuditDraft,
     ) -> Result<User>;
-    /// Deletes a user and their sessions.
-    async fn delete_user(&self, id: UserId, audit: AuditDraft) -> Result<()>;
+    /// Deletes a user and their sessions. With `expected_role`, refused with `Conflict` if the
+    /// user's role changed since the caller's authority over it was checked.
+    async fn delete_user(
+        &self,
+        id: UserId,
+        expected_role: Option<Role>,
+        audit: AuditDraft,
+    ) -> Result<()>;
     /// Users in `scope` ordered by id, after the page's key.
     async fn list_users(&self, scope: Scope, page: PageRequest) -> Result<Vec<User>>;
 
     // Sessions.
 
     /// Starts a session after a successful login, recording the login on the user and account.
+    /// Refused as bad credentials if, by now, the user's password hash is no longer the one
+    /// verified, or the user or account is no longer active.
     async fn insert_session(&self, new: NewSession, audit: AuditDraft) -> Result<SessionId>;
     /// The live session whose access token has this hash, with its user's and account's state.
     async fn session_by_access(
@@ -117,6 +132,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         refresh: &TokenHash,
         tokens: SessionTokens,
+        audit: AuditDraft,
     ) -> Result<Option<Session>>;
     async fn delete_session(&self, id: SessionId, audit: AuditDraft) -> Result<()>;
     /// Removes sessions whose refresh token has expired; returns how many.

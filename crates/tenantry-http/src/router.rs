@@ -1,9 +1,13 @@
 //! The whole HTTP application: every surface plus the layers they share.
 
+use std::any::Any;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -19,7 +23,8 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let (native, _) = native::routes();
     let layers = ServiceBuilder::new()
-        // Honour a client's X-Request-Id or make one, and echo it on the response.
+        // Honour a client's X-Request-Id if it is a sane token, else make one; echo it back.
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
         // One span per request carrying the request id; headers (and so tokens) never logged.
@@ -40,6 +45,8 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
@@ -55,4 +62,33 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(layers)
         .with_state(state)
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Client-chosen request ids end up in logs and audit records, so only short ids of plain
+/// characters are kept; anything else is replaced by a generated one.
+async fn drop_unusable_request_id<B>(mut request: Request<B>) -> Request<B> {
+    let usable = request.headers().get(&REQUEST_ID).map(|value| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 128
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    });
+    if usable == Some(false) {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }

@@ -5,8 +5,9 @@
 //! taken parent before child, so concurrent writers on any number of servers queue up.
 
 use sqlx::{PgConnection, PgPool};
+use tenantry_core::auth::Role;
 use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
-use tenantry_core::model::{Account, AccountId, AccountPath, AuditDraft};
+use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
 use tenantry_core::page::PageRequest;
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::{Error, Resource, Result};
@@ -179,6 +180,7 @@ async fn update_tx(
     };
     let account = lock(conn, id).await?;
     if let Some(new_seats) = changes.device_seats {
+        seats::validate_allocation(new_seats)?;
         let delta = new_seats - account.device_seats;
         match &parent {
             None => seats::check_set_root(SeatState::of(&account), new_seats)?,
@@ -216,6 +218,9 @@ async fn update_tx(
     .bind(id.get())
     .execute(&mut *conn)
     .await?;
+    if changes.status.is_some_and(|s| s != AccountStatus::Active) {
+        end_sessions_of_account(conn, id).await?;
+    }
     let updated = fetch(conn, id)
         .await?
         .ok_or(Error::NotFound(Resource::Account))?;
@@ -223,13 +228,51 @@ async fn update_tx(
     Ok(updated)
 }
 
-pub(crate) async fn delete(pool: &PgPool, id: AccountId, audit: AuditDraft) -> Result<()> {
-    tx::write(pool, |conn| Box::pin(delete_tx(conn, id, audit.clone()))).await
+/// A suspended or deactivated account's users lose their sessions: reactivating the account
+/// must not bring old (possibly stolen) tokens back to life.
+async fn end_sessions_of_account(conn: &mut PgConnection, id: AccountId) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE account_id = $1)",
+    )
+    .bind(id.get())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Fails if a user of the account holds a role above `max_role`.
+async fn check_no_user_above(
+    conn: &mut PgConnection,
+    id: AccountId,
+    max_role: Option<Role>,
+) -> Result<(), StoreError> {
+    let Some(max_role) = max_role else {
+        return Ok(());
+    };
+    let roles: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT role FROM users WHERE account_id = $1")
+            .bind(id.get())
+            .fetch_all(conn)
+            .await?;
+    Ok(crate::rows::check_roles_at_most(&roles, max_role)?)
+}
+
+pub(crate) async fn delete(
+    pool: &PgPool,
+    id: AccountId,
+    max_role: Option<Role>,
+    audit: AuditDraft,
+) -> Result<()> {
+    tx::write(pool, |conn| {
+        Box::pin(delete_tx(conn, id, max_role, audit.clone()))
+    })
+    .await
 }
 
 async fn delete_tx(
     conn: &mut PgConnection,
     id: AccountId,
+    max_role: Option<Role>,
     audit: AuditDraft,
 ) -> Result<(), StoreError> {
     let unlocked = fetch(conn, id)
@@ -240,6 +283,7 @@ async fn delete_tx(
     }
     // Locking the account itself holds off concurrent inserts of children below it.
     let account = lock(conn, id).await?;
+    check_no_user_above(conn, id, max_role).await?;
     let has_children: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = $1 AND parent_id = $2)",
     )

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::session::{NewSession, SessionTokens};
-use tenantry_core::model::{AuditDraft, Session, SessionId};
+use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
@@ -44,7 +44,16 @@ async fn insert_tx(
 ) -> Result<SessionId, StoreError> {
     let user = crate::users::fetch(conn, new.user_id)
         .await?
-        .ok_or(Error::NotFound(Resource::User))?;
+        .ok_or_else(bad_credentials)?;
+    // FOR SHARE waits for a concurrent password change or disabling to commit, and then sees it.
+    let current: Option<(Option<String>, String, String)> = sqlx::query_as(
+        "SELECT u.password_hash, u.status, a.status FROM users u \
+         JOIN accounts a ON a.id = u.account_id WHERE u.id = $1 FOR SHARE OF u, a",
+    )
+    .bind(user.id.get())
+    .fetch_optional(&mut *conn)
+    .await?;
+    check_still_valid(current, &new.verified_hash)?;
     let tokens = &new.tokens;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, access_expires_at, \
@@ -100,10 +109,11 @@ pub(crate) async fn rotate(
     pool: &PgPool,
     refresh: &TokenHash,
     tokens: SessionTokens,
+    audit: AuditDraft,
 ) -> Result<Option<Session>> {
     let refresh = *refresh;
     tx::write(pool, |conn| {
-        Box::pin(rotate_tx(conn, refresh, tokens.clone()))
+        Box::pin(rotate_tx(conn, refresh, tokens.clone(), audit.clone()))
     })
     .await
 }
@@ -112,6 +122,7 @@ async fn rotate_tx(
     conn: &mut PgConnection,
     refresh: TokenHash,
     tokens: SessionTokens,
+    audit: AuditDraft,
 ) -> Result<Option<Session>, StoreError> {
     // One UPDATE both checks and consumes the refresh token, so two servers racing to use the
     // same token cannot both succeed.
@@ -127,10 +138,18 @@ async fn rotate_tx(
     .bind(tokens.now)
     .fetch_optional(&mut *conn)
     .await?;
-    match id {
-        Some(id) => fetch(conn, SessionId(id)).await,
-        None => Ok(None),
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let session = fetch(conn, SessionId(id)).await?;
+    if let Some(session) = &session {
+        let audit = AuditDraft {
+            actor: Actor::User(session.user_id),
+            ..audit
+        };
+        audit::record(conn, &audit, session_target(session)).await?;
     }
+    Ok(session)
 }
 
 pub(crate) async fn delete(pool: &PgPool, id: SessionId, audit: AuditDraft) -> Result<()> {
@@ -166,4 +185,33 @@ pub(crate) async fn purge_expired(pool: &PgPool, now: OffsetDateTime) -> Result<
         .await
         .map_err(db)?;
     Ok(done.rows_affected())
+}
+
+fn bad_credentials() -> Error {
+    Error::Unauthenticated(tenantry_core::services::auth::BAD_CREDENTIALS.to_owned())
+}
+
+/// The login was verified against `verified_hash`; refuse it if the password changed since, or
+/// the user or account stopped being active.
+fn check_still_valid(
+    current: Option<(Option<String>, String, String)>,
+    verified_hash: &str,
+) -> Result<()> {
+    match current {
+        Some((Some(hash), user_status, account_status))
+            if hash == verified_hash && user_status == "active" && account_status == "active" =>
+        {
+            Ok(())
+        }
+        _ => Err(bad_credentials()),
+    }
+}
+
+fn session_target(session: &Session) -> Target<'_> {
+    Target {
+        kind: "user",
+        id: Some(session.user_id.get()),
+        tenant_id: Some(session.tenant_id.get()),
+        path: Some(&session.account_path),
+    }
 }

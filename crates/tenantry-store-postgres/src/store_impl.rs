@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use tenantry_core::Result;
-use tenantry_core::auth::TokenHash;
+use tenantry_core::auth::{Role, TokenHash};
 use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::NewDevice;
@@ -46,8 +46,13 @@ impl Store for PostgresStore {
         accounts::update(&self.pool, id, changes, audit).await
     }
 
-    async fn delete_account(&self, id: AccountId, audit: AuditDraft) -> Result<()> {
-        accounts::delete(&self.pool, id, audit).await
+    async fn delete_account(
+        &self,
+        id: AccountId,
+        max_role: Option<Role>,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        accounts::delete(&self.pool, id, max_role, audit).await
     }
 
     async fn list_children(
@@ -94,8 +99,13 @@ impl Store for PostgresStore {
         users::update(&self.pool, id, changes, audit).await
     }
 
-    async fn delete_user(&self, id: UserId, audit: AuditDraft) -> Result<()> {
-        users::delete(&self.pool, id, audit).await
+    async fn delete_user(
+        &self,
+        id: UserId,
+        expected_role: Option<Role>,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        users::delete(&self.pool, id, expected_role, audit).await
     }
 
     async fn list_users(&self, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
@@ -118,8 +128,9 @@ impl Store for PostgresStore {
         &self,
         refresh: &TokenHash,
         tokens: SessionTokens,
+        audit: AuditDraft,
     ) -> Result<Option<Session>> {
-        sessions::rotate(&self.pool, refresh, tokens).await
+        sessions::rotate(&self.pool, refresh, tokens, audit).await
     }
 
     async fn delete_session(&self, id: SessionId, audit: AuditDraft) -> Result<()> {

@@ -1,6 +1,7 @@
 //! Users, their credentials and their login record.
 
 use sqlx::{PgConnection, PgPool};
+use tenantry_core::auth::Role;
 use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges};
 use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::page::PageRequest;
@@ -143,6 +144,8 @@ async fn update_tx(
     changes: UserChanges,
     audit: AuditDraft,
 ) -> Result<User, StoreError> {
+    let before = lock_user(conn, id).await?;
+    check_expected_role(&before, changes.expected_role)?;
     let (email, email_norm) = changes.email.clone().unzip();
     let username = changes.username.clone();
     let done = sqlx::query(
@@ -212,16 +215,53 @@ async fn update_tx(
     Ok(user)
 }
 
-pub(crate) async fn delete(pool: &PgPool, id: UserId, audit: AuditDraft) -> Result<()> {
-    tx::write(pool, |conn| Box::pin(delete_tx(conn, id, audit.clone()))).await
+/// Reads and locks a user row for the rest of the transaction.
+async fn lock_user(conn: &mut PgConnection, id: UserId) -> Result<User, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id.get())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(row) => Ok(User::try_from(row)?),
+        None => Err(Error::NotFound(Resource::User).into()),
+    }
+}
+
+/// Refuses a change decided against a role the user no longer has.
+fn check_expected_role(user: &User, expected: Option<Role>) -> Result<(), StoreError> {
+    match expected {
+        Some(role) if role != user.role => Err(Error::conflict(
+            "the user's role changed while this request was checked; retry",
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn delete(
+    pool: &PgPool,
+    id: UserId,
+    expected_role: Option<Role>,
+    audit: AuditDraft,
+) -> Result<()> {
+    tx::write(pool, |conn| {
+        Box::pin(delete_tx(conn, id, expected_role, audit.clone()))
+    })
+    .await
 }
 
 async fn delete_tx(
     conn: &mut PgConnection,
     id: UserId,
+    expected_role: Option<Role>,
     audit: AuditDraft,
 ) -> Result<(), StoreError> {
-    let user = fetch_existing(conn, id).await?;
+    let user = lock_user(conn, id).await?;
+    check_expected_role(&user, expected_role)?;
     // Sessions go by ON DELETE CASCADE.
     let done = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id.get())

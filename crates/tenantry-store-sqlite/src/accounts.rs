@@ -4,8 +4,9 @@
 //! as the change that moves them, so free seats are read from one row instead of counted.
 
 use sqlx::{SqliteConnection, SqlitePool};
+use tenantry_core::auth::Role;
 use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
-use tenantry_core::model::{Account, AccountId, AccountPath, AuditDraft};
+use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
 use tenantry_core::page::PageRequest;
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::{Error, Resource, Result};
@@ -131,6 +132,7 @@ pub(crate) async fn update(
     let mut tx = begin_write(pool).await?;
     let account = fetch_existing(&mut tx, id).await?;
     if let Some(new_seats) = changes.device_seats {
+        seats::validate_allocation(new_seats)?;
         let delta = new_seats - account.device_seats;
         match account.parent_id {
             None => seats::check_set_root(SeatState::of(&account), new_seats)?,
@@ -170,15 +172,55 @@ pub(crate) async fn update(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
+    if changes.status.is_some_and(|s| s != AccountStatus::Active) {
+        end_sessions_of_account(&mut tx, id).await?;
+    }
     let updated = fetch_existing(&mut tx, id).await?;
     audit::record(&mut tx, &audit, target(&updated)).await?;
     tx.commit().await.map_err(db)?;
     Ok(updated)
 }
 
-pub(crate) async fn delete(pool: &SqlitePool, id: AccountId, audit: AuditDraft) -> Result<()> {
+/// A suspended or deactivated account's users lose their sessions: reactivating the account
+/// must not bring old (possibly stolen) tokens back to life.
+async fn end_sessions_of_account(conn: &mut SqliteConnection, id: AccountId) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE account_id = ?)",
+    )
+    .bind(id.get())
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Fails if a user of the account holds a role above `max_role`.
+async fn check_no_user_above(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+    max_role: Option<Role>,
+) -> Result<()> {
+    let Some(max_role) = max_role else {
+        return Ok(());
+    };
+    let roles: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT role FROM users WHERE account_id = ?")
+            .bind(id.get())
+            .fetch_all(conn)
+            .await
+            .map_err(db)?;
+    crate::rows::check_roles_at_most(&roles, max_role)
+}
+
+pub(crate) async fn delete(
+    pool: &SqlitePool,
+    id: AccountId,
+    max_role: Option<Role>,
+    audit: AuditDraft,
+) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let account = fetch_existing(&mut tx, id).await?;
+    check_no_user_above(&mut tx, id, max_role).await?;
     let has_children: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = ? AND parent_id = ?)",
     )

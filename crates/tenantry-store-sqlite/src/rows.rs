@@ -262,3 +262,19 @@ where
 {
     rows.into_iter().map(T::try_from).collect()
 }
+
+/// Fails with `Forbidden` if any of these stored roles ranks above `max_role`.
+pub(crate) fn check_roles_at_most(
+    roles: &[String],
+    max_role: tenantry_core::auth::Role,
+) -> Result<()> {
+    for raw in roles {
+        let role: tenantry_core::auth::Role = parse("role", raw)?;
+        if role.rank() > max_role.rank() {
+            return Err(Error::forbidden(format!(
+                "the account has a user with the role \"{role}\", which outranks you"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use sqlx::{SqliteConnection, SqlitePool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::session::{NewSession, SessionTokens};
-use tenantry_core::model::{AuditDraft, Session, SessionId};
+use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
@@ -40,7 +40,16 @@ pub(crate) async fn insert(
     let mut tx = begin_write(pool).await?;
     let user = crate::users::fetch(&mut tx, new.user_id)
         .await?
-        .ok_or(Error::NotFound(Resource::User))?;
+        .ok_or_else(bad_credentials)?;
+    let current: Option<(Option<String>, String, String)> = sqlx::query_as(
+        "SELECT u.password_hash, u.status, a.status FROM users u \
+         JOIN accounts a ON a.id = u.account_id WHERE u.id = ?",
+    )
+    .bind(user.id.get())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    check_still_valid(current, &new.verified_hash)?;
     let tokens = &new.tokens;
     let now = to_db(tokens.now);
     let id: i64 = sqlx::query_scalar(
@@ -101,6 +110,7 @@ pub(crate) async fn rotate(
     pool: &SqlitePool,
     refresh: &TokenHash,
     tokens: SessionTokens,
+    audit: AuditDraft,
 ) -> Result<Option<Session>> {
     let mut tx = begin_write(pool).await?;
     let id: Option<i64> = sqlx::query_scalar(
@@ -120,6 +130,13 @@ pub(crate) async fn rotate(
         return Ok(None);
     };
     let session = fetch(&mut tx, SessionId(id)).await?;
+    if let Some(session) = &session {
+        let audit = AuditDraft {
+            actor: Actor::User(session.user_id),
+            ..audit
+        };
+        audit::record(&mut tx, &audit, session_target(session)).await?;
+    }
     tx.commit().await.map_err(db)?;
     Ok(session)
 }
@@ -152,4 +169,33 @@ pub(crate) async fn purge_expired(pool: &SqlitePool, now: OffsetDateTime) -> Res
         .await
         .map_err(db)?;
     Ok(done.rows_affected())
+}
+
+fn bad_credentials() -> Error {
+    Error::Unauthenticated(tenantry_core::services::auth::BAD_CREDENTIALS.to_owned())
+}
+
+/// The login was verified against `verified_hash`; refuse it if the password changed since, or
+/// the user or account stopped being active.
+fn check_still_valid(
+    current: Option<(Option<String>, String, String)>,
+    verified_hash: &str,
+) -> Result<()> {
+    match current {
+        Some((Some(hash), user_status, account_status))
+            if hash == verified_hash && user_status == "active" && account_status == "active" =>
+        {
+            Ok(())
+        }
+        _ => Err(bad_credentials()),
+    }
+}
+
+fn session_target(session: &Session) -> Target<'_> {
+    Target {
+        kind: "user",
+        id: Some(session.user_id.get()),
+        tenant_id: Some(session.tenant_id.get()),
+        path: Some(&session.account_path),
+    }
 }

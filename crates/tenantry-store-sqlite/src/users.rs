@@ -1,6 +1,7 @@
 //! Users, their credentials and their login record.
 
 use sqlx::{SqliteConnection, SqlitePool};
+use tenantry_core::auth::Role;
 use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges};
 use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::page::PageRequest;
@@ -125,7 +126,8 @@ pub(crate) async fn update(
     audit: AuditDraft,
 ) -> Result<User> {
     let mut tx = begin_write(pool).await?;
-    fetch_existing(&mut tx, id).await?;
+    let before = fetch_existing(&mut tx, id).await?;
+    check_expected_role(&before, changes.expected_role)?;
     let (email, email_norm) = changes.email.clone().unzip();
     let username = changes.username.clone();
     sqlx::query(
@@ -194,9 +196,25 @@ pub(crate) async fn update(
     Ok(user)
 }
 
-pub(crate) async fn delete(pool: &SqlitePool, id: UserId, audit: AuditDraft) -> Result<()> {
+/// Refuses a change decided against a role the user no longer has.
+pub(crate) fn check_expected_role(user: &User, expected: Option<Role>) -> Result<()> {
+    match expected {
+        Some(role) if role != user.role => Err(Error::conflict(
+            "the user's role changed while this request was checked; retry",
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn delete(
+    pool: &SqlitePool,
+    id: UserId,
+    expected_role: Option<Role>,
+    audit: AuditDraft,
+) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let user = fetch_existing(&mut tx, id).await?;
+    check_expected_role(&user, expected_role)?;
     // Sessions go by ON DELETE CASCADE.
     sqlx::query("DELETE FROM users WHERE id = ?")
         .bind(id.get())

@@ -319,3 +319,20 @@ pub async fn users_cannot_create_accounts(h: Harness) {
     assert_eq!(child.device_seats, 3);
     assert_eq!(h.reload(&root).await.free_seats(), 7);
 }
+
+pub async fn nobody_deletes_an_account_holding_a_user_who_outranks_them(h: Harness) {
+    let root = h.root("Acme", 0).await;
+    let child = h.child(&root, "Child", 0).await;
+    let (_, admin) = h.user(&root, "admin@acme.test", Role::Admin).await;
+    h.user(&child, "owner@child.test", Role::Owner).await;
+    let err = h
+        .services
+        .accounts
+        .delete(&admin, child.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    assert!(h.store.account(child.id).await.unwrap().is_some());
+    let (_, owner) = h.user(&root, "owner@acme.test", Role::Owner).await;
+    h.services.accounts.delete(&owner, child.id).await.unwrap();
+}

@@ -83,7 +83,7 @@ pub async fn refresh_rotates_and_works_once(h: Harness) {
     let second = h
         .services
         .auth
-        .refresh(first.refresh_token.expose())
+        .refresh(first.refresh_token.expose(), None)
         .await
         .unwrap();
     h.caller(second.access_token.expose()).await;
@@ -94,7 +94,7 @@ pub async fn refresh_rotates_and_works_once(h: Harness) {
     let err = h
         .services
         .auth
-        .refresh(first.refresh_token.expose())
+        .refresh(first.refresh_token.expose(), None)
         .await
         .unwrap_err();
     assert!(
@@ -104,7 +104,7 @@ pub async fn refresh_rotates_and_works_once(h: Harness) {
     let err = h
         .services
         .auth
-        .refresh(second.access_token.expose())
+        .refresh(second.access_token.expose(), None)
         .await
         .unwrap_err();
     assert!(
@@ -135,7 +135,7 @@ pub async fn logout_ends_the_session(h: Harness) {
     let err = h
         .services
         .auth
-        .refresh(tokens.refresh_token.expose())
+        .refresh(tokens.refresh_token.expose(), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unauthenticated(_)));
@@ -186,6 +186,27 @@ pub async fn suspension_and_disabling_take_effect_at_once(h: Harness) {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unauthenticated(m) if m.contains("suspended")));
+    // Reactivation does not bring the old session back: suspension ended it.
+    h.services
+        .accounts
+        .update(
+            &h.service,
+            child.id,
+            UpdateAccount {
+                status: Some(AccountStatus::Active),
+                ..UpdateAccount::default()
+            },
+        )
+        .await
+        .unwrap();
+    let err = h
+        .services
+        .auth
+        .authenticate(tokens.access_token.expose(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated(_)));
+    h.login("ann@child.test").await;
     // Suspending a child leaves its parent alone.
     h.caller(bob_tokens.access_token.expose()).await;
     h.services
@@ -238,14 +259,14 @@ pub async fn tokens_expire(h: Harness) {
     let renewed = h
         .services
         .auth
-        .refresh(tokens.refresh_token.expose())
+        .refresh(tokens.refresh_token.expose(), None)
         .await
         .expect("refresh outlives access");
     h.clock.advance(Duration::days(31));
     let err = h
         .services
         .auth
-        .refresh(renewed.refresh_token.expose())
+        .refresh(renewed.refresh_token.expose(), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unauthenticated(_)));
@@ -379,4 +400,63 @@ pub async fn expired_sessions_are_purged(h: Harness) {
         h.store.purge_expired_sessions(h.clock_now()).await.unwrap(),
         2
     );
+}
+
+pub async fn a_login_checked_against_an_old_password_is_refused(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (user, me) = h.user(&acme, "ann@acme.test", Role::User).await;
+    let stale = h.store.password_hash(user.id).await.unwrap().unwrap();
+    h.services
+        .users
+        .change_own_password(&me, &password(PASSWORD), &password("a brand new secret"))
+        .await
+        .unwrap();
+    // A login that verified the old password just before the change must not get a session.
+    let now = h.clock_now();
+    let attempt = tenantry_core::model::session::NewSession {
+        user_id: user.id,
+        verified_hash: stale,
+        tokens: tenantry_core::model::session::SessionTokens {
+            access_hash: tenantry_core::auth::TokenHash::of("tnt_at_x"),
+            refresh_hash: tenantry_core::auth::TokenHash::of("tnt_rt_x"),
+            access_expires: now + Duration::hours(1),
+            refresh_expires: now + Duration::days(1),
+            now,
+        },
+    };
+    let audit = tenantry_core::model::AuditDraft {
+        actor: Actor::User(user.id),
+        action: "user.login",
+        request_id: None,
+        details: serde_json::Value::Null,
+        at: now,
+    };
+    let err = h.store.insert_session(attempt, audit).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
+}
+
+pub async fn refreshes_are_audited(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (user, _) = h.user(&acme, "ann@acme.test", Role::Admin).await;
+    let tokens = h
+        .services
+        .auth
+        .login("ann@acme.test", PASSWORD, None)
+        .await
+        .unwrap();
+    h.services
+        .auth
+        .refresh(tokens.refresh_token.expose(), Some("req-refresh".into()))
+        .await
+        .unwrap();
+    let page = h
+        .services
+        .audit
+        .list(&h.service, tenantry_core::page::PageRequest::first(5))
+        .await
+        .unwrap();
+    let newest = &page.items[0];
+    assert_eq!(newest.action, "session.refresh");
+    assert_eq!(newest.actor, format!("user:{}", user.id));
+    assert_eq!(newest.request_id.as_deref(), Some("req-refresh"));
 }

@@ -45,6 +45,7 @@ macro_rules! conformance_suite {
                 delete_of_own_account_needs_owner,
                 external_ids_are_unique_per_tenant,
                 users_cannot_create_accounts,
+                nobody_deletes_an_account_holding_a_user_who_outranks_them,
             },
             seats {
                 moves_conserve_seats,
@@ -62,6 +63,7 @@ macro_rules! conformance_suite {
                 updates_by_self_and_by_admins,
                 deleting_a_user_ends_their_sessions,
                 lists_page_by_cursor_and_cover_subtrees,
+                changes_decided_against_a_stale_role_are_refused,
             },
             auth {
                 login_issues_working_tokens,
@@ -73,6 +75,8 @@ macro_rules! conformance_suite {
                 service_tokens_can_be_revoked_and_expire,
                 password_change_ends_other_sessions,
                 expired_sessions_are_purged,
+                a_login_checked_against_an_old_password_is_refused,
+                refreshes_are_audited,
             },
             devices {
                 devices_are_scoped_and_counted,

@@ -314,3 +314,39 @@ pub async fn lists_page_by_cursor_and_cover_subtrees(h: Harness) {
         with_child
     );
 }
+
+pub async fn changes_decided_against_a_stale_role_are_refused(h: Harness) {
+    use tenantry_core::model::user::UserChanges;
+    let acme = h.root("Acme", 0).await;
+    let (user, _) = h.user(&acme, "u@acme.test", Role::User).await;
+    let now = h.clock_now();
+    let audit = || tenantry_core::model::AuditDraft {
+        actor: tenantry_core::model::Actor::Cli,
+        action: "test",
+        request_id: None,
+        details: serde_json::Value::Null,
+        at: now,
+    };
+    // Someone checked their authority while the user was an owner; meanwhile it is a user.
+    let stale = UserChanges {
+        first_name: Some(Some("X".into())),
+        expected_role: Some(Role::Owner),
+        ..UserChanges::at(now)
+    };
+    let err = h
+        .store
+        .update_user(user.id, stale, audit())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let err = h
+        .store
+        .delete_user(user.id, Some(Role::Admin), audit())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    h.store
+        .delete_user(user.id, Some(Role::User), audit())
+        .await
+        .expect("the current role matches");
+}

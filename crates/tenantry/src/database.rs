@@ -46,8 +46,29 @@ fn postgres_options(args: &DatabaseArg) -> PostgresOptions {
     }
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password (in the authority or a `password=` parameter), for messages
+/// and logs.
 pub fn redact(url: &str) -> String {
+    let (url, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = redact_authority(url);
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&params.join("&"));
+    }
+    redacted
+}
+
+fn redact_authority(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
@@ -69,5 +90,9 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite://tenantry.db"), "sqlite://tenantry.db");
+        assert_eq!(
+            redact("postgres://h/db?sslmode=require&password=hunter2"),
+            "postgres://h/db?sslmode=require&password=***"
+        );
     }
 }

@@ -101,14 +101,22 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| Error::internal("password hasher closed"))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| Error::internal(format!("password hashing task failed: {e}")))?
+        // The permit travels into the blocking task: if the request is dropped (client gone,
+        // timeout), the hash still holds its slot until it really finishes, so a flood of
+        // abandoned logins cannot run more hashes at once than there are permits.
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| Error::internal(format!("password hashing task failed: {e}")))?
     }
 }
 

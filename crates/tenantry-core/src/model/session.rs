@@ -19,6 +19,9 @@ pub struct SessionTokens {
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub user_id: UserId,
+    /// The password hash the login was verified against; the session is only created if it is
+    /// still the user's hash, so a login racing a password change cannot outlive it.
+    pub verified_hash: String,
     pub tokens: SessionTokens,
 }
 

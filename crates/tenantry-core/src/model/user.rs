@@ -94,6 +94,9 @@ pub struct UserChanges {
     pub preferences: Option<Preferences>,
     /// Sessions to keep when the change ends the others (password change, disabling).
     pub end_sessions: EndSessions,
+    /// Refuse with `Conflict` unless the user still has this role (the one the caller's
+    /// authority was checked against).
+    pub expected_role: Option<Role>,
     pub now: OffsetDateTime,
 }
 
@@ -119,6 +122,7 @@ impl UserChanges {
             password_hash: None,
             preferences: None,
             end_sessions: EndSessions::None,
+            expected_role: None,
             now,
         }
     }

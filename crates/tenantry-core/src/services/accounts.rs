@@ -89,7 +89,8 @@ impl AccountService {
             .principal
             .as_user()
             .is_some_and(|u| u.account_id == account.id);
-        if command.device_seats.is_some() {
+        if let Some(seats) = command.device_seats {
+            seats::validate_allocation(seats)?;
             if account.is_root() {
                 caller.require_service("changing a root account's seats")?;
             } else if own_account {
@@ -116,9 +117,11 @@ impl AccountService {
         if changes.is_empty() {
             return Err(Error::invalid("the request changes nothing"));
         }
-        let audit = caller
-            .audit("account.update", now)
-            .with_details(json!({ "fields": changes.field_names() }));
+        let audit = caller.audit("account.update", now).with_details(json!({
+            "fields": changes.field_names(),
+            "status": changes.status.map(AccountStatus::as_str),
+            "device_seats": changes.device_seats,
+        }));
         self.deps.store.update_account(id, changes, audit).await
     }
 
@@ -136,8 +139,14 @@ impl AccountService {
             Permission::DeleteAccounts
         };
         caller.require(permission, &account.path, Resource::Account)?;
+        // Deleting an account deletes its users, so nobody may delete one holding a user who
+        // outranks them; the store checks this inside the delete's transaction.
+        let outranked_by = caller.principal.as_user().map(|u| u.role);
         let audit = caller.audit("account.delete", self.deps.clock.now());
-        self.deps.store.delete_account(id, audit).await
+        self.deps
+            .store
+            .delete_account(id, outranked_by, audit)
+            .await
     }
 
     pub async fn children(
@@ -166,6 +175,12 @@ impl AccountService {
         caller.require(Permission::EditAccounts, &parent.path, Resource::Account)?;
         if delta == 0 {
             return Err(Error::invalid_field("seats", "must not be zero"));
+        }
+        if delta.unsigned_abs() > seats::MAX_SEATS.unsigned_abs() {
+            return Err(Error::invalid_field(
+                "seats",
+                format!("must be between -{0} and {0}", seats::MAX_SEATS),
+            ));
         }
         let child = match self.deps.store.account(child_id).await? {
             Some(child) if child.parent_id == Some(parent.id) => child,

@@ -77,8 +77,11 @@ impl AuthService {
                 record.account_status.as_str()
             )));
         }
+        let Some(verified_hash) = record.password_hash.clone() else {
+            return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
+        };
         let now = self.deps.clock.now();
-        let (tokens, session) = self.new_session(record.user.clone(), now);
+        let (tokens, session) = self.new_session(record.user.clone(), verified_hash, now);
         let audit = AuditDraft {
             actor: Actor::User(record.user.id),
             action: "user.login",
@@ -91,7 +94,11 @@ impl AuthService {
     }
 
     /// Trades a refresh token for new tokens. The old pair stops working.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedTokens> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        request_id: Option<String>,
+    ) -> Result<IssuedTokens> {
         if SecretKind::of(refresh_token) != Some(SecretKind::Refresh)
             || refresh_token.len() > TokenHash::MAX_PRESENTED_LEN
         {
@@ -101,10 +108,18 @@ impl AuthService {
         let access_token = SecretToken::generate(SecretKind::Access);
         let new_refresh = SecretToken::generate(SecretKind::Refresh);
         let tokens = self.session_tokens(&access_token, &new_refresh, now);
+        // The actor is filled in by the store from the session it rotates.
+        let audit = AuditDraft {
+            actor: Actor::Anonymous,
+            action: "session.refresh",
+            request_id,
+            details: serde_json::Value::Null,
+            at: now,
+        };
         let session = self
             .deps
             .store
-            .rotate_session(&TokenHash::of(refresh_token), tokens)
+            .rotate_session(&TokenHash::of(refresh_token), tokens, audit)
             .await?
             .ok_or_else(|| Error::Unauthenticated(BAD_TOKEN.to_owned()))?;
         self.check_session_usable(&session)?;
@@ -228,11 +243,17 @@ impl AuthService {
         }
     }
 
-    fn new_session(&self, user: User, now: OffsetDateTime) -> (IssuedTokens, NewSession) {
+    fn new_session(
+        &self,
+        user: User,
+        verified_hash: String,
+        now: OffsetDateTime,
+    ) -> (IssuedTokens, NewSession) {
         let access_token = SecretToken::generate(SecretKind::Access);
         let refresh_token = SecretToken::generate(SecretKind::Refresh);
         let session = NewSession {
             user_id: user.id,
+            verified_hash,
             tokens: self.session_tokens(&access_token, &refresh_token, now),
         };
         let tokens = IssuedTokens {

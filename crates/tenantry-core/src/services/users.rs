@@ -120,14 +120,16 @@ impl UserService {
             } else {
                 EndSessions::None
             },
+            expected_role: Some(user.role),
             ..UserChanges::at(now)
         };
         if changes.is_empty() {
             return Err(Error::invalid("the request changes nothing"));
         }
-        let audit = caller
-            .audit("user.update", now)
-            .with_details(json!({ "fields": changes.field_names() }));
+        let audit = caller.audit("user.update", now).with_details(json!({
+            "fields": changes.field_names(),
+            "status": changes.status.map(UserStatus::as_str),
+        }));
         self.deps.store.update_user(id, changes, audit).await
     }
 
@@ -138,7 +140,10 @@ impl UserService {
         }
         self.require_authority_over(caller, &user, Permission::DeleteUsers)?;
         let audit = caller.audit("user.delete", self.deps.clock.now());
-        self.deps.store.delete_user(id, audit).await
+        self.deps
+            .store
+            .delete_user(id, Some(user.role), audit)
+            .await
     }
 
     pub async fn set_role(&self, caller: &Caller, id: UserId, role: Role) -> Result<User> {
@@ -152,6 +157,7 @@ impl UserService {
         let now = self.deps.clock.now();
         let changes = UserChanges {
             role: Some(role),
+            expected_role: Some(user.role),
             ..UserChanges::at(now)
         };
         let audit = caller

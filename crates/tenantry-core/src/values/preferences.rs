@@ -10,22 +10,29 @@ impl Preferences {
     pub const MAX_DEPTH: usize = 8;
 
     pub fn parse(value: Value) -> Result<Preferences, String> {
-        let Value::Object(map) = value else {
+        if !value.is_object() {
             return Err("must be a JSON object".to_owned());
-        };
-        let size = serde_json::to_string(&map)
+        }
+        let size = serde_json::to_string(&value)
             .map(|s| s.len())
             .unwrap_or(usize::MAX);
         if size > Self::MAX_BYTES {
             return Err(format!("must be at most {} bytes of JSON", Self::MAX_BYTES));
         }
-        if depth_of(&Value::Object(map.clone())) > Self::MAX_DEPTH {
+        if depth_of(&value) > Self::MAX_DEPTH {
             return Err(format!(
                 "must be nested at most {} levels deep",
                 Self::MAX_DEPTH
             ));
         }
-        Ok(Preferences(map))
+        // PostgreSQL's jsonb cannot hold U+0000, and it has no business in preferences.
+        if has_nul(&value) {
+            return Err("must not contain the character U+0000".to_owned());
+        }
+        match value {
+            Value::Object(map) => Ok(Preferences(map)),
+            _ => Err("must be a JSON object".to_owned()),
+        }
     }
 
     /// Rebuilds preferences read back from storage, which were validated when written.
@@ -39,6 +46,15 @@ impl Preferences {
 
     pub fn to_json_string(&self) -> String {
         Value::Object(self.0.clone()).to_string()
+    }
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
     }
 }
 
@@ -62,5 +78,8 @@ mod tests {
         assert!(Preferences::parse(json!({"big": "x".repeat(17 * 1024)})).is_err());
         let deep = (0..10).fold(json!(1), |inner, _| json!({ "a": inner }));
         assert!(Preferences::parse(deep).is_err());
+        assert!(Preferences::parse(json!({"a": "x\u{0}y"})).is_err());
+        assert!(Preferences::parse(json!({"a\u{0}": 1})).is_err());
+        assert!(Preferences::parse(json!({"a": [{"b": "\u{0}"}]})).is_err());
     }
 }

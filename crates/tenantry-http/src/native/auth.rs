@@ -101,9 +101,14 @@ pub async fn login(
 )]
 pub async fn refresh(
     State(app): State<AppState>,
+    headers: HeaderMap,
     AppJson(body): AppJson<RefreshBody>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let tokens = app.services.auth.refresh(&body.refresh_token).await?;
+    let tokens = app
+        .services
+        .auth
+        .refresh(&body.refresh_token, request_id(&headers))
+        .await?;
     Ok(Json(tokens.into()))
 }
 

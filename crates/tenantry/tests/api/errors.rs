@@ -213,7 +213,77 @@ async fn healthz_needs_nothing(app: TestApp) {
     assert!(reply.headers.get("x-request-id").is_some());
 }
 
+async fn hostile_values_are_refused_not_stored(app: TestApp) {
+    let acme = app.account(None, "Acme", 10).await;
+    let child = app.account(Some(acme), "Child", 1).await;
+    let (me, token) = app.user(acme, "ann@acme.test", "admin").await;
+    // PostgreSQL cannot store U+0000 in jsonb or text: refused up front on both databases.
+    app.patch(
+        &format!("/api/users/{me}"),
+        &token,
+        json!({"preferences": {"a": "x\u{0}y"}}),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    app.patch(
+        &format!("/api/users/{me}"),
+        &token,
+        json!({"first_name": "a\u{0}b"}),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    // Seat arithmetic at the edges of i64.
+    for seats in [i64::MIN, i64::MAX, -1] {
+        app.patch(
+            &format!("/api/accounts/{child}"),
+            &app.owner,
+            json!({"device_seats": seats}),
+        )
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    }
+    for seats in [i64::MIN, i64::MAX] {
+        app.post(
+            &format!("/api/accounts/{acme}/seats"),
+            &app.owner,
+            json!({"child_id": child, "seats": seats}),
+        )
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    }
+    let account = app
+        .get(&format!("/api/accounts/{acme}"), &app.owner)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(account["free_seats"], 9, "nothing moved");
+}
+
+async fn unusable_request_ids_are_replaced(app: TestApp) {
+    for (sent, kept) in [
+        ("abc-123_x.y:z", true),
+        ("has space", false),
+        (&*"x".repeat(200), false),
+    ] {
+        let request = Request::get("/healthz")
+            .header("x-request-id", sent)
+            .body(Body::empty())
+            .unwrap();
+        let reply = app.raw(request).await;
+        let echoed = reply
+            .headers
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(echoed == sent, kept, "{sent:?} → {echoed:?}");
+        assert!(!echoed.is_empty() && echoed.len() <= 128);
+    }
+}
+
 crate::on_both_databases!(
+    hostile_values_are_refused_not_stored,
+    unusable_request_ids_are_replaced,
     malformed_bodies,
     field_errors_name_every_bad_field,
     bad_paths_queries_routes_and_methods,
