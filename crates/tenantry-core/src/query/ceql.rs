@@ -20,14 +20,14 @@
 
 use super::QueryError;
 use super::ast::{CmpOp, Filter, LikePattern, Literal};
-use super::fields::FieldSpec;
+use super::fields::{FieldNames, unknown_field};
 use super::lexer::{Dialect, Token, Tokens, tokenize};
 use super::limits::QueryLimits;
 
-/// Parses `input` over the fields `resolve` knows (names as written by the client).
+/// Parses `input` over the fields `fields` knows by the names this surface uses.
 pub fn parse(
     input: &str,
-    resolve: &dyn Fn(&str) -> Option<&'static FieldSpec>,
+    fields: &dyn FieldNames,
     limits: &QueryLimits,
 ) -> Result<Filter, QueryError> {
     let tokens = tokenize(input, Dialect::Ceql, limits)?;
@@ -36,7 +36,7 @@ pub fn parse(
     }
     let mut parser = Parser {
         tokens: Tokens::new(&tokens, input.len()),
-        resolve,
+        fields,
         limits,
         terms: 0,
     };
@@ -51,7 +51,7 @@ pub fn parse(
 
 struct Parser<'a> {
     tokens: Tokens<'a>,
-    resolve: &'a dyn Fn(&str) -> Option<&'static FieldSpec>,
+    fields: &'a dyn FieldNames,
     limits: &'a QueryLimits,
     terms: usize,
 }
@@ -115,8 +115,10 @@ impl Parser<'_> {
         }) else {
             return Err(self.tokens.unexpected(found, "a field name, NOT or `(`"));
         };
-        let field = (self.resolve)(name)
-            .ok_or_else(|| QueryError::new(name_at, format!("unknown field {name:?}")))?;
+        let field = self
+            .fields
+            .resolve(name)
+            .ok_or_else(|| QueryError::new(name_at, unknown_field(self.fields, name)))?;
         self.terms += 1;
         if self.terms > self.limits.max_terms {
             return Err(QueryError::new(

@@ -149,6 +149,34 @@ const AUDIT_FIELDS: &[FieldSpec] = &[
     field("at", K::Timestamp, F::AuditAt),
 ];
 
+/// How a surface names the fields of a resource. The native API uses the catalogue's names
+/// (case-insensitively); other surfaces map their own spellings onto the same fields.
+pub trait FieldNames {
+    fn resolve(&self, name: &str) -> Option<&'static FieldSpec>;
+    /// Every accepted name, for error messages.
+    fn names(&self) -> Vec<&'static str>;
+}
+
+impl FieldNames for ListResource {
+    fn resolve(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields()
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        self.fields().iter().map(|f| f.name).collect()
+    }
+}
+
+/// The error for a name `fields` does not know.
+pub fn unknown_field(fields: &dyn FieldNames, name: &str) -> String {
+    format!(
+        "unknown field {name:?}; expected one of: {}",
+        fields.names().join(", ")
+    )
+}
+
 /// The resources that can be listed, filtered and sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListResource {

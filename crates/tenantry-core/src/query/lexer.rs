@@ -152,12 +152,16 @@ pub fn tokenize(
                 ));
             }
         };
-        if let Token::Str(s) = &token {
+        if let Token::Str(s) | Token::Word(s) = &token {
             if s.chars().count() > limits.max_literal {
                 return Err(QueryError::new(
                     start,
-                    format!("string longer than {} characters", limits.max_literal),
+                    format!("longer than {} characters", limits.max_literal),
                 ));
+            }
+            // PostgreSQL cannot compare with U+0000, and no stored text contains it.
+            if s.contains('\0') {
+                return Err(QueryError::new(start, "must not contain U+0000"));
             }
         }
         tokens.push(Spanned {

@@ -43,3 +43,6 @@ impl QueryError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
