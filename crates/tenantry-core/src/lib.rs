@@ -9,7 +9,7 @@
 //! - [`seats`]: device-seat arithmetic; stores call it inside their transactions.
 //! - [`auth`]: roles and permissions, the authenticated [`auth::Caller`], password hashing and
 //!   token secrets.
-//! - [`page`]: keyset paging requests, opaque cursors and result pages.
+//! - [`query`]: the filter language, its parsers and limits, sorting and signed keyset cursors.
 //! - [`store`]: the [`store::Store`] port that each database crate implements.
 //! - [`clock`]: the injected clock, so expiry is testable without sleeping.
 //! - [`services`]: the use cases; every read and write passes an authorization check here.
@@ -18,7 +18,6 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod model;
-pub mod page;
 pub mod query;
 pub mod seats;
 pub mod services;

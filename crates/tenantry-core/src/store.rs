@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{Role, TokenHash};
 use crate::error::Result;
-use crate::model::account::{AccountChanges, ChildDepth, NewAccount};
+use crate::model::account::{AccountChanges, NewAccount};
 use crate::model::api_token::NewApiToken;
 use crate::model::device::NewDevice;
 use crate::model::session::{NewSession, SessionTokens};
@@ -20,28 +20,33 @@ use crate::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device,
     DeviceId, Session, SessionId, User, UserId,
 };
-use crate::page::PageRequest;
+use crate::query::ListRequest;
 
-/// Which rows a scoped list covers.
+/// Which rows a list covers, relative to the account tree.
 #[derive(Debug, Clone)]
 pub enum Scope {
-    /// Rows of exactly this account.
+    /// Everything (service tokens only).
+    All,
+    /// Rows of exactly this account; for the accounts list, its direct children.
     Account {
         tenant_id: AccountId,
         account_id: AccountId,
+        path: AccountPath,
     },
-    /// Rows of this account and every account below it.
+    /// Rows of this account and of every account below it; for the accounts list, the account
+    /// itself and all its descendants.
     Subtree(AccountPath),
-    /// Everything (service tokens only).
-    All,
+    /// Rows of the accounts strictly below this one; for the accounts list, its descendants.
+    Below(AccountPath),
 }
 
 impl Scope {
-    /// The scope of one account's own rows.
+    /// The scope of one account's own rows (for accounts: its children).
     pub fn account(account: &Account) -> Scope {
         Scope::Account {
             tenant_id: account.tenant_id,
             account_id: account.id,
+            path: account.path.clone(),
         }
     }
 }
@@ -74,13 +79,9 @@ pub trait Store: Send + Sync + 'static {
         max_role: Option<Role>,
         audit: AuditDraft,
     ) -> Result<()>;
-    /// Accounts below `parent` ordered by id, after the page's key.
-    async fn list_children(
-        &self,
-        parent: &Account,
-        depth: ChildDepth,
-        page: PageRequest,
-    ) -> Result<Vec<Account>>;
+    /// Accounts in `scope` matching the request, in its order, after its keyset: at most
+    /// `request.fetch_limit()` of them.
+    async fn list_accounts(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Account>>;
     /// Moves `delta` seats from `parent` to its direct child `child` (negative: back).
     async fn move_seats(
         &self,
@@ -111,8 +112,8 @@ pub trait Store: Send + Sync + 'static {
         expected_role: Option<Role>,
         audit: AuditDraft,
     ) -> Result<()>;
-    /// Users in `scope` ordered by id, after the page's key.
-    async fn list_users(&self, scope: Scope, page: PageRequest) -> Result<Vec<User>>;
+    /// Users in `scope` matching the request (see [`Store::list_accounts`]).
+    async fn list_users(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<User>>;
 
     // Sessions.
 
@@ -153,12 +154,21 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_device(&self, new: NewDevice, audit: AuditDraft) -> Result<Device>;
     async fn device(&self, id: DeviceId) -> Result<Option<Device>>;
     async fn delete_device(&self, id: DeviceId, audit: AuditDraft) -> Result<()>;
-    async fn list_devices(&self, scope: Scope, page: PageRequest) -> Result<Vec<Device>>;
+    /// Devices in `scope` matching the request (see [`Store::list_accounts`]).
+    async fn list_devices(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Device>>;
 
     // Audit.
 
-    /// Audit records in `scope`, newest first, before the page's key.
-    async fn list_audit(&self, scope: Scope, page: PageRequest) -> Result<Vec<AuditRecord>>;
+    /// Audit records in `scope` matching the request (see [`Store::list_accounts`]).
+    async fn list_audit(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<AuditRecord>>;
+
+    /// How many rows of `request.resource` in `scope` match its filter and search, counting no
+    /// further than `cap + 1` (so the answer says "more than `cap`" without a full count).
+    async fn count(&self, scope: &Scope, request: &ListRequest, cap: u64) -> Result<u64>;
+
+    /// A random 32-byte secret of the installation, created on first use and the same for every
+    /// server on the database (e.g. the key that signs list cursors).
+    async fn installation_secret(&self, name: &str) -> Result<[u8; 32]>;
 
     // Consistency.
 

@@ -6,16 +6,16 @@
 
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::Role;
-use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
+use tenantry_core::model::account::{AccountChanges, NewAccount, search_text};
 use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
-use tenantry_core::page::PageRequest;
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::{Error, Resource, Result};
 
 use crate::audit::{self, Target};
 use crate::errors::{StoreError, db};
-use crate::rows::{AccountRow, account_columns, convert_all};
+use crate::rows::{AccountRow, account_columns};
 use crate::tx;
+use tenantry_core::values::fold;
 
 pub(crate) async fn fetch(
     conn: &mut PgConnection,
@@ -128,18 +128,26 @@ async fn insert_tx(
         None => (id, AccountPath::root(id)),
     };
     sqlx::query(
-        "INSERT INTO accounts (id, tenant_id, parent_id, path, name, email, description, \
-         external_id, status, device_seats, created_at, updated_at, activity_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+        "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, email_norm, \
+         description, external_id, search_text, status, device_seats, created_at, updated_at, \
+         activity_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14)",
     )
     .bind(id.get())
     .bind(tenant_id.get())
     .bind(new.parent_id.map(AccountId::get))
     .bind(path.as_str())
     .bind(&new.name)
+    .bind(fold(&new.name))
     .bind(&new.email)
+    .bind(new.email.as_deref().map(fold))
     .bind(&new.description)
     .bind(&new.external_id)
+    .bind(search_text(
+        &new.name,
+        new.email.as_deref(),
+        new.external_id.as_deref(),
+    ))
     .bind(new.status.as_str())
     .bind(new.device_seats)
     .bind(new.now)
@@ -190,6 +198,16 @@ async fn update_tx(
             }
         }
     }
+    // The folded and search columns follow from the fields as they will be after the change.
+    let name = changes.name.clone().unwrap_or_else(|| account.name.clone());
+    let email = changes
+        .email
+        .clone()
+        .unwrap_or_else(|| account.email.clone());
+    let external_id = changes
+        .external_id
+        .clone()
+        .unwrap_or_else(|| account.external_id.clone());
     // Static SQL: each field has a "change it?" flag, so no statement is assembled at run time.
     sqlx::query(
         "UPDATE accounts SET \
@@ -199,7 +217,7 @@ async fn update_tx(
          external_id = CASE WHEN $7 THEN $8 ELSE external_id END, \
          status = CASE WHEN $9 THEN $10 ELSE status END, \
          device_seats = CASE WHEN $11 THEN $12 ELSE device_seats END, \
-         updated_at = $13 \
+         updated_at = $13, name_norm = $15, email_norm = $16, search_text = $17 \
          WHERE id = $14",
     )
     .bind(changes.name.is_some())
@@ -216,6 +234,9 @@ async fn update_tx(
     .bind(changes.device_seats)
     .bind(changes.now)
     .bind(id.get())
+    .bind(fold(&name))
+    .bind(email.as_deref().map(fold))
+    .bind(search_text(&name, email.as_deref(), external_id.as_deref()))
     .execute(&mut *conn)
     .await?;
     if changes.status.is_some_and(|s| s != AccountStatus::Active) {
@@ -306,46 +327,6 @@ async fn delete_tx(
         .await?;
     audit::record(conn, &audit, target(&account)).await?;
     Ok(())
-}
-
-pub(crate) async fn list_children(
-    pool: &PgPool,
-    parent: &Account,
-    depth: ChildDepth,
-    page: PageRequest,
-) -> Result<Vec<Account>> {
-    let after = page.after.unwrap_or(0);
-    let rows: Vec<AccountRow> = match depth {
-        ChildDepth::Direct => sqlx::query_as(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE tenant_id = $1 AND parent_id = $2 AND id > $3 ORDER BY id LIMIT $4"
-        ))
-        .bind(parent.tenant_id.get())
-        .bind(parent.id.get())
-        .bind(after)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await,
-        ChildDepth::All => {
-            let (low, high) = parent.path.subtree_range();
-            sqlx::query_as(concat!(
-                "SELECT ",
-                account_columns!(),
-                " FROM accounts WHERE tenant_id = $1 AND path > $2 AND path < $3 AND id > $4 \
-                 ORDER BY id LIMIT $5"
-            ))
-            .bind(parent.tenant_id.get())
-            .bind(low)
-            .bind(high)
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(db)?;
-    convert_all(rows)
 }
 
 pub(crate) async fn move_seats(

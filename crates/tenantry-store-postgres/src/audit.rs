@@ -1,13 +1,9 @@
-//! Writing audit records inside the caller's transaction, and reading them back.
+//! Writing audit records inside the caller's transaction (reading them is a list, see `lists`).
 
-use sqlx::{PgConnection, PgPool};
-use tenantry_core::Result;
-use tenantry_core::model::{AccountPath, AuditDraft, AuditRecord};
-use tenantry_core::page::PageRequest;
-use tenantry_core::store::Scope;
+use sqlx::PgConnection;
+use tenantry_core::model::{AccountPath, AuditDraft};
 
-use crate::errors::{StoreError, db};
-use crate::rows::AuditRow;
+use crate::errors::StoreError;
 
 /// What an audit record is about, as only the store knows it (new ids, tenant, scope path).
 pub(crate) struct Target<'a> {
@@ -38,66 +34,4 @@ pub(crate) async fn record(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-macro_rules! audit_select {
-    () => {
-        "SELECT id, tenant_id, account_path, actor, action, target_type, target_id, request_id, \
-         details, at FROM audit_log "
-    };
-}
-
-pub(crate) async fn list(
-    pool: &PgPool,
-    scope: Scope,
-    page: PageRequest,
-) -> Result<Vec<AuditRecord>> {
-    let before = page.after.unwrap_or(i64::MAX);
-    let rows: Vec<AuditRow> = match scope {
-        Scope::All => {
-            sqlx::query_as(concat!(
-                audit_select!(),
-                "WHERE id < $1 ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(before)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-        Scope::Account {
-            tenant_id,
-            account_id,
-        } => {
-            // Records of one account only, not of the accounts below it.
-            sqlx::query_as(concat!(
-                audit_select!(),
-                "WHERE tenant_id = $1 AND account_path = (SELECT path FROM accounts WHERE id = $2) \
-                 AND id < $3 ORDER BY id DESC LIMIT $4"
-            ))
-            .bind(tenant_id.get())
-            .bind(account_id.get())
-            .bind(before)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-        Scope::Subtree(path) => {
-            let tenant = path.ids().next().map_or(0, |id| id.get());
-            let (low, high) = path.subtree_range();
-            sqlx::query_as(concat!(
-                audit_select!(),
-                "WHERE tenant_id = $1 AND account_path >= $2 AND account_path < $3 AND id < $4 \
-                 ORDER BY id DESC LIMIT $5"
-            ))
-            .bind(tenant)
-            .bind(low)
-            .bind(high)
-            .bind(before)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(db)?;
-    Ok(rows.into_iter().map(AuditRecord::from).collect())
 }

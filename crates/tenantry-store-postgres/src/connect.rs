@@ -138,3 +138,14 @@ impl PostgresStore {
         Ok(())
     }
 }
+
+impl PostgresStore {
+    /// PostgreSQL's query plan for a list (see [`crate::lists::explain`]).
+    pub async fn explain_list(
+        &self,
+        scope: &tenantry_core::store::Scope,
+        request: &tenantry_core::query::ListRequest,
+    ) -> Result<Vec<String>> {
+        crate::lists::explain(&self.pool, scope, request).await
+    }
+}

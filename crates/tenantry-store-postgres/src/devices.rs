@@ -3,15 +3,14 @@
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::model::device::NewDevice;
 use tenantry_core::model::{AccountId, AuditDraft, Device, DeviceId};
-use tenantry_core::page::PageRequest;
 use tenantry_core::seats::{self, SeatState};
-use tenantry_core::store::Scope;
+use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::accounts::lock;
 use crate::audit::{self, Target};
 use crate::errors::{StoreError, db};
-use crate::rows::{DeviceRow, convert_all, device_columns};
+use crate::rows::{DeviceRow, device_columns};
 use crate::tx;
 
 async fn fetch(conn: &mut PgConnection, id: DeviceId) -> Result<Option<Device>, StoreError> {
@@ -71,13 +70,14 @@ async fn insert_tx(
         add_used(conn, account.id, 1).await?;
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO devices (tenant_id, account_id, account_path, name, serial, is_test, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO devices (tenant_id, account_id, account_path, name, name_norm, serial, \
+         is_test, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
     .bind(account.path.as_str())
     .bind(&new.name)
+    .bind(fold(&new.name))
     .bind(&new.serial)
     .bind(new.is_test)
     .bind(new.now)
@@ -115,52 +115,4 @@ async fn delete_tx(
     }
     audit::record(conn, &audit, target(&device)).await?;
     Ok(())
-}
-
-pub(crate) async fn list(pool: &PgPool, scope: Scope, page: PageRequest) -> Result<Vec<Device>> {
-    let after = page.after.unwrap_or(0);
-    let rows: Vec<DeviceRow> = match scope {
-        Scope::Account {
-            tenant_id,
-            account_id,
-        } => sqlx::query_as(concat!(
-            "SELECT ",
-            device_columns!(),
-            " FROM devices WHERE tenant_id = $1 AND account_id = $2 AND id > $3 ORDER BY id LIMIT $4"
-        ))
-        .bind(tenant_id.get())
-        .bind(account_id.get())
-        .bind(after)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await,
-        Scope::Subtree(path) => {
-            let tenant = path.ids().next().map_or(0, |id| id.get());
-            let (low, high) = path.subtree_range();
-            sqlx::query_as(concat!(
-                "SELECT ",
-                device_columns!(),
-                " FROM devices WHERE tenant_id = $1 AND account_path >= $2 AND account_path < $3 \
-                 AND id > $4 ORDER BY id LIMIT $5"
-            ))
-            .bind(tenant)
-            .bind(low)
-            .bind(high)
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-        Scope::All => sqlx::query_as(concat!(
-            "SELECT ",
-            device_columns!(),
-            " FROM devices WHERE id > $1 ORDER BY id LIMIT $2"
-        ))
-        .bind(after)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await,
-    }
-    .map_err(db)?;
-    convert_all(rows)
 }

@@ -12,6 +12,7 @@
 //! - `tx`: the retrying write-transaction helper.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`.
+//! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
 //! - [`test_support`]: a throw-away schema per test.
@@ -23,7 +24,9 @@ pub mod connect;
 mod devices;
 mod errors;
 mod invariants;
+pub mod lists;
 mod rows;
+mod secrets;
 mod sessions;
 mod store_impl;
 #[cfg(feature = "test-support")]

@@ -36,6 +36,14 @@ macro_rules! device_columns {
 }
 pub(crate) use device_columns;
 
+macro_rules! audit_columns {
+    () => {
+        "id, tenant_id, account_path, actor, action, target_type, target_id, request_id, \
+         details, at"
+    };
+}
+pub(crate) use audit_columns;
+
 fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T> {
     raw.parse()
         .map_err(|_| Error::internal(format!("unexpected stored {what}: {raw:?}")))

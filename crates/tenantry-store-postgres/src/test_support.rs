@@ -84,6 +84,18 @@ pub async fn fresh_schema(url: &str) -> (String, SchemaGuard) {
     let pool = admin_pool(url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {URL_VAR}: {e}"));
+    // Extensions live in one schema per database: pg_trgm goes in public, once, so dropping a
+    // test schema can never take it (and other tests' indexes) with it.
+    let mut tx = pool.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("SELECT pg_advisory_xact_lock(7425817)")
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the pg_trgm extension: {e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
     // The name is ours (hex digits), never user input.
     sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&pool)
@@ -100,7 +112,8 @@ pub async fn fresh_schema(url: &str) -> (String, SchemaGuard) {
         let _ = writeln!(file, "{schema}");
     }
     let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options[search_path]={schema}");
+    // New objects go in the test schema; public stays visible for pg_trgm's operators.
+    let scoped = format!("{url}{separator}options[search_path]={schema},public");
     let guard = SchemaGuard {
         admin_url: url.to_owned(),
         schema,

@@ -2,16 +2,15 @@
 
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::Role;
-use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges, search_text};
 use tenantry_core::model::{AuditDraft, User, UserId};
-use tenantry_core::page::PageRequest;
-use tenantry_core::store::Scope;
+use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::accounts::lock_shared;
 use crate::audit::{self, Target};
 use crate::errors::{StoreError, db};
-use crate::rows::{UserRow, convert_all, user_columns};
+use crate::rows::{UserRow, user_columns};
 use crate::tx;
 
 pub(crate) async fn fetch(conn: &mut PgConnection, id: UserId) -> Result<Option<User>, StoreError> {
@@ -62,8 +61,9 @@ async fn insert_tx(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
          username_norm, first_name, last_name, role, status, email_verified, password_hash, \
-         preferences, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+         preferences, created_at, updated_at, first_name_norm, last_name_norm, search_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, \
+         $18) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
@@ -80,6 +80,14 @@ async fn insert_tx(
     .bind(&new.password_hash)
     .bind(serde_json::Value::Object(new.preferences.as_map().clone()))
     .bind(new.now)
+    .bind(new.first_name.as_deref().map(fold))
+    .bind(new.last_name.as_deref().map(fold))
+    .bind(search_text(
+        &new.email,
+        new.username.as_deref(),
+        new.first_name.as_deref(),
+        new.last_name.as_deref(),
+    ))
     .fetch_one(&mut *conn)
     .await?;
     let user = fetch_existing(conn, UserId(id)).await?;
@@ -148,6 +156,20 @@ async fn update_tx(
     check_expected_role(&before, changes.expected_role)?;
     let (email, email_norm) = changes.email.clone().unzip();
     let username = changes.username.clone();
+    // The folded and search columns follow from the fields as they will be after the change.
+    let after_email = email.clone().unwrap_or_else(|| before.email.clone());
+    let after_username = match &username {
+        Some(change) => change.as_ref().map(|(u, _)| u.clone()),
+        None => before.username.clone(),
+    };
+    let after_first = changes
+        .first_name
+        .clone()
+        .unwrap_or_else(|| before.first_name.clone());
+    let after_last = changes
+        .last_name
+        .clone()
+        .unwrap_or_else(|| before.last_name.clone());
     let done = sqlx::query(
         "UPDATE users SET \
          email = CASE WHEN $1 THEN $2 ELSE email END, \
@@ -161,7 +183,7 @@ async fn update_tx(
          status = CASE WHEN $13 THEN $14 ELSE status END, \
          password_hash = CASE WHEN $15 THEN $16 ELSE password_hash END, \
          preferences = CASE WHEN $17 THEN $18 ELSE preferences END, \
-         updated_at = $19 \
+         updated_at = $19, first_name_norm = $21, last_name_norm = $22, search_text = $23 \
          WHERE id = $20",
     )
     .bind(email.is_some())
@@ -189,6 +211,14 @@ async fn update_tx(
     )
     .bind(changes.now)
     .bind(id.get())
+    .bind(after_first.as_deref().map(fold))
+    .bind(after_last.as_deref().map(fold))
+    .bind(search_text(
+        &after_email,
+        after_username.as_deref(),
+        after_first.as_deref(),
+        after_last.as_deref(),
+    ))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -272,54 +302,4 @@ async fn delete_tx(
     }
     audit::record(conn, &audit, target(&user)).await?;
     Ok(())
-}
-
-pub(crate) async fn list(pool: &PgPool, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
-    let after = page.after.unwrap_or(0);
-    let rows: Vec<UserRow> = match scope {
-        Scope::Account {
-            tenant_id,
-            account_id,
-        } => sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = $1 AND account_id = $2 AND id > $3 ORDER BY id LIMIT $4"
-        ))
-        .bind(tenant_id.get())
-        .bind(account_id.get())
-        .bind(after)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await,
-        Scope::Subtree(path) => {
-            let tenant = path.ids().next().map_or(0, |id| id.get());
-            let (low, high) = path.subtree_range();
-            sqlx::query_as(concat!(
-                "SELECT ",
-                user_columns!(),
-                " FROM users WHERE tenant_id = $1 AND account_path >= $2 AND account_path < $3 \
-                 AND id > $4 ORDER BY id LIMIT $5"
-            ))
-            .bind(tenant)
-            .bind(low)
-            .bind(high)
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-        Scope::All => {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                user_columns!(),
-                " FROM users WHERE id > $1 ORDER BY id LIMIT $2"
-            ))
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(db)?;
-    convert_all(rows)
 }

@@ -11,9 +11,12 @@ CREATE TABLE accounts (
     parent_id       INTEGER REFERENCES accounts (id) ON DELETE RESTRICT,
     path            TEXT    NOT NULL,
     name            TEXT    NOT NULL,
+    name_norm       TEXT    NOT NULL,
     email           TEXT,
+    email_norm      TEXT,
     description     TEXT,
     external_id     TEXT,
+    search_text     TEXT    NOT NULL,
     status          TEXT    NOT NULL CHECK (status IN ('active', 'suspended', 'deactivated')),
     device_seats    INTEGER NOT NULL CHECK (device_seats >= 0),
     used_devices    INTEGER NOT NULL DEFAULT 0 CHECK (used_devices >= 0),
@@ -27,6 +30,10 @@ CREATE TABLE accounts (
 CREATE UNIQUE INDEX accounts_path ON accounts (path);
 CREATE INDEX accounts_tenant_parent ON accounts (tenant_id, parent_id, id);
 CREATE INDEX accounts_tenant_path ON accounts (tenant_id, path);
+CREATE INDEX accounts_tenant_id ON accounts (tenant_id, id);
+CREATE INDEX accounts_name ON accounts (name_norm, id);
+CREATE INDEX accounts_email ON accounts (email_norm);
+CREATE INDEX accounts_created ON accounts (created_at, id);
 CREATE UNIQUE INDEX accounts_tenant_external_id ON accounts (tenant_id, external_id)
     WHERE external_id IS NOT NULL;
 
@@ -40,7 +47,10 @@ CREATE TABLE users (
     username        TEXT,
     username_norm   TEXT,
     first_name      TEXT,
+    first_name_norm TEXT,
     last_name       TEXT,
+    last_name_norm  TEXT,
+    search_text     TEXT    NOT NULL,
     role            TEXT    NOT NULL CHECK (role IN ('user', 'admin', 'owner')),
     status          TEXT    NOT NULL CHECK (status IN ('active', 'disabled')),
     email_verified  INTEGER NOT NULL DEFAULT 0,
@@ -51,9 +61,15 @@ CREATE TABLE users (
     updated_at      INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX users_email_norm ON users (email_norm);
+-- Keyset pages sorted by email walk this one.
+CREATE INDEX users_email_sort ON users (email_norm, id);
 CREATE UNIQUE INDEX users_username_norm ON users (username_norm) WHERE username_norm IS NOT NULL;
+CREATE INDEX users_tenant_id ON users (tenant_id, id);
 CREATE INDEX users_tenant_account ON users (tenant_id, account_id, id);
 CREATE INDEX users_tenant_path ON users (tenant_id, account_path, id);
+CREATE INDEX users_first_name ON users (first_name_norm);
+CREATE INDEX users_last_name ON users (last_name_norm);
+CREATE INDEX users_created ON users (created_at, id);
 
 CREATE TABLE sessions (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,13 +103,17 @@ CREATE TABLE devices (
     account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     account_path  TEXT    NOT NULL,
     name          TEXT    NOT NULL,
+    name_norm     TEXT    NOT NULL,
     serial        TEXT    NOT NULL,
     is_test       INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX devices_tenant_serial ON devices (tenant_id, serial);
+CREATE INDEX devices_tenant_id ON devices (tenant_id, id);
 CREATE INDEX devices_tenant_account ON devices (tenant_id, account_id, id);
 CREATE INDEX devices_tenant_path ON devices (tenant_id, account_path, id);
+CREATE INDEX devices_name ON devices (name_norm, id);
+CREATE INDEX devices_created ON devices (created_at, id);
 
 -- Audit records outlive what they describe, so no foreign keys here.
 CREATE TABLE audit_log (
@@ -109,3 +129,46 @@ CREATE TABLE audit_log (
     at            INTEGER NOT NULL
 );
 CREATE INDEX audit_tenant_path ON audit_log (tenant_id, account_path, id);
+CREATE INDEX audit_tenant_id ON audit_log (tenant_id, id);
+
+-- Free-text search: FTS5 with the trigram tokenizer over search_text (folded by the service),
+-- so `q=` is a substring match answered from an index. External-content tables, kept in step
+-- with their rows by triggers.
+CREATE VIRTUAL TABLE accounts_search USING fts5(
+    search_text, content = 'accounts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts BEGIN
+    INSERT INTO accounts_search (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER accounts_search_delete AFTER DELETE ON accounts BEGIN
+    INSERT INTO accounts_search (accounts_search, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+END;
+CREATE TRIGGER accounts_search_update AFTER UPDATE OF search_text ON accounts BEGIN
+    INSERT INTO accounts_search (accounts_search, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+    INSERT INTO accounts_search (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+
+CREATE VIRTUAL TABLE users_search USING fts5(
+    search_text, content = 'users', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
+    INSERT INTO users_search (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN
+    INSERT INTO users_search (users_search, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+END;
+CREATE TRIGGER users_search_update AFTER UPDATE OF search_text ON users BEGIN
+    INSERT INTO users_search (users_search, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+    INSERT INTO users_search (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+
+-- Secrets of the installation (e.g. the cursor-signing key), shared by every server.
+CREATE TABLE installation_secrets (
+    name        TEXT    PRIMARY KEY,
+    secret      BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL
+);

@@ -5,16 +5,16 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 use tenantry_core::auth::Role;
-use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
+use tenantry_core::model::account::{AccountChanges, NewAccount, search_text};
 use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
-use tenantry_core::page::PageRequest;
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::{Error, Resource, Result};
 
 use crate::audit::{self, Target};
 use crate::errors::db;
-use crate::rows::{AccountRow, account_columns, convert_all};
+use crate::rows::{AccountRow, account_columns};
 use crate::timestamps::to_db;
+use tenantry_core::values::fold;
 
 pub(crate) async fn begin_write(
     pool: &SqlitePool,
@@ -78,16 +78,20 @@ pub(crate) async fn insert(
     let now = to_db(new.now);
     // The path needs the new id, so the row goes in with a unique placeholder path first.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (tenant_id, parent_id, path, name, email, description, external_id, \
-         status, device_seats, created_at, updated_at, activity_at) \
-         VALUES (?, ?, '~' || hex(randomblob(16)), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO accounts (tenant_id, parent_id, path, name, name_norm, email, email_norm, \
+         description, external_id, search_text, status, device_seats, created_at, updated_at, \
+         activity_at) \
+         VALUES (?, ?, '~' || hex(randomblob(16)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(parent.as_ref().map_or(0, |p| p.tenant_id.get()))
     .bind(new.parent_id.map(AccountId::get))
     .bind(&new.name)
+    .bind(fold(&new.name))
     .bind(&new.email)
+    .bind(new.email.as_deref().map(fold))
     .bind(&new.description)
     .bind(&new.external_id)
+    .bind(search_text(&new.name, new.email.as_deref(), new.external_id.as_deref()))
     .bind(new.status.as_str())
     .bind(new.device_seats)
     .bind(now)
@@ -143,9 +147,20 @@ pub(crate) async fn update(
             }
         }
     }
+    // The folded and search columns follow from the fields as they will be after the change.
+    let name = changes.name.clone().unwrap_or_else(|| account.name.clone());
+    let email = changes
+        .email
+        .clone()
+        .unwrap_or_else(|| account.email.clone());
+    let external_id = changes
+        .external_id
+        .clone()
+        .unwrap_or_else(|| account.external_id.clone());
     // Static SQL: each field has a "change it?" flag, so no statement is assembled at run time.
     sqlx::query(
         "UPDATE accounts SET \
+         name_norm = ?, email_norm = ?, search_text = ?, \
          name = CASE WHEN ? THEN ? ELSE name END, \
          email = CASE WHEN ? THEN ? ELSE email END, \
          description = CASE WHEN ? THEN ? ELSE description END, \
@@ -155,6 +170,9 @@ pub(crate) async fn update(
          updated_at = ? \
          WHERE id = ?",
     )
+    .bind(fold(&name))
+    .bind(email.as_deref().map(fold))
+    .bind(search_text(&name, email.as_deref(), external_id.as_deref()))
     .bind(changes.name.is_some())
     .bind(changes.name.clone())
     .bind(changes.email.is_some())
@@ -246,46 +264,6 @@ pub(crate) async fn delete(
     audit::record(&mut tx, &audit, target(&account)).await?;
     tx.commit().await.map_err(db)?;
     Ok(())
-}
-
-pub(crate) async fn list_children(
-    pool: &SqlitePool,
-    parent: &Account,
-    depth: ChildDepth,
-    page: PageRequest,
-) -> Result<Vec<Account>> {
-    let after = page.after.unwrap_or(0);
-    let rows: Vec<AccountRow> = match depth {
-        ChildDepth::Direct => sqlx::query_as(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE tenant_id = ? AND parent_id = ? AND id > ? ORDER BY id LIMIT ?"
-        ))
-        .bind(parent.tenant_id.get())
-        .bind(parent.id.get())
-        .bind(after)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await,
-        ChildDepth::All => {
-            let (low, high) = parent.path.subtree_range();
-            sqlx::query_as(concat!(
-                "SELECT ",
-                account_columns!(),
-                " FROM accounts WHERE tenant_id = ? AND path > ? AND path < ? AND id > ? \
-                 ORDER BY id LIMIT ?"
-            ))
-            .bind(parent.tenant_id.get())
-            .bind(low)
-            .bind(high)
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(db)?;
-    convert_all(rows)
 }
 
 pub(crate) async fn move_seats(

@@ -87,3 +87,14 @@ impl SqliteStore {
         Ok(())
     }
 }
+
+impl SqliteStore {
+    /// SQLite's query plan for a list, one step per line (see [`crate::lists::explain`]).
+    pub async fn explain_list(
+        &self,
+        scope: &tenantry_core::store::Scope,
+        request: &tenantry_core::query::ListRequest,
+    ) -> Result<Vec<String>> {
+        crate::lists::explain(&self.pool, scope, request).await
+    }
+}

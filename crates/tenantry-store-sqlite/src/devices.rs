@@ -3,15 +3,14 @@
 use sqlx::{SqliteConnection, SqlitePool};
 use tenantry_core::model::device::NewDevice;
 use tenantry_core::model::{AccountId, AuditDraft, Device, DeviceId};
-use tenantry_core::page::PageRequest;
 use tenantry_core::seats::{self, SeatState};
-use tenantry_core::store::Scope;
+use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::accounts::{begin_write, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
-use crate::rows::{DeviceRow, convert_all, device_columns};
+use crate::rows::{DeviceRow, device_columns};
 use crate::timestamps::to_db;
 
 async fn fetch(conn: &mut SqliteConnection, id: DeviceId) -> Result<Option<Device>> {
@@ -59,13 +58,14 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft)
         add_used(&mut tx, account.id, 1).await?;
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO devices (tenant_id, account_id, account_path, name, serial, is_test, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO devices (tenant_id, account_id, account_path, name, name_norm, serial, \
+         is_test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
     .bind(account.path.as_str())
     .bind(&new.name)
+    .bind(fold(&new.name))
     .bind(&new.serial)
     .bind(new.is_test)
     .bind(to_db(new.now))
@@ -96,58 +96,4 @@ pub(crate) async fn delete(pool: &SqlitePool, id: DeviceId, audit: AuditDraft) -
     audit::record(&mut tx, &audit, target(&device)).await?;
     tx.commit().await.map_err(db)?;
     Ok(())
-}
-
-pub(crate) async fn list(
-    pool: &SqlitePool,
-    scope: Scope,
-    page: PageRequest,
-) -> Result<Vec<Device>> {
-    let after = page.after.unwrap_or(0);
-    let rows: Vec<DeviceRow> = match scope {
-        Scope::Account {
-            tenant_id,
-            account_id,
-        } => sqlx::query_as(concat!(
-            "SELECT ",
-            device_columns!(),
-            " FROM devices WHERE tenant_id = ? AND account_id = ? AND id > ? ORDER BY id LIMIT ?"
-        ))
-        .bind(tenant_id.get())
-        .bind(account_id.get())
-        .bind(after)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await,
-        Scope::Subtree(path) => {
-            let tenant = path.ids().next().map_or(0, |id| id.get());
-            let (low, high) = path.subtree_range();
-            sqlx::query_as(concat!(
-                "SELECT ",
-                device_columns!(),
-                " FROM devices WHERE tenant_id = ? AND account_path >= ? AND account_path < ? \
-                 AND id > ? ORDER BY id LIMIT ?"
-            ))
-            .bind(tenant)
-            .bind(low)
-            .bind(high)
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-        Scope::All => {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                device_columns!(),
-                " FROM devices WHERE id > ? ORDER BY id LIMIT ?"
-            ))
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(db)?;
-    convert_all(rows)
 }

@@ -8,6 +8,7 @@
 //! - [`connect`]: opening the database from a `sqlite://` URL and applying migrations.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`.
+//! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
 //! - `timestamps`: the INTEGER-microseconds encoding of times.
@@ -19,7 +20,9 @@ pub mod connect;
 mod devices;
 mod errors;
 mod invariants;
+pub mod lists;
 mod rows;
+mod secrets;
 mod sessions;
 mod store_impl;
 mod timestamps;

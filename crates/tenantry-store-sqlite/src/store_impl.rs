@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use tenantry_core::Result;
 use tenantry_core::auth::{Role, TokenHash};
-use tenantry_core::model::account::{AccountChanges, ChildDepth, NewAccount};
+use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::NewDevice;
 use tenantry_core::model::session::{NewSession, SessionTokens};
@@ -12,12 +12,14 @@ use tenantry_core::model::{
     Account, AccountId, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device, DeviceId, Session,
     SessionId, User, UserId,
 };
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::ListRequest;
 use tenantry_core::store::{Scope, Store};
 use time::OffsetDateTime;
 
 use crate::errors::db;
-use crate::{SqliteStore, accounts, api_tokens, audit, devices, invariants, sessions, users};
+use crate::{
+    SqliteStore, accounts, api_tokens, devices, invariants, lists, secrets, sessions, users,
+};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -55,13 +57,8 @@ impl Store for SqliteStore {
         accounts::delete(&self.pool, id, max_role, audit).await
     }
 
-    async fn list_children(
-        &self,
-        parent: &Account,
-        depth: ChildDepth,
-        page: PageRequest,
-    ) -> Result<Vec<Account>> {
-        accounts::list_children(&self.pool, parent, depth, page).await
+    async fn list_accounts(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Account>> {
+        lists::accounts(&self.pool, scope, request).await
     }
 
     async fn move_seats(
@@ -108,8 +105,8 @@ impl Store for SqliteStore {
         users::delete(&self.pool, id, expected_role, audit).await
     }
 
-    async fn list_users(&self, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
-        users::list(&self.pool, scope, page).await
+    async fn list_users(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<User>> {
+        lists::users(&self.pool, scope, request).await
     }
 
     async fn insert_session(&self, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
@@ -169,12 +166,20 @@ impl Store for SqliteStore {
         devices::delete(&self.pool, id, audit).await
     }
 
-    async fn list_devices(&self, scope: Scope, page: PageRequest) -> Result<Vec<Device>> {
-        devices::list(&self.pool, scope, page).await
+    async fn list_devices(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Device>> {
+        lists::devices(&self.pool, scope, request).await
     }
 
-    async fn list_audit(&self, scope: Scope, page: PageRequest) -> Result<Vec<AuditRecord>> {
-        audit::list(&self.pool, scope, page).await
+    async fn list_audit(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<AuditRecord>> {
+        lists::audit(&self.pool, scope, request).await
+    }
+
+    async fn count(&self, scope: &Scope, request: &ListRequest, cap: u64) -> Result<u64> {
+        lists::count(&self.pool, scope, request, cap).await
+    }
+
+    async fn installation_secret(&self, name: &str) -> Result<[u8; 32]> {
+        secrets::get_or_create(&self.pool, name).await
     }
 
     async fn invariant_violations(&self) -> Result<Vec<String>> {

@@ -2,16 +2,15 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 use tenantry_core::auth::Role;
-use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges, search_text};
 use tenantry_core::model::{AuditDraft, User, UserId};
-use tenantry_core::page::PageRequest;
-use tenantry_core::store::Scope;
+use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::accounts::{begin_write, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
-use crate::rows::{UserRow, convert_all, user_columns};
+use crate::rows::{UserRow, user_columns};
 use crate::timestamps::to_db;
 
 pub(crate) async fn fetch(conn: &mut SqliteConnection, id: UserId) -> Result<Option<User>> {
@@ -53,9 +52,9 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -
     let now = to_db(new.now);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
-         username_norm, first_name, last_name, role, status, email_verified, password_hash, \
-         preferences, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         username_norm, first_name, first_name_norm, last_name, last_name_norm, search_text, \
+         role, status, email_verified, password_hash, preferences, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
@@ -65,7 +64,15 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -
     .bind(&new.username)
     .bind(&new.username_normalized)
     .bind(&new.first_name)
+    .bind(new.first_name.as_deref().map(fold))
     .bind(&new.last_name)
+    .bind(new.last_name.as_deref().map(fold))
+    .bind(search_text(
+        &new.email,
+        new.username.as_deref(),
+        new.first_name.as_deref(),
+        new.last_name.as_deref(),
+    ))
     .bind(new.role.as_str())
     .bind(new.status.as_str())
     .bind(new.email_verified)
@@ -130,8 +137,23 @@ pub(crate) async fn update(
     check_expected_role(&before, changes.expected_role)?;
     let (email, email_norm) = changes.email.clone().unzip();
     let username = changes.username.clone();
+    // The folded and search columns follow from the fields as they will be after the change.
+    let after_email = email.clone().unwrap_or_else(|| before.email.clone());
+    let after_username = match &username {
+        Some(change) => change.as_ref().map(|(u, _)| u.clone()),
+        None => before.username.clone(),
+    };
+    let after_first = changes
+        .first_name
+        .clone()
+        .unwrap_or_else(|| before.first_name.clone());
+    let after_last = changes
+        .last_name
+        .clone()
+        .unwrap_or_else(|| before.last_name.clone());
     sqlx::query(
         "UPDATE users SET \
+         first_name_norm = ?, last_name_norm = ?, search_text = ?, \
          email = CASE WHEN ? THEN ? ELSE email END, \
          email_norm = CASE WHEN ? THEN ? ELSE email_norm END, \
          email_verified = CASE WHEN ? THEN 0 ELSE email_verified END, \
@@ -146,6 +168,14 @@ pub(crate) async fn update(
          updated_at = ? \
          WHERE id = ?",
     )
+    .bind(after_first.as_deref().map(fold))
+    .bind(after_last.as_deref().map(fold))
+    .bind(search_text(
+        &after_email,
+        after_username.as_deref(),
+        after_first.as_deref(),
+        after_last.as_deref(),
+    ))
     .bind(email.is_some())
     .bind(email)
     .bind(email_norm.is_some())
@@ -224,55 +254,4 @@ pub(crate) async fn delete(
     audit::record(&mut tx, &audit, target(&user)).await?;
     tx.commit().await.map_err(db)?;
     Ok(())
-}
-
-pub(crate) async fn list(pool: &SqlitePool, scope: Scope, page: PageRequest) -> Result<Vec<User>> {
-    let after = page.after.unwrap_or(0);
-    let rows: Vec<UserRow> =
-        match scope {
-            Scope::Account {
-                tenant_id,
-                account_id,
-            } => sqlx::query_as(concat!(
-                "SELECT ",
-                user_columns!(),
-                " FROM users WHERE tenant_id = ? AND account_id = ? AND id > ? ORDER BY id LIMIT ?"
-            ))
-            .bind(tenant_id.get())
-            .bind(account_id.get())
-            .bind(after)
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await,
-            Scope::Subtree(path) => {
-                let tenant = path.ids().next().map_or(0, |id| id.get());
-                let (low, high) = path.subtree_range();
-                sqlx::query_as(concat!(
-                    "SELECT ",
-                    user_columns!(),
-                    " FROM users WHERE tenant_id = ? AND account_path >= ? AND account_path < ? \
-                 AND id > ? ORDER BY id LIMIT ?"
-                ))
-                .bind(tenant)
-                .bind(low)
-                .bind(high)
-                .bind(after)
-                .bind(page.fetch_limit())
-                .fetch_all(pool)
-                .await
-            }
-            Scope::All => {
-                sqlx::query_as(concat!(
-                    "SELECT ",
-                    user_columns!(),
-                    " FROM users WHERE id > ? ORDER BY id LIMIT ?"
-                ))
-                .bind(after)
-                .bind(page.fetch_limit())
-                .fetch_all(pool)
-                .await
-            }
-        }
-        .map_err(db)?;
-    convert_all(rows)
 }

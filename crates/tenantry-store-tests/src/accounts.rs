@@ -3,12 +3,12 @@
 use tenantry_core::Error;
 use tenantry_core::auth::Role;
 use tenantry_core::model::AccountStatus;
-use tenantry_core::model::account::ChildDepth;
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::ListResource;
+use tenantry_core::services::Within;
 use tenantry_core::services::accounts::UpdateAccount;
 use tenantry_core::values::{Email, Text, TextLimit};
 
-use crate::harness::{Harness, account_command, text};
+use crate::harness::{Harness, account_command, first, next, text};
 
 pub async fn roots_need_a_service_token(h: Harness) {
     let root = h.root("Acme", 10).await;
@@ -37,11 +37,10 @@ pub async fn children_nest_and_list(h: Harness) {
     let direct = h
         .services
         .accounts
-        .children(
+        .list(
             &h.service,
-            root.id,
-            ChildDepth::Direct,
-            PageRequest::first(50),
+            Within::Account(root.id),
+            first(ListResource::Accounts, 50),
         )
         .await
         .unwrap();
@@ -50,24 +49,29 @@ pub async fn children_nest_and_list(h: Harness) {
     let all = h
         .services
         .accounts
-        .children(&h.service, root.id, ChildDepth::All, PageRequest::first(50))
+        .list(
+            &h.service,
+            Within::Below(root.id),
+            first(ListResource::Accounts, 50),
+        )
         .await
         .unwrap();
     let ids: Vec<_> = all.items.iter().map(|x| x.id).collect();
     assert_eq!(ids, [a.id, b.id, a1.id]);
     // Paging walks the same list in pieces.
-    let first = h
+    let request = first(ListResource::Accounts, 2);
+    let first_page = h
         .services
         .accounts
-        .children(&h.service, root.id, ChildDepth::All, PageRequest::first(2))
+        .list(&h.service, Within::Below(root.id), request.clone())
         .await
         .unwrap();
-    assert_eq!(first.items.len(), 2);
-    let next = PageRequest::parse(Some(2), first.next_cursor.as_deref()).unwrap();
+    assert_eq!(first_page.items.len(), 2);
+    let following = next(request, first_page.next_cursor.as_deref());
     let second = h
         .services
         .accounts
-        .children(&h.service, root.id, ChildDepth::All, next)
+        .list(&h.service, Within::Below(root.id), following)
         .await
         .unwrap();
     assert_eq!(

@@ -2,9 +2,10 @@
 
 use tenantry_core::Error;
 use tenantry_core::auth::Role;
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::ListResource;
+use tenantry_core::services::Within;
 
-use crate::harness::{Harness, account_command};
+use crate::harness::{Harness, account_command, first};
 
 pub async fn changes_are_audited_with_request_ids(h: Harness) {
     let acme = h.root("Acme", 5).await;
@@ -18,7 +19,7 @@ pub async fn changes_are_audited_with_request_ids(h: Harness) {
     let page = h
         .services
         .audit
-        .list(&h.service, PageRequest::first(100))
+        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
         .await
         .unwrap();
     let newest = &page.items[0];
@@ -49,7 +50,11 @@ pub async fn audit_is_scoped_to_the_subtree(h: Harness) {
     let visible = h
         .services
         .audit
-        .list(&child_admin, PageRequest::first(100))
+        .list(
+            &child_admin,
+            Within::Visible,
+            first(ListResource::Audit, 100),
+        )
         .await
         .unwrap();
     assert!(!visible.items.is_empty());
@@ -63,7 +68,7 @@ pub async fn audit_is_scoped_to_the_subtree(h: Harness) {
     let err = h
         .services
         .audit
-        .list(&child_user, PageRequest::first(10))
+        .list(&child_user, Within::Visible, first(ListResource::Audit, 10))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));

@@ -452,7 +452,11 @@ pub async fn refreshes_are_audited(h: Harness) {
     let page = h
         .services
         .audit
-        .list(&h.service, tenantry_core::page::PageRequest::first(5))
+        .list(
+            &h.service,
+            tenantry_core::services::Within::Visible,
+            crate::harness::first(tenantry_core::query::ListResource::Audit, 5),
+        )
         .await
         .unwrap();
     let newest = &page.items[0];

@@ -2,9 +2,10 @@
 
 use tenantry_core::Error;
 use tenantry_core::auth::Role;
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::ListResource;
+use tenantry_core::services::Within;
 
-use crate::harness::Harness;
+use crate::harness::{Harness, first, next};
 use crate::seats::{assert_consistent, device};
 
 pub async fn devices_are_scoped_and_counted(h: Harness) {
@@ -64,14 +65,22 @@ pub async fn devices_are_scoped_and_counted(h: Harness) {
     let subtree = h
         .services
         .devices
-        .list(&h.service, acme.id, true, PageRequest::first(10))
+        .list(
+            &h.service,
+            Within::Subtree(acme.id),
+            first(ListResource::Devices, 10),
+        )
         .await
         .unwrap();
     assert_eq!(subtree.items.len(), 2);
     let own = h
         .services
         .devices
-        .list(&h.service, acme.id, false, PageRequest::first(10))
+        .list(
+            &h.service,
+            Within::Account(acme.id),
+            first(ListResource::Devices, 10),
+        )
         .await
         .unwrap();
     assert_eq!(own.items, vec![upstairs]);
@@ -125,20 +134,24 @@ pub async fn device_lists_page(h: Harness) {
                 .id,
         );
     }
-    let first = h
+    let request = first(ListResource::Devices, 3);
+    let first_page = h
         .services
         .devices
-        .list(&h.service, acme.id, false, PageRequest::first(3))
+        .list(&h.service, Within::Account(acme.id), request.clone())
         .await
         .unwrap();
-    let next = PageRequest::parse(Some(3), first.next_cursor.as_deref()).unwrap();
     let second = h
         .services
         .devices
-        .list(&h.service, acme.id, false, next)
+        .list(
+            &h.service,
+            Within::Account(acme.id),
+            next(request, first_page.next_cursor.as_deref()),
+        )
         .await
         .unwrap();
-    let seen: Vec<_> = first
+    let seen: Vec<_> = first_page
         .items
         .iter()
         .chain(&second.items)

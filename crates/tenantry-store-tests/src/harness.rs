@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tenantry_core::auth::{Caller, HashParams, PasswordHasher, Role};
 use tenantry_core::clock::ManualClock;
 use tenantry_core::model::{Account, AccountId, Actor, User};
+use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::services::accounts::CreateAccount;
 use tenantry_core::services::users::CreateUser;
 use tenantry_core::services::{ServiceConfig, Services};
@@ -131,6 +132,18 @@ impl Harness {
             .expect("read account")
             .expect("account exists")
     }
+}
+
+/// The first `limit` rows of `resource`, in its default order.
+pub fn first(resource: ListResource, limit: u32) -> ListRequest {
+    ListRequest::all(resource, limit)
+}
+
+/// The same request continuing from `cursor`.
+pub fn next(mut request: ListRequest, cursor: Option<&str>) -> ListRequest {
+    request.cursor = cursor.map(str::to_owned);
+    request.after = None;
+    request
 }
 
 pub fn account_command(parent: Option<AccountId>, name: &str, seats: i64) -> CreateAccount {

@@ -13,7 +13,8 @@
 //! available here (the test then reports itself skipped and passes).
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
-//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`audit`], [`invariants`].
+//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`audit`], [`invariants`],
+//! [`search`]; and [`plans`], the lists whose query plans each store checks use an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -24,6 +25,8 @@ pub mod auth;
 pub mod devices;
 pub mod harness;
 pub mod invariants;
+pub mod plans;
+pub mod search;
 pub mod seats;
 pub mod users;
 
@@ -86,6 +89,18 @@ macro_rules! conformance_suite {
             audit {
                 changes_are_audited_with_request_ids,
                 audit_is_scoped_to_the_subtree,
+            },
+            search {
+                scim_filters_select_the_right_rows,
+                timestamps_and_integers_compare_as_such,
+                free_text_search_finds_substrings_in_any_field,
+                search_follows_updates_and_deletes,
+                sorted_pages_cover_every_row_once,
+                cursors_are_bound_to_their_query_and_tamper_evident,
+                counts_are_exact_below_the_cap,
+                lists_stay_inside_the_callers_subtree,
+                injection_attempts_are_inert,
+                audit_records_filter_by_action_and_time,
             },
             invariants {
                 a_busy_tree_stays_consistent,

@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use tenantry_core::Error;
-use tenantry_core::model::account::ChildDepth;
 use tenantry_core::model::{Account, AccountId};
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::services::accounts::UpdateAccount;
 use tenantry_core::services::devices::CreateDevice;
 use tenantry_core::store::Scope;
@@ -27,13 +26,19 @@ pub async fn assert_consistent(h: &Harness, root: &Account) {
     let mut accounts = vec![h.reload(root).await];
     accounts.extend(
         h.store
-            .list_children(root, ChildDepth::All, PageRequest::first(1000))
+            .list_accounts(
+                &Scope::Below(root.path.clone()),
+                &ListRequest::all(ListResource::Accounts, 1000),
+            )
             .await
             .unwrap(),
     );
     let devices = h
         .store
-        .list_devices(Scope::Subtree(root.path.clone()), PageRequest::first(1000))
+        .list_devices(
+            &Scope::Subtree(root.path.clone()),
+            &ListRequest::all(ListResource::Devices, 1000),
+        )
         .await
         .unwrap();
     let mut children_seats: HashMap<AccountId, i64> = HashMap::new();

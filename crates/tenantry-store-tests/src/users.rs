@@ -4,11 +4,12 @@ use serde_json::json;
 use tenantry_core::Error;
 use tenantry_core::auth::Role;
 use tenantry_core::model::UserStatus;
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::ListResource;
+use tenantry_core::services::Within;
 use tenantry_core::services::users::UpdateUser;
 use tenantry_core::values::{Preferences, Username};
 
-use crate::harness::{Harness, email, text, user_command};
+use crate::harness::{Harness, email, first, next, text, user_command};
 
 pub async fn emails_are_unique_ignoring_case(h: Harness) {
     let acme = h.root("Acme", 0).await;
@@ -155,7 +156,11 @@ pub async fn users_see_only_themselves_without_view_users(h: Harness) {
     let err = h
         .services
         .users
-        .list(&caller, acme.id, false, PageRequest::first(10))
+        .list(
+            &caller,
+            Within::Account(acme.id),
+            first(ListResource::Users, 10),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
@@ -286,17 +291,17 @@ pub async fn lists_page_by_cursor_and_cover_subtrees(h: Harness) {
         .await
         .unwrap();
     let mut seen = Vec::new();
-    let mut page = PageRequest::first(2);
+    let mut page = first(ListResource::Users, 2);
     loop {
         let result = h
             .services
             .users
-            .list(&h.service, acme.id, false, page)
+            .list(&h.service, Within::Account(acme.id), page.clone())
             .await
             .unwrap();
         seen.extend(result.items.iter().map(|u| u.id));
         match result.next_cursor {
-            Some(cursor) => page = PageRequest::parse(Some(2), Some(&cursor)).unwrap(),
+            Some(cursor) => page = next(page, Some(&cursor)),
             None => break,
         }
     }
@@ -304,7 +309,11 @@ pub async fn lists_page_by_cursor_and_cover_subtrees(h: Harness) {
     let subtree = h
         .services
         .users
-        .list(&h.service, acme.id, true, PageRequest::first(100))
+        .list(
+            &h.service,
+            Within::Subtree(acme.id),
+            first(ListResource::Users, 100),
+        )
         .await
         .unwrap();
     let mut with_child = expected.clone();

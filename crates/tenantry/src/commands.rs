@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = database::open(&args.database).await?;
-    let services = server::services(store, HashParams::OWASP)?;
+    let services = server::services(store, HashParams::OWASP).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -112,5 +112,5 @@ async fn cli_services(
     database: &crate::cli::DatabaseArg,
 ) -> anyhow::Result<tenantry_core::services::Services> {
     let store = database::open(database).await?;
-    server::services(store, HashParams::OWASP)
+    server::services(store, HashParams::OWASP).await
 }

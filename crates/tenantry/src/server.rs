@@ -7,21 +7,23 @@ use std::time::Duration;
 
 use tenantry_core::auth::{HashParams, PasswordHasher};
 use tenantry_core::clock::{Clock, SystemClock};
+use tenantry_core::query::CursorKey;
 use tenantry_core::services::{ServiceConfig, Services};
 use tenantry_core::store::Store;
 use tenantry_http::{AppState, HttpLimits};
 use tokio::net::TcpListener;
 
-/// Builds the services over `store` with production settings.
-pub fn services(store: Arc<dyn Store>, params: HashParams) -> anyhow::Result<Services> {
+/// Builds the services over `store` with production settings. The key that signs list cursors
+/// comes from the database, so a cursor issued by one server works on every other.
+pub async fn services(store: Arc<dyn Store>, params: HashParams) -> anyhow::Result<Services> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = PasswordHasher::new(params, cores)?;
-    Ok(Services::new(
-        store,
-        Arc::new(SystemClock),
-        hasher,
-        ServiceConfig::default(),
-    ))
+    let cursor_key = CursorKey::new(store.installation_secret("list-cursor-hmac").await?);
+    let config = ServiceConfig {
+        cursor_key,
+        ..ServiceConfig::default()
+    };
+    Ok(Services::new(store, Arc::new(SystemClock), hasher, config))
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.

@@ -10,6 +10,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// 32 bytes from the operating system's generator, for new keys and secrets.
+pub fn random_key() -> [u8; 32] {
+    rand::random()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     Access,

@@ -128,6 +128,11 @@ impl Account {
     }
 }
 
+/// The folded text free-text search looks in for an account.
+pub fn search_text(name: &str, email: Option<&str>, external_id: Option<&str>) -> String {
+    crate::values::search_text([Some(name), email, external_id])
+}
+
 /// What a store needs to insert an account; produced by the account service after validation
 /// and authorization.
 #[derive(Debug, Clone)]
@@ -183,14 +188,6 @@ impl AccountChanges {
         }
         names
     }
-}
-
-/// Which accounts below a parent to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChildDepth {
-    Direct,
-    /// Every descendant, at any depth.
-    All,
 }
 
 #[cfg(test)]

@@ -63,6 +63,16 @@ pub struct User {
     pub updated: OffsetDateTime,
 }
 
+/// The folded text free-text search looks in for a user.
+pub fn search_text(
+    email: &str,
+    username: Option<&str>,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+) -> String {
+    crate::values::search_text([Some(email), username, first_name, last_name])
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub account_id: AccountId,

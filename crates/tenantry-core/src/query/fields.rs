@@ -121,7 +121,7 @@ const USER_FIELDS: &[FieldSpec] = &[
     sortable(field("email", K::TextFolded, F::UserEmail)),
     nullable(field("username", K::TextFolded, F::UserUsername)),
     nullable(field("first_name", K::TextFolded, F::UserFirstName)),
-    sortable(nullable(field("last_name", K::TextFolded, F::UserLastName))),
+    nullable(field("last_name", K::TextFolded, F::UserLastName)),
     field("role", K::Enum(ROLES), F::UserRole),
     field("status", K::Enum(USER_STATUSES), F::UserStatus),
     field("email_verified", K::Boolean, F::UserEmailVerified),
@@ -203,6 +203,21 @@ impl ListResource {
 
     pub fn id_field(self) -> &'static FieldSpec {
         &self.fields()[0]
+    }
+
+    /// The order lists take when the client names none: oldest first, except the audit trail,
+    /// which reads newest first.
+    pub fn default_sort(self) -> super::list::SortKey {
+        let order = match self {
+            ListResource::Audit => super::list::SortOrder::Desc,
+            _ => super::list::SortOrder::Asc,
+        };
+        super::list::SortKey::by_id(self, order)
+    }
+
+    /// Whether `q=` free-text search (backed by a search index) is offered.
+    pub fn searchable_by_text(self) -> bool {
+        matches!(self, ListResource::Accounts | ListResource::Users)
     }
 
     /// The text fields free-text search (`q=`) looks in.

@@ -32,7 +32,7 @@ pub struct SortKey {
 
 impl SortKey {
     /// Parses `field` or `-field` (descending) against the resource's sortable fields.
-    pub fn parse(resource: ListResource, raw: &str) -> Result<SortKey> {
+    pub fn parse(resource: ListResource, raw: &str) -> Result<SortKey, String> {
         let (name, order) = match raw.strip_prefix('-') {
             Some(name) => (name, SortOrder::Desc),
             None => (raw.strip_prefix('+').unwrap_or(raw), SortOrder::Asc),
@@ -45,12 +45,9 @@ impl SortKey {
             .collect();
         match resource.field(name) {
             Some(field) if field.sortable => Ok(SortKey { field, order }),
-            _ => Err(Error::invalid_field(
-                "sort",
-                format!(
-                    "must be one of {} (prefix - for descending)",
-                    sortable.join(", ")
-                ),
+            _ => Err(format!(
+                "must be one of {} (prefix - for descending)",
+                sortable.join(", ")
             )),
         }
     }
@@ -80,7 +77,7 @@ pub struct Keyset {
 }
 
 /// The installation's key for signing cursors; shared by every server on one database.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub struct CursorKey([u8; 32]);
 
 impl CursorKey {
@@ -89,7 +86,7 @@ impl CursorKey {
     }
 
     pub fn random() -> CursorKey {
-        CursorKey(rand::random())
+        CursorKey(crate::auth::secret::random_key())
     }
 
     fn mac(&self, payload: &[u8]) -> Result<[u8; 16]> {
@@ -116,10 +113,26 @@ pub struct ListRequest {
     /// Free text, case-folded and trimmed.
     pub search: Option<String>,
     pub sort: SortKey,
+    /// The cursor the client sent, not yet verified; services turn it into `after`.
+    pub cursor: Option<String>,
     pub after: Option<Keyset>,
     pub limit: u32,
     /// Whether the client asked for a (capped) total count.
     pub count: bool,
+}
+
+/// The native API's list parameters, as the client sent them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NativeListParams<'a> {
+    /// A SCIM filter.
+    pub filter: Option<&'a str>,
+    /// Free text.
+    pub q: Option<&'a str>,
+    /// `field` or `-field`.
+    pub sort: Option<&'a str>,
+    pub limit: Option<u32>,
+    pub cursor: Option<&'a str>,
+    pub count: Option<bool>,
 }
 
 impl ListRequest {
@@ -129,48 +142,91 @@ impl ListRequest {
     pub const COUNT_CAP: u64 = 10_000;
     pub const MAX_SEARCH_CHARS: usize = 100;
 
-    /// The first page of everything, in id order.
+    /// The first page of everything, in the resource's default order.
     pub fn all(resource: ListResource, limit: u32) -> ListRequest {
         ListRequest {
             resource,
             filter: None,
             search: None,
-            sort: SortKey::by_id(resource, SortOrder::Asc),
+            sort: resource.default_sort(),
+            cursor: None,
             after: None,
             limit,
             count: false,
         }
     }
 
-    pub fn validate_limit(limit: Option<u32>) -> Result<u32> {
+    /// Parses the native API's parameters: SCIM `filter`, free-text `q`, `sort`, `limit`,
+    /// `cursor` and `count`, reporting every bad parameter at once.
+    pub fn native(resource: ListResource, params: &NativeListParams<'_>) -> Result<ListRequest> {
+        let mut fields = crate::error::FieldCollector::new();
+        let limits = super::QueryLimits::DEFAULT;
+        let filter = match params.filter.map(str::trim).filter(|f| !f.is_empty()) {
+            None => Some(None),
+            Some(text) => fields.take(
+                "filter",
+                super::scim::parse(text, &resource, &limits)
+                    .map(Some)
+                    .map_err(|e| e.to_string()),
+            ),
+        };
+        let search = fields.take("q", Self::parse_search(params.q, resource));
+        let sort = match params.sort {
+            None | Some("") => Some(resource.default_sort()),
+            Some(raw) => fields.take("sort", SortKey::parse(resource, raw)),
+        };
+        let limit = fields.take("limit", Self::validate_limit(params.limit));
+        fields.finish_with(|| {
+            Some(ListRequest {
+                resource,
+                filter: filter?,
+                search: search?,
+                sort: sort?,
+                cursor: params.cursor.filter(|c| !c.is_empty()).map(str::to_owned),
+                after: None,
+                limit: limit?,
+                count: params.count.unwrap_or(false),
+            })
+        })
+    }
+
+    pub fn validate_limit(limit: Option<u32>) -> Result<u32, String> {
         let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(Error::invalid_field(
-                "limit",
-                format!("must be between 1 and {}", Self::MAX_LIMIT),
-            ));
+            return Err(format!("must be between 1 and {}", Self::MAX_LIMIT));
         }
         Ok(limit)
     }
 
     /// Folds and bounds free text; blank means none.
-    pub fn parse_search(raw: Option<&str>) -> Result<Option<String>> {
+    pub fn parse_search(
+        raw: Option<&str>,
+        resource: ListResource,
+    ) -> Result<Option<String>, String> {
         let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
+        if !resource.searchable_by_text() {
+            return Err("free-text search is available on accounts and users".to_owned());
+        }
         if text.chars().count() > Self::MAX_SEARCH_CHARS {
-            return Err(Error::invalid_field(
-                "q",
-                format!("must be at most {} characters", Self::MAX_SEARCH_CHARS),
+            return Err(format!(
+                "must be at most {} characters",
+                Self::MAX_SEARCH_CHARS
             ));
         }
         if text.chars().any(char::is_control) {
-            return Err(Error::invalid_field(
-                "q",
-                "must not contain control characters",
-            ));
+            return Err("must not contain control characters".to_owned());
         }
-        Ok(Some(text.to_lowercase()))
+        Ok(Some(crate::values::fold(text)))
+    }
+
+    /// Verifies the client's cursor (if any) and sets `after` from it.
+    pub fn resolve_cursor(&mut self, key: &CursorKey) -> Result<()> {
+        match self.cursor.take() {
+            Some(cursor) => self.resume(&cursor, key),
+            None => Ok(()),
+        }
     }
 
     /// One more row than the page, to learn whether another page follows.
@@ -241,6 +297,14 @@ impl ListRequest {
     /// Wraps a parse error of the `filter`-like parameter `param` as a field error.
     pub fn filter_error(param: &str, error: QueryError) -> Error {
         Error::invalid_field(param, error.to_string())
+    }
+
+    /// The id-and-sort-value position of `row`, for the next page's cursor.
+    pub fn keyset_of<T: super::keyed::Keyed>(&self, row: &T) -> Keyset {
+        Keyset {
+            value: row.sort_value(self.sort.field.id),
+            id: row.id(),
+        }
     }
 }
 

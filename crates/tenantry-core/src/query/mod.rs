@@ -12,11 +12,13 @@
 //! - [`ceql`]: Cloud Elements' CEQL `where` clause.
 //! - [`fulltext`]: Ioto's `filter` full-text string.
 //! - [`list`]: a validated list request — filter, free text, sort, page — and its cursor.
+//! - [`keyed`]: how each record yields its sort value and id for the next cursor.
 
 pub mod ast;
 pub mod ceql;
 pub mod fields;
 pub mod fulltext;
+pub mod keyed;
 pub mod lexer;
 pub mod limits;
 pub mod list;
@@ -24,8 +26,11 @@ pub mod scim;
 
 pub use ast::{CmpOp, Filter, LikePattern, Piece, Value};
 pub use fields::{FieldId, FieldKind, FieldSpec, ListResource};
+pub use keyed::Keyed;
 pub use limits::QueryLimits;
-pub use list::{ListRequest, SortKey, SortOrder};
+pub use list::{
+    CursorKey, Keyset, ListPage, ListRequest, NativeListParams, SortKey, SortOrder, Total,
+};
 
 /// A parse or validation error, with the byte position in the query where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::Deps;
+use super::{Deps, Within};
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Resource, Result};
-use crate::model::account::{AccountChanges, ChildDepth, NewAccount};
+use crate::model::account::{AccountChanges, NewAccount};
 use crate::model::{Account, AccountId, AccountStatus};
-use crate::page::{Page, PageRequest};
+use crate::query::{ListPage, ListRequest, ListResource};
 use crate::seats;
 use crate::values::{Email, Text};
 
@@ -149,17 +149,20 @@ impl AccountService {
             .await
     }
 
-    pub async fn children(
+    /// Accounts within part of the tree, filtered, sorted and paged as the request says.
+    pub async fn list(
         &self,
         caller: &Caller,
-        id: AccountId,
-        depth: ChildDepth,
-        page: PageRequest,
-    ) -> Result<Page<Account>> {
-        let account = self.deps.account(id).await?;
-        caller.require(Permission::ViewAccounts, &account.path, Resource::Account)?;
-        let rows = self.deps.store.list_children(&account, depth, page).await?;
-        Ok(Page::from_overfetch(rows, page, |a| a.id.get()))
+        within: Within,
+        mut request: ListRequest,
+    ) -> Result<ListPage<Account>> {
+        self.deps.prepare(&mut request, ListResource::Accounts)?;
+        let scope = self
+            .deps
+            .scope(caller, within, Permission::ViewAccounts)
+            .await?;
+        let rows = self.deps.store.list_accounts(&scope, &request).await?;
+        self.deps.page(rows, &scope, &request).await
     }
 
     /// Moves `delta` seats from account `parent_id` to its direct child `child_id`; a negative

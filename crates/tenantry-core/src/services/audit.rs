@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use super::Deps;
-use crate::auth::{Caller, Permission, Principal};
-use crate::error::{Error, Result};
+use super::{Deps, Within};
+use crate::auth::{Caller, Permission};
+use crate::error::Result;
 use crate::model::AuditRecord;
-use crate::page::{Page, PageRequest};
-use crate::store::Scope;
+use crate::query::{ListPage, ListRequest, ListResource};
 
 #[derive(Clone)]
 pub struct AuditService {
@@ -19,19 +18,19 @@ impl AuditService {
         Self { deps }
     }
 
-    /// Newest first.
-    pub async fn list(&self, caller: &Caller, page: PageRequest) -> Result<Page<AuditRecord>> {
-        if !caller.principal.has(Permission::ViewAudit) {
-            return Err(Error::forbidden(format!(
-                "your role lacks the \"{}\" permission",
-                Permission::ViewAudit
-            )));
-        }
-        let scope = match &caller.principal {
-            Principal::User(user) => Scope::Subtree(user.account_path.clone()),
-            Principal::Service(_) => Scope::All,
-        };
-        let rows = self.deps.store.list_audit(scope, page).await?;
-        Ok(Page::from_overfetch(rows, page, |r| r.id.get()))
+    /// Records within part of the tree (by default newest first). Needs "View Audit".
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        within: Within,
+        mut request: ListRequest,
+    ) -> Result<ListPage<AuditRecord>> {
+        self.deps.prepare(&mut request, ListResource::Audit)?;
+        let scope = self
+            .deps
+            .scope(caller, within, Permission::ViewAudit)
+            .await?;
+        let rows = self.deps.store.list_audit(&scope, &request).await?;
+        self.deps.page(rows, &scope, &request).await
     }
 }

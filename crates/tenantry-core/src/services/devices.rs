@@ -4,13 +4,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::Deps;
+use super::{Deps, Within};
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Resource, Result};
 use crate::model::device::NewDevice;
 use crate::model::{AccountId, Device, DeviceId};
-use crate::page::{Page, PageRequest};
-use crate::store::Scope;
+use crate::query::{ListPage, ListRequest, ListResource};
 use crate::values::Text;
 
 #[derive(Debug, Clone)]
@@ -73,22 +72,20 @@ impl DeviceService {
         self.deps.store.delete_device(id, audit).await
     }
 
+    /// Devices within part of the tree. Needs "View Devices" over that part.
     pub async fn list(
         &self,
         caller: &Caller,
-        account_id: AccountId,
-        include_subtree: bool,
-        page: PageRequest,
-    ) -> Result<Page<Device>> {
-        let account = self.deps.account(account_id).await?;
-        caller.require(Permission::ViewDevices, &account.path, Resource::Account)?;
-        let scope = if include_subtree {
-            Scope::Subtree(account.path.clone())
-        } else {
-            Scope::account(&account)
-        };
-        let rows = self.deps.store.list_devices(scope, page).await?;
-        Ok(Page::from_overfetch(rows, page, |d| d.id.get()))
+        within: Within,
+        mut request: ListRequest,
+    ) -> Result<ListPage<Device>> {
+        self.deps.prepare(&mut request, ListResource::Devices)?;
+        let scope = self
+            .deps
+            .scope(caller, within, Permission::ViewDevices)
+            .await?;
+        let rows = self.deps.store.list_devices(&scope, &request).await?;
+        self.deps.page(rows, &scope, &request).await
     }
 
     async fn load(&self, id: DeviceId) -> Result<Device> {

@@ -20,16 +20,20 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use crate::auth::PasswordHasher;
+use crate::auth::{Caller, PasswordHasher, Permission, Principal};
 use crate::clock::Clock;
 use crate::error::{Error, Resource, Result};
 use crate::model::{Account, AccountId, User, UserId};
-use crate::store::Store;
+use crate::query::{CursorKey, Keyed, ListPage, ListRequest, ListResource, Total};
+use crate::store::{Scope, Store};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceConfig {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// Signs list cursors; every server on one database must share it (see
+    /// [`Store::installation_secret`]).
+    pub cursor_key: CursorKey,
 }
 
 impl Default for ServiceConfig {
@@ -37,8 +41,22 @@ impl Default for ServiceConfig {
         Self {
             access_token_ttl: Duration::hours(1),
             refresh_token_ttl: Duration::days(30),
+            cursor_key: CursorKey::random(),
         }
     }
+}
+
+/// Which part of the tree a list covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// Everything the caller may see: its account's subtree, or everything for a service token.
+    Visible,
+    /// One account's own rows; for accounts, its direct children.
+    Account(AccountId),
+    /// An account and everything below it.
+    Subtree(AccountId),
+    /// Everything strictly below an account.
+    Below(AccountId),
 }
 
 /// What every service needs.
@@ -55,6 +73,78 @@ impl Deps {
             .account(id)
             .await?
             .ok_or(Error::NotFound(Resource::Account))
+    }
+
+    /// Resolves `within` for `caller`, who must hold `permission` over it.
+    async fn scope(
+        &self,
+        caller: &Caller,
+        within: Within,
+        permission: Permission,
+    ) -> Result<Scope> {
+        let account = match within {
+            Within::Visible => {
+                return match &caller.principal {
+                    Principal::Service(_) => Ok(Scope::All),
+                    Principal::User(user) => {
+                        caller.require(permission, &user.account_path, Resource::Account)?;
+                        Ok(Scope::Subtree(user.account_path.clone()))
+                    }
+                };
+            }
+            Within::Account(id) | Within::Subtree(id) | Within::Below(id) => {
+                self.account(id).await?
+            }
+        };
+        caller.require(permission, &account.path, Resource::Account)?;
+        Ok(match within {
+            Within::Subtree(_) => Scope::Subtree(account.path),
+            Within::Below(_) => Scope::Below(account.path),
+            _ => Scope::account(&account),
+        })
+    }
+
+    /// Checks a list request is for `resource` and turns its cursor into a position.
+    fn prepare(&self, request: &mut ListRequest, resource: ListResource) -> Result<()> {
+        if request.resource != resource {
+            return Err(Error::internal(format!(
+                "a {:?} list request reached the {resource:?} service",
+                request.resource
+            )));
+        }
+        request.resolve_cursor(&self.config.cursor_key)
+    }
+
+    /// Cuts the over-fetched rows to a page, signs the next cursor and adds the total asked for.
+    async fn page<T: Keyed>(
+        &self,
+        mut rows: Vec<T>,
+        scope: &Scope,
+        request: &ListRequest,
+    ) -> Result<ListPage<T>> {
+        let limit = request.limit as usize;
+        let mut next_cursor = None;
+        if rows.len() > limit {
+            rows.truncate(limit);
+            if let Some(last) = rows.last() {
+                let keyset = request.keyset_of(last);
+                next_cursor = Some(request.cursor_after(&keyset, &self.config.cursor_key)?);
+            }
+        }
+        let total = if request.count {
+            let counted = self
+                .store
+                .count(scope, request, ListRequest::COUNT_CAP)
+                .await?;
+            Some(Total::capped(counted))
+        } else {
+            None
+        };
+        Ok(ListPage {
+            items: rows,
+            next_cursor,
+            total,
+        })
     }
 
     async fn user(&self, id: UserId) -> Result<User> {

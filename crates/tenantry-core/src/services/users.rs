@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::Deps;
+use super::{Deps, Within};
 use crate::auth::{Caller, Permission, Role};
 use crate::error::{Error, Resource, Result};
 use crate::model::user::{EndSessions, NewUser, UserChanges};
 use crate::model::{AccountId, User, UserId, UserStatus};
-use crate::page::{Page, PageRequest};
-use crate::store::Scope;
+use crate::query::{ListPage, ListRequest, ListResource};
 use crate::values::{Email, Password, Preferences, Text, Username};
 
 #[derive(Debug, Clone)]
@@ -166,23 +165,21 @@ impl UserService {
         self.deps.store.update_user(id, changes, audit).await
     }
 
-    /// Users of one account, or of its whole subtree.
+    /// Users within part of the tree, filtered, sorted and paged as the request says. Needs
+    /// "View Users" over that part.
     pub async fn list(
         &self,
         caller: &Caller,
-        account_id: AccountId,
-        include_subtree: bool,
-        page: PageRequest,
-    ) -> Result<Page<User>> {
-        let account = self.deps.account(account_id).await?;
-        caller.require(Permission::ViewUsers, &account.path, Resource::Account)?;
-        let scope = if include_subtree {
-            Scope::Subtree(account.path.clone())
-        } else {
-            Scope::account(&account)
-        };
-        let rows = self.deps.store.list_users(scope, page).await?;
-        Ok(Page::from_overfetch(rows, page, |u| u.id.get()))
+        within: Within,
+        mut request: ListRequest,
+    ) -> Result<ListPage<User>> {
+        self.deps.prepare(&mut request, ListResource::Users)?;
+        let scope = self
+            .deps
+            .scope(caller, within, Permission::ViewUsers)
+            .await?;
+        let rows = self.deps.store.list_users(&scope, &request).await?;
+        self.deps.page(rows, &scope, &request).await
     }
 
     /// A user changes their own password, proving the current one. Their other sessions end.

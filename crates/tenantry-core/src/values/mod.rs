@@ -13,6 +13,22 @@ mod preferences;
 mod text;
 
 pub use email::Email;
+
+/// The case-folded form text is compared, sorted and searched in. One definition for every
+/// store, so SQLite and PostgreSQL agree on what "ignoring case" means.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The folded text free-text search (`q=`) looks in: the given fields, space-separated.
+pub fn search_text<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
+    parts
+        .into_iter()
+        .flatten()
+        .map(fold)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 pub use password::Password;
 pub use preferences::Preferences;
 pub use text::{Text, TextLimit, Username};

@@ -6,14 +6,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tenantry_core::error::FieldCollector;
 use tenantry_core::model::AccountId;
-use tenantry_core::model::account::ChildDepth;
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::{ListRequest, ListResource};
+use tenantry_core::services::Within;
 use tenantry_core::services::accounts::{CreateAccount, UpdateAccount};
 use tenantry_core::values::{Email, Text, TextLimit};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::dto::{
-    AccountDto, AccountPage, AccountStatusDto, clearable, nullable, opt_ref, optional,
+    AccountDto, AccountPage, AccountStatusDto, clearable, list_query, nullable, opt_ref, optional,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
@@ -238,17 +238,59 @@ pub enum DepthParam {
     All,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ChildrenQuery {
-    /// `direct` (default) or `all`.
-    #[param(inline)]
-    pub depth: Option<DepthParam>,
-    /// Page size, 1–1000 (default 50).
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+list_query!(
+    /// Which accounts to list; without `parent_id` or `within`, every account the caller may see.
+    AccountsQuery {
+        /// Only the direct children of this account.
+        parent_id: Option<i64>,
+        /// Only this account and everything below it.
+        within: Option<i64>,
+    }
+);
+
+list_query!(
+    /// Which accounts below this one to list.
+    ChildrenQuery {
+        /// `direct` (default) or `all`.
+        #[param(inline)]
+        depth: Option<DepthParam>,
+    }
+);
+
+#[utoipa::path(
+    get,
+    path = "/api/accounts",
+    tag = "accounts",
+    summary = "List and search accounts",
+    description = "Every account the caller may see (a user: its account and all below; a \
+                   service token: all), or the children of `parent_id`, or the subtree of \
+                   `within`. Filter with SCIM (`filter`), search free text (`q`), sort by \
+                   `id`, `name` or `created`; pages by cursor.",
+    security(("bearer" = [])),
+    params(AccountsQuery),
+    responses(
+        (status = 200, description = "A page of accounts", body = AccountPage),
+        (status = 400, description = "Unknown or malformed parameter", body = ErrorBody),
+        (status = 404, description = "No such parent (or not yours)", body = ErrorBody),
+        (status = 422, description = "Bad filter, sort, limit or cursor", body = ErrorBody),
+    )
+)]
+pub async fn list_accounts(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppQuery(query): AppQuery<AccountsQuery>,
+) -> ApiResult<Json<AccountPage>> {
+    let within = match (query.parent_id, query.within) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("give parent_id or within, not both"));
+        }
+        (Some(parent), None) => Within::Account(AccountId(parent)),
+        (None, Some(root)) => Within::Subtree(AccountId(root)),
+        (None, None) => Within::Visible,
+    };
+    let request = ListRequest::native(ListResource::Accounts, &query.list_params())?;
+    let page = app.services.accounts.list(&caller, within, request).await?;
+    Ok(Json(page.into()))
 }
 
 #[utoipa::path(
@@ -256,12 +298,14 @@ pub struct ChildrenQuery {
     path = "/api/accounts/{id}/children",
     tag = "accounts",
     summary = "List the accounts below an account",
+    description = "Direct children, or (`depth=all`) every account below; filter, search, sort \
+                   and page like `GET /api/accounts`.",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Account id"), ChildrenQuery),
     responses(
-        (status = 200, description = "A page of accounts, by id", body = AccountPage),
+        (status = 200, description = "A page of accounts", body = AccountPage),
         (status = 404, description = "No such account (or not yours)", body = ErrorBody),
-        (status = 422, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 422, description = "Bad filter, sort, limit or cursor", body = ErrorBody),
     )
 )]
 pub async fn list_children(
@@ -270,17 +314,13 @@ pub async fn list_children(
     AppPath(id): AppPath<i64>,
     AppQuery(query): AppQuery<ChildrenQuery>,
 ) -> ApiResult<Json<AccountPage>> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let depth = match query.depth.unwrap_or_default() {
-        DepthParam::Direct => ChildDepth::Direct,
-        DepthParam::All => ChildDepth::All,
+    let within = match query.depth.unwrap_or_default() {
+        DepthParam::Direct => Within::Account(AccountId(id)),
+        DepthParam::All => Within::Below(AccountId(id)),
     };
-    let accounts = app
-        .services
-        .accounts
-        .children(&caller, AccountId(id), depth, page)
-        .await?;
-    Ok(Json(accounts.into()))
+    let request = ListRequest::native(ListResource::Accounts, &query.list_params())?;
+    let page = app.services.accounts.list(&caller, within, request).await?;
+    Ok(Json(page.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tenantry_core::error::FieldCollector;
 use tenantry_core::model::{AccountId, DeviceId};
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::{ListRequest, ListResource};
+use tenantry_core::services::Within;
 use tenantry_core::services::devices::CreateDevice;
 use tenantry_core::values::{Text, TextLimit};
 use utoipa::ToSchema;
@@ -83,12 +84,13 @@ pub async fn create_device(
     path = "/api/accounts/{id}/devices",
     tag = "devices",
     summary = "List an account's devices",
+    description = "Filter with SCIM, sort by `id`, `name`, `serial` or `created`; pages by cursor.",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Account id"), ScopedListQuery),
     responses(
         (status = 200, description = "A page of devices", body = DevicePage),
         (status = 404, description = "No such account (or not yours)", body = ErrorBody),
-        (status = 422, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 422, description = "Bad filter, sort, limit or cursor", body = ErrorBody),
     )
 )]
 pub async fn list_devices(
@@ -97,17 +99,13 @@ pub async fn list_devices(
     AppPath(account_id): AppPath<i64>,
     AppQuery(query): AppQuery<ScopedListQuery>,
 ) -> ApiResult<Json<DevicePage>> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let devices = app
-        .services
-        .devices
-        .list(
-            &caller,
-            AccountId(account_id),
-            query.subtree.unwrap_or(false),
-            page,
-        )
-        .await?;
+    let request = ListRequest::native(ListResource::Devices, &query.list_params())?;
+    let within = if query.subtree.unwrap_or(false) {
+        Within::Subtree(AccountId(account_id))
+    } else {
+        Within::Account(AccountId(account_id))
+    };
+    let devices = app.services.devices.list(&caller, within, request).await?;
     Ok(Json(devices.into()))
 }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 use tenantry_core::auth::Role;
 use tenantry_core::model::{Account, AccountStatus, AuditRecord, Device, User, UserStatus};
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// Deserialises a field that distinguishes "absent" (`None`) from `null` (`Some(None)`), for
 /// PATCH bodies where `null` clears a value. Use with `#[serde(default)]`.
@@ -17,15 +17,54 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// `limit` and `cursor` of every list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1–1000 (default 50).
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+/// Defines a list endpoint's query parameters: the ones every list takes (`filter`, `q`, `sort`,
+/// `limit`, `cursor`, `count`) plus its own. Unknown parameters are refused.
+macro_rules! list_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// A SCIM filter (RFC 7644 §3.4.2.2) over the listed records' fields, e.g.
+            /// `email sw "ann" and status eq "active"`.
+            pub filter: Option<String>,
+            /// Free text, matched case-insensitively anywhere in the searchable fields
+            /// (accounts: name, email, external_id; users: email, username, names).
+            pub q: Option<String>,
+            /// The field to sort by, `-` in front for descending; ties go by id.
+            pub sort: Option<String>,
+            /// Page size, 1–1000 (default 50).
+            pub limit: Option<u32>,
+            /// The `next_cursor` of the previous page (valid for the same filter, q and sort).
+            pub cursor: Option<String>,
+            /// Also return `total`: exact up to 10,000, "at least 10,000" beyond.
+            pub count: Option<bool>,
+            $($(#[$field_meta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            pub fn list_params(&self) -> tenantry_core::query::NativeListParams<'_> {
+                tenantry_core::query::NativeListParams {
+                    filter: self.filter.as_deref(),
+                    q: self.q.as_deref(),
+                    sort: self.sort.as_deref(),
+                    limit: self.limit,
+                    cursor: self.cursor.as_deref(),
+                    count: self.count,
+                }
+            }
+        }
+    };
+}
+pub(crate) use list_query;
+
+/// A count that stops at 10,000.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalDto {
+    pub value: u64,
+    /// False when counting stopped at the cap: there are at least `value` records.
+    pub exact: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -276,13 +315,20 @@ macro_rules! page_type {
             pub data: Vec<$item>,
             /// Pass as `cursor` to get the next page; `null` on the last page.
             pub next_cursor: Option<String>,
+            /// Present when `count=true` was asked for.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub total: Option<TotalDto>,
         }
 
-        impl<T: Into<$item>> From<tenantry_core::page::Page<T>> for $name {
-            fn from(page: tenantry_core::page::Page<T>) -> Self {
+        impl<T: Into<$item>> From<tenantry_core::query::ListPage<T>> for $name {
+            fn from(page: tenantry_core::query::ListPage<T>) -> Self {
                 $name {
                     data: page.items.into_iter().map(Into::into).collect(),
                     next_cursor: page.next_cursor,
+                    total: page.total.map(|t| TotalDto {
+                        value: t.value,
+                        exact: t.exact,
+                    }),
                 }
             }
         }

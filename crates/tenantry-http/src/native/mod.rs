@@ -67,7 +67,7 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
-        .routes(routes!(accounts::create_account))
+        .routes(routes!(accounts::create_account, accounts::list_accounts))
         .routes(routes!(
             accounts::get_account,
             accounts::update_account,
@@ -76,6 +76,7 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
         .routes(routes!(accounts::list_children))
         .routes(routes!(accounts::move_seats))
         .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(users::search_users))
         .routes(routes!(
             users::get_user,
             users::update_user,

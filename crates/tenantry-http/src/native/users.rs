@@ -7,13 +7,14 @@ use serde::Deserialize;
 use serde_json::Value;
 use tenantry_core::error::FieldCollector;
 use tenantry_core::model::{AccountId, UserId};
-use tenantry_core::page::PageRequest;
+use tenantry_core::query::{ListRequest, ListResource};
+use tenantry_core::services::Within;
 use tenantry_core::services::users::{CreateUser, UpdateUser};
 use tenantry_core::values::{Email, Password, Preferences, Text, TextLimit, Username};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::dto::{
-    RoleDto, UserDto, UserPage, UserStatusDto, clearable, nullable, opt_ref, optional,
+    RoleDto, UserDto, UserPage, UserStatusDto, clearable, list_query, nullable, opt_ref, optional,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
@@ -168,16 +169,28 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ScopedListQuery {
-    /// Also list the rows of every account below (default false).
-    pub subtree: Option<bool>,
-    /// Page size, 1–1000 (default 50).
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+list_query!(
+    /// Rows of one account, or (`subtree=true`) of it and every account below.
+    ScopedListQuery {
+        /// Also list the rows of every account below (default false).
+        subtree: Option<bool>,
+    }
+);
+
+list_query!(
+    /// Users anywhere the caller may see, or below one account.
+    UsersQuery {
+        /// Only the users of this account and every account below it.
+        within: Option<i64>,
+    }
+);
+
+fn scoped(account_id: i64, subtree: Option<bool>) -> Within {
+    if subtree.unwrap_or(false) {
+        Within::Subtree(AccountId(account_id))
+    } else {
+        Within::Account(AccountId(account_id))
+    }
 }
 
 #[utoipa::path(
@@ -185,14 +198,15 @@ pub struct ScopedListQuery {
     path = "/api/accounts/{id}/users",
     tag = "users",
     summary = "List an account's users",
-    description = "Needs \"View Users\" over the account. Ordered by id, paged by cursor.",
+    description = "Needs \"View Users\" over the account. Filter with SCIM, search free text, \
+                   sort by `id`, `email` or `created`; pages by cursor.",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Account id"), ScopedListQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
         (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such account (or not yours)", body = ErrorBody),
-        (status = 422, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 422, description = "Bad filter, sort, limit or cursor", body = ErrorBody),
     )
 )]
 pub async fn list_users(
@@ -201,17 +215,38 @@ pub async fn list_users(
     AppPath(account_id): AppPath<i64>,
     AppQuery(query): AppQuery<ScopedListQuery>,
 ) -> ApiResult<Json<UserPage>> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let users = app
-        .services
-        .users
-        .list(
-            &caller,
-            AccountId(account_id),
-            query.subtree.unwrap_or(false),
-            page,
-        )
-        .await?;
+    let request = ListRequest::native(ListResource::Users, &query.list_params())?;
+    let within = scoped(account_id, query.subtree);
+    let users = app.services.users.list(&caller, within, request).await?;
+    Ok(Json(users.into()))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "users",
+    summary = "List and search users",
+    description = "Every user the caller may see (a user with \"View Users\": its account's \
+                   subtree; a service token: all), or those `within` an account's subtree.",
+    security(("bearer" = [])),
+    params(UsersQuery),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such account (or not yours)", body = ErrorBody),
+        (status = 422, description = "Bad filter, sort, limit or cursor", body = ErrorBody),
+    )
+)]
+pub async fn search_users(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppQuery(query): AppQuery<UsersQuery>,
+) -> ApiResult<Json<UserPage>> {
+    let request = ListRequest::native(ListResource::Users, &query.list_params())?;
+    let within = query
+        .within
+        .map_or(Within::Visible, |id| Within::Subtree(AccountId(id)));
+    let users = app.services.users.list(&caller, within, request).await?;
     Ok(Json(users.into()))
 }
 

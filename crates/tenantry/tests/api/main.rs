@@ -13,6 +13,7 @@ mod devices_and_audit;
 mod end_to_end;
 mod errors;
 mod isolation;
+mod lists;
 mod many_instances;
 mod openapi;
 mod users;

@@ -1,0 +1,451 @@
+//! Filters, free-text search, sorting, keyset paging and counts, as the native API asks for
+//! them (SCIM filter text parsed by core, compiled by the store).
+
+use tenantry_core::Error;
+use tenantry_core::auth::{Caller, Role};
+use tenantry_core::query::{ListRequest, ListResource, NativeListParams};
+use tenantry_core::services::Within;
+use tenantry_core::services::users::CreateUser;
+use tenantry_core::values::{Email, Text, TextLimit, Username};
+use time::Duration;
+
+use crate::harness::{Harness, account_command, next};
+
+fn person(s: &str) -> Option<Text> {
+    Some(Text::parse(s, TextLimit::PERSON_NAME).unwrap())
+}
+
+/// A small cast with distinctive names, created one second apart.
+async fn cast(h: &Harness) -> tenantry_core::model::Account {
+    let acme = h.root("Acme", 0).await;
+    let people = [
+        ("ann.lee@acme.test", Some("annlee"), "Ann", Some("Lee")),
+        ("bob.stone@acme.test", None, "Bob", Some("Stone")),
+        ("Carol.Ann@Example.test", Some("carol"), "Carol", None),
+        ("dave@acme.test", Some("d_ave"), "Dave", Some("Anderson")),
+        ("erin@acme.test", None, "Érin", Some("O'Neil")),
+        ("frank%@acme.test", None, "Frank", Some("50% off")),
+    ];
+    for (email, username, first, last) in people {
+        h.clock.advance(Duration::seconds(1));
+        let command = CreateUser {
+            email: Email::parse(email).unwrap(),
+            username: username.map(|u| Username::parse(u).unwrap()),
+            first_name: person(first),
+            last_name: last.and_then(person),
+            role: Role::User,
+            password: None,
+            preferences: None,
+        };
+        h.services
+            .users
+            .create(&h.service, acme.id, command)
+            .await
+            .unwrap();
+    }
+    acme
+}
+
+fn users_request(params: NativeListParams<'_>) -> ListRequest {
+    ListRequest::native(ListResource::Users, &params).unwrap()
+}
+
+/// Every email the request finds, walking all pages.
+async fn emails(h: &Harness, caller: &Caller, mut request: ListRequest) -> Vec<String> {
+    let mut found = Vec::new();
+    loop {
+        let page = h
+            .services
+            .users
+            .list(caller, Within::Visible, request.clone())
+            .await
+            .unwrap();
+        found.extend(page.items.iter().map(|u| u.email.to_lowercase()));
+        match page.next_cursor {
+            Some(cursor) => request = next(request, Some(&cursor)),
+            None => return found,
+        }
+    }
+}
+
+async fn filtered(h: &Harness, filter: &str) -> Vec<String> {
+    let request = users_request(NativeListParams {
+        filter: Some(filter),
+        sort: Some("email"),
+        ..NativeListParams::default()
+    });
+    emails(h, &h.service, request).await
+}
+
+pub async fn scim_filters_select_the_right_rows(h: Harness) {
+    cast(&h).await;
+    let cases: &[(&str, &[&str])] = &[
+        (r#"email eq "ANN.LEE@acme.test""#, &["ann.lee@acme.test"]),
+        (r#"email sw "carol""#, &["carol.ann@example.test"]),
+        (r#"email ew "@example.test""#, &["carol.ann@example.test"]),
+        (
+            r#"first_name co "AN" or last_name co "an""#,
+            &["ann.lee@acme.test", "dave@acme.test", "frank%@acme.test"],
+        ),
+        (r#"first_name eq "érin""#, &["erin@acme.test"]),
+        (r#"last_name eq "o'neil""#, &["erin@acme.test"]),
+        (r#"last_name co "50% o""#, &["frank%@acme.test"]),
+        (r#"email co "%@""#, &["frank%@acme.test"]),
+        (r#"username co "_""#, &["dave@acme.test"]),
+        (r#"username sw "d_""#, &["dave@acme.test"]),
+        (r#"not (last_name pr)"#, &["carol.ann@example.test"]),
+        (
+            r#"last_name ne "lee""#,
+            &[
+                "bob.stone@acme.test",
+                "carol.ann@example.test",
+                "dave@acme.test",
+                "erin@acme.test",
+                "frank%@acme.test",
+            ],
+        ),
+        (
+            r#"not (last_name eq "lee")"#,
+            &[
+                "bob.stone@acme.test",
+                "carol.ann@example.test",
+                "dave@acme.test",
+                "erin@acme.test",
+                "frank%@acme.test",
+            ],
+        ),
+        (
+            r#"username pr and not (username eq "carol")"#,
+            &["ann.lee@acme.test", "dave@acme.test"],
+        ),
+        (r#"role eq "admin""#, &[]),
+        (
+            r#"status eq "active" and email_verified eq false and email sw "b""#,
+            &["bob.stone@acme.test"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(filtered(&h, filter).await, *expected, "{filter}");
+    }
+}
+
+pub async fn timestamps_and_integers_compare_as_such(h: Harness) {
+    cast(&h).await;
+    let all = filtered(&h, "id pr").await;
+    assert_eq!(all.len(), 6);
+    // The cast was created at 12:00:01 … 12:00:06.
+    let window = filtered(
+        &h,
+        r#"created ge "2026-01-01T12:00:02Z" and created lt "2026-01-01T12:00:04Z""#,
+    )
+    .await;
+    assert_eq!(window, ["bob.stone@acme.test", "carol.ann@example.test"]);
+    let day = filtered(&h, r#"created ge "2026-01-01" and created lt "2026-01-02""#).await;
+    assert_eq!(day.len(), 6);
+    let ids = h
+        .services
+        .users
+        .list(
+            &h.service,
+            Within::Visible,
+            users_request(NativeListParams::default()),
+        )
+        .await
+        .unwrap();
+    let third = ids.items[2].id.get();
+    let after = filtered(&h, &format!("id gt {third}")).await;
+    assert_eq!(after.len(), 3);
+}
+
+pub async fn free_text_search_finds_substrings_in_any_field(h: Harness) {
+    let acme = cast(&h).await;
+    let search = |q: &'static str| {
+        let request = users_request(NativeListParams {
+            q: Some(q),
+            sort: Some("email"),
+            ..NativeListParams::default()
+        });
+        let h = &h;
+        async move { emails(h, &h.service, request).await }
+    };
+    assert_eq!(
+        search("ANN").await,
+        ["ann.lee@acme.test", "carol.ann@example.test"]
+    );
+    assert_eq!(search("tone").await, ["bob.stone@acme.test"]);
+    assert_eq!(search("érin").await, ["erin@acme.test"]);
+    assert_eq!(search("50% o").await, ["frank%@acme.test"]);
+    assert_eq!(
+        search("ann lee").await,
+        ["ann.lee@acme.test"],
+        "spans first and last name"
+    );
+    assert_eq!(search("\"quoted\"").await, Vec::<String>::new());
+    // Shorter than a trigram: the start of a field.
+    assert_eq!(search("da").await, ["dave@acme.test"]);
+    assert_eq!(search("d_").await, ["dave@acme.test"]);
+    // Accounts search their name, email and external id.
+    let mut with_ext = account_command(Some(acme.id), "Widget Works", 0);
+    with_ext.external_id = Some(Text::parse("CRM-4711", TextLimit::EXTERNAL_ID).unwrap());
+    h.services
+        .accounts
+        .create(&h.service, with_ext)
+        .await
+        .unwrap();
+    for q in ["widget", "rm-47", "WORKS"] {
+        let request = ListRequest::native(
+            ListResource::Accounts,
+            &NativeListParams {
+                q: Some(q),
+                ..NativeListParams::default()
+            },
+        )
+        .unwrap();
+        let page = h
+            .services
+            .accounts
+            .list(&h.service, Within::Visible, request)
+            .await
+            .unwrap();
+        let names: Vec<&str> = page.items.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["Widget Works"], "q={q}");
+    }
+}
+
+pub async fn search_follows_updates_and_deletes(h: Harness) {
+    let acme = cast(&h).await;
+    let find = |q: &'static str| {
+        let h = &h;
+        async move {
+            let request = users_request(NativeListParams {
+                q: Some(q),
+                ..NativeListParams::default()
+            });
+            emails(h, &h.service, request).await
+        }
+    };
+    let bob = h
+        .services
+        .users
+        .list(
+            &h.service,
+            Within::Account(acme.id),
+            users_request(NativeListParams {
+                filter: Some(r#"email sw "bob""#),
+                ..NativeListParams::default()
+            }),
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    h.services
+        .users
+        .update(
+            &h.service,
+            bob.id,
+            tenantry_core::services::users::UpdateUser {
+                last_name: Some(person("Marley")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(find("marley").await, ["bob.stone@acme.test"]);
+    assert!(find("stone x").await.is_empty());
+    h.services.users.delete(&h.service, bob.id).await.unwrap();
+    assert!(find("marley").await.is_empty());
+}
+
+pub async fn sorted_pages_cover_every_row_once(h: Harness) {
+    cast(&h).await;
+    for sort in ["id", "-id", "email", "-email", "created", "-created"] {
+        let request = users_request(NativeListParams {
+            sort: Some(sort),
+            limit: Some(4),
+            ..NativeListParams::default()
+        });
+        let paged = emails(&h, &h.service, request.clone()).await;
+        let whole = {
+            let mut one_page = request;
+            one_page.limit = 1000;
+            emails(&h, &h.service, one_page).await
+        };
+        assert_eq!(paged, whole, "sort={sort}");
+        assert_eq!(paged.len(), 6);
+        let mut sorted = paged.clone();
+        if sort.trim_start_matches('-') == "email" {
+            sorted.sort();
+            if sort.starts_with('-') {
+                sorted.reverse();
+            }
+            assert_eq!(paged, sorted, "sort={sort}");
+        }
+    }
+}
+
+pub async fn cursors_are_bound_to_their_query_and_tamper_evident(h: Harness) {
+    cast(&h).await;
+    let request = users_request(NativeListParams {
+        filter: Some("email pr"),
+        limit: Some(2),
+        ..NativeListParams::default()
+    });
+    let page = h
+        .services
+        .users
+        .list(&h.service, Within::Visible, request.clone())
+        .await
+        .unwrap();
+    let cursor = page.next_cursor.unwrap();
+    let other_query = users_request(NativeListParams {
+        filter: Some("username pr"),
+        limit: Some(2),
+        cursor: Some(&cursor),
+        ..NativeListParams::default()
+    });
+    let err = h
+        .services
+        .users
+        .list(&h.service, Within::Visible, other_query)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    let mut tampered = cursor.clone().into_bytes();
+    tampered[3] ^= 1;
+    let tampered = String::from_utf8_lossy(&tampered).into_owned();
+    for bad in [tampered.as_str(), "garbage", "a.b", ""] {
+        let request = next(request.clone(), Some(bad).filter(|b| !b.is_empty()));
+        let result = h
+            .services
+            .users
+            .list(&h.service, Within::Visible, request)
+            .await;
+        if bad.is_empty() {
+            assert!(result.is_ok());
+        } else {
+            assert!(
+                matches!(result, Err(Error::Invalid { .. })),
+                "{bad}: {result:?}"
+            );
+        }
+    }
+}
+
+pub async fn counts_are_exact_below_the_cap(h: Harness) {
+    cast(&h).await;
+    let request = users_request(NativeListParams {
+        filter: Some(r#"email ew "acme.test""#),
+        limit: Some(2),
+        count: Some(true),
+        ..NativeListParams::default()
+    });
+    let page = h
+        .services
+        .users
+        .list(&h.service, Within::Visible, request)
+        .await
+        .unwrap();
+    let total = page.total.unwrap();
+    assert_eq!((total.value, total.exact), (5, true));
+    assert_eq!(page.items.len(), 2);
+}
+
+pub async fn lists_stay_inside_the_callers_subtree(h: Harness) {
+    let acme = cast(&h).await;
+    let child = h.child(&acme, "Child", 0).await;
+    let other = h.root("Other", 0).await;
+    h.user(&other, "stranger@other.test", Role::Admin).await;
+    let (_, child_admin) = h.user(&child, "admin@child.test", Role::Admin).await;
+    let everyone = users_request(NativeListParams::default());
+    assert_eq!(
+        emails(&h, &child_admin, everyone.clone()).await,
+        ["admin@child.test"]
+    );
+    let search = users_request(NativeListParams {
+        q: Some("a"),
+        filter: Some("email pr or not (email pr)"),
+        ..NativeListParams::default()
+    });
+    assert_eq!(emails(&h, &child_admin, search).await, ["admin@child.test"]);
+    let accounts =
+        ListRequest::native(ListResource::Accounts, &NativeListParams::default()).unwrap();
+    let visible = h
+        .services
+        .accounts
+        .list(&child_admin, Within::Visible, accounts.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        visible.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [child.id]
+    );
+    let err = h
+        .services
+        .accounts
+        .list(&child_admin, Within::Subtree(acme.id), accounts)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutOfScope(_)));
+    assert_eq!(emails(&h, &h.service, everyone).await.len(), 8);
+}
+
+/// Hostile text in every position a client controls is data, never SQL.
+pub async fn injection_attempts_are_inert(h: Harness) {
+    cast(&h).await;
+    let hostile = [
+        "' OR '1'='1",
+        "\"; DROP TABLE users; --",
+        "%' UNION SELECT password_hash FROM users --",
+        "*[?]\\%_",
+        "') OR 1=1 --",
+        "\u{10FFFF}",
+    ];
+    for text in hostile {
+        let literal = serde_json::Value::String(text.to_owned()).to_string();
+        for field in ["email", "username", "first_name", "last_name"] {
+            for op in ["eq", "ne", "co", "sw", "ew", "gt", "lt"] {
+                let filter = format!("{field} {op} {literal}");
+                let request = users_request(NativeListParams {
+                    filter: Some(&filter),
+                    q: Some(text),
+                    ..NativeListParams::default()
+                });
+                let page = h
+                    .services
+                    .users
+                    .list(&h.service, Within::Visible, request)
+                    .await
+                    .unwrap_or_else(|e| panic!("{filter}: {e:?}"));
+                assert!(page.items.len() <= 6, "{filter}");
+            }
+        }
+    }
+    // Nothing was dropped or changed.
+    assert_eq!(filtered(&h, "id pr").await.len(), 6);
+}
+
+pub async fn audit_records_filter_by_action_and_time(h: Harness) {
+    let acme = cast(&h).await;
+    h.child(&acme, "Child", 0).await;
+    let request = ListRequest::native(
+        ListResource::Audit,
+        &NativeListParams {
+            filter: Some(r#"action eq "user.create" and at ge "2026-01-01T12:00:03Z""#),
+            ..NativeListParams::default()
+        },
+    )
+    .unwrap();
+    let page = h
+        .services
+        .audit
+        .list(&h.service, Within::Visible, request)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 4, "users created at :03 … :06");
+    assert!(
+        page.items.windows(2).all(|w| w[0].id > w[1].id),
+        "newest first"
+    );
+    assert!(page.items.iter().all(|r| r.action == "user.create"));
+}
