@@ -15,7 +15,7 @@ use crate::model::account::{AccountChanges, NewAccount};
 use crate::model::api_token::NewApiToken;
 use crate::model::device::NewDevice;
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::user::{LoginRecord, NewUser, UserChanges};
+use crate::model::user::{BulkUser, LoginRecord, NewUser, UserChanges};
 use crate::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device,
     DeviceId, Session, SessionId, User, UserId,
@@ -169,6 +169,16 @@ pub trait Store: Send + Sync + 'static {
     /// A random 32-byte secret of the installation, created on first use and the same for every
     /// server on the database (e.g. the key that signs list cursors).
     async fn installation_secret(&self, name: &str) -> Result<[u8; 32]>;
+
+    // Bulk loading.
+
+    /// Inserts complete account rows as given — ids, paths and seat counters included — for
+    /// seeding and import, in one transaction. The caller makes them consistent (parents first,
+    /// counters right); [`Store::invariant_violations`] checks the result. No audit records.
+    async fn bulk_insert_accounts(&self, accounts: &[Account]) -> Result<()>;
+
+    /// Inserts complete user rows as given (see [`Store::bulk_insert_accounts`]).
+    async fn bulk_insert_users(&self, users: &[BulkUser]) -> Result<()>;
 
     // Consistency.
 

@@ -20,6 +20,7 @@
 mod accounts;
 mod api_tokens;
 mod audit;
+mod bulk;
 pub mod connect;
 mod devices;
 mod errors;

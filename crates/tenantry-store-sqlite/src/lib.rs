@@ -16,6 +16,7 @@
 mod accounts;
 mod api_tokens;
 mod audit;
+mod bulk;
 pub mod connect;
 mod devices;
 mod errors;

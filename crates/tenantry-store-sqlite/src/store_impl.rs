@@ -7,7 +7,7 @@ use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::NewDevice;
 use tenantry_core::model::session::{NewSession, SessionTokens};
-use tenantry_core::model::user::{LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::user::{BulkUser, LoginRecord, NewUser, UserChanges};
 use tenantry_core::model::{
     Account, AccountId, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device, DeviceId, Session,
     SessionId, User, UserId,
@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::errors::db;
 use crate::{
-    SqliteStore, accounts, api_tokens, devices, invariants, lists, secrets, sessions, users,
+    SqliteStore, accounts, api_tokens, bulk, devices, invariants, lists, secrets, sessions, users,
 };
 
 #[async_trait]
@@ -180,6 +180,14 @@ impl Store for SqliteStore {
 
     async fn installation_secret(&self, name: &str) -> Result<[u8; 32]> {
         secrets::get_or_create(&self.pool, name).await
+    }
+
+    async fn bulk_insert_accounts(&self, accounts: &[Account]) -> Result<()> {
+        bulk::accounts(&self.pool, accounts).await
+    }
+
+    async fn bulk_insert_users(&self, users: &[BulkUser]) -> Result<()> {
+        bulk::users(&self.pool, users).await
     }
 
     async fn invariant_violations(&self) -> Result<Vec<String>> {

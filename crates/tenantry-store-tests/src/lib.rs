@@ -106,6 +106,7 @@ macro_rules! conformance_suite {
                 a_busy_tree_stays_consistent,
                 concurrent_signups_keep_emails_unique,
                 concurrent_child_churn_keeps_seats,
+                bulk_loaded_rows_are_consistent_and_searchable,
             },
         }
     };

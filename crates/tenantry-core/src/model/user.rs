@@ -176,3 +176,10 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
     pub account_status: AccountStatus,
 }
+
+/// A complete user row for bulk loading: the user as it is stored, with its password hash.
+#[derive(Debug, Clone)]
+pub struct BulkUser {
+    pub user: User,
+    pub password_hash: Option<String>,
+}

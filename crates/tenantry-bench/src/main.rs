@@ -1,0 +1,286 @@
+//! `tenantry-bench`: like `pgbench`, for Tenantry.
+//!
+//! - `tenantry-bench seed --database URL --accounts N --users N` fills an empty database with a
+//!   realistic tree of tenants, accounts and users ([`seed`]).
+//! - `tenantry-bench run` starts a `tenantry` server on a seeded database (a fresh temporary
+//!   SQLite one unless `--database` names another), gathers fixtures through the API and runs
+//!   the named load scenarios one after the other, each with a fixed number of keep-alive
+//!   connections for a fixed time ([`runner`]), then prints a Markdown report ([`report`]) with
+//!   every throughput as a ratio to `healthz` from the same run.
+//!
+//! Map: [`client`] (the keep-alive HTTP client), [`server`] (the server under test, and its
+//! memory and CPU from `/proc`), [`scenarios`] (the requests and their fixtures), [`rng`].
+
+mod client;
+mod report;
+mod rng;
+mod runner;
+mod scenarios;
+mod seed;
+mod server;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use tenantry_core::auth::{HashParams, PasswordHasher};
+use tenantry_core::store::Store;
+use tenantry_core::values::Password;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tenantry-bench",
+    about = "Seed Tenantry databases and run load scenarios"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fill an empty database with tenants, accounts and users.
+    Seed(SeedArgs),
+    /// Run load scenarios against a Tenantry server and print a report.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// `sqlite://FILE` or `postgres://…`.
+    #[arg(long)]
+    database: String,
+    #[arg(long, default_value_t = 1000)]
+    accounts: u64,
+    #[arg(long, default_value_t = 10_000)]
+    users: u64,
+    /// Number of tenant trees (default: one per hundred accounts).
+    #[arg(long)]
+    tenants: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The database to serve; seeded first if empty. Default: a fresh temporary SQLite file.
+    #[arg(long)]
+    database: Option<String>,
+    /// Seed size when seeding.
+    #[arg(long, default_value_t = 1000)]
+    accounts: u64,
+    #[arg(long, default_value_t = 10_000)]
+    users: u64,
+    /// Comma-separated scenarios (default: all of them).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Seconds measured per scenario.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Seconds of warm-up before each scenario is measured.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// How deep the deep page of `list-users-deep` is, in rows (default: page 10,000 of 50).
+    #[arg(long, default_value_t = 500_000)]
+    deep_rows: u64,
+    /// The `tenantry` binary (default: the one next to this program).
+    #[arg(long)]
+    tenantry: Option<PathBuf>,
+    /// Target a running server (`http://HOST:PORT`, seeded by `tenantry-bench seed`) instead of
+    /// starting one; needs `--token`. Memory and CPU are then not reported.
+    #[arg(long, requires = "token")]
+    url: Option<String>,
+    /// A service owner token of the server at `--url`.
+    #[arg(long)]
+    token: Option<String>,
+}
+
+async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            tenantry_store_sqlite::SqliteStore::connect(url).await?,
+        ))
+    } else if url.starts_with("postgres") {
+        let options = tenantry_store_postgres::PostgresOptions {
+            statement_timeout: Duration::from_secs(600),
+            ..Default::default()
+        };
+        Ok(Arc::new(
+            tenantry_store_postgres::PostgresStore::connect(url, &options).await?,
+        ))
+    } else {
+        bail!("unsupported database URL: expected sqlite://… or postgres://…")
+    }
+}
+
+async fn is_empty(store: &dyn Store) -> anyhow::Result<bool> {
+    use tenantry_core::query::{ListRequest, ListResource};
+    let any = store
+        .list_accounts(
+            &tenantry_core::store::Scope::All,
+            &ListRequest::all(ListResource::Accounts, 1),
+        )
+        .await?;
+    Ok(any.is_empty())
+}
+
+/// Milliseconds of one OWASP argon2id hash on this machine, measured on one thread.
+async fn hash_time_ms() -> anyhow::Result<f64> {
+    let hasher = PasswordHasher::new(HashParams::OWASP, 1)?;
+    let password = Password::parse("benchmark-password").map_err(anyhow::Error::msg)?;
+    let rounds = 10;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        hasher.hash(&password).await?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds))
+}
+
+/// The server to measure: one started on a (seeded) database, or the one at `--url`.
+async fn server_under_test(
+    args: &RunArgs,
+    temporary: &mut Option<tempfile::TempDir>,
+) -> anyhow::Result<(server::Server, String, String)> {
+    if let (Some(url), Some(token)) = (&args.url, &args.token) {
+        let address = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .with_context(|| format!("--url must be http://IP:PORT, not {url:?}"))?;
+        return Ok((
+            server::Server::external(address),
+            token.clone(),
+            url.clone(),
+        ));
+    }
+    let binary = match &args.tenantry {
+        Some(path) => path.clone(),
+        None => server::default_binary()?,
+    };
+    let database = match &args.database {
+        Some(url) => url.clone(),
+        None => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            *temporary = Some(dir);
+            url
+        }
+    };
+    let store = open(&database).await?;
+    if is_empty(store.as_ref()).await? {
+        let plan = seed::SeedPlan::new(args.accounts, args.users, None)?;
+        seed::seed(store.as_ref(), plan).await?;
+    } else {
+        eprintln!("using the existing data in the database");
+    }
+    drop(store);
+    let owner = server::run(
+        &binary,
+        &[
+            "token",
+            "create",
+            "--role",
+            "owner",
+            "--name",
+            "bench",
+            "--database",
+            &database,
+        ],
+    )
+    .await?
+    .trim()
+    .to_owned();
+    let server = server::Server::start(&binary, &database).await?;
+    Ok((server, owner, database))
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let mut temporary = None;
+    let (server, owner, database) = server_under_test(&args, &mut temporary).await?;
+    let (accounts, users) = (args.accounts, args.users);
+    eprintln!("server on {}; gathering fixtures", server.address);
+    let mut connection = client::Connection::new(server.address);
+    let deep = args.deep_rows.min(users.saturating_sub(100));
+    let fixtures = Arc::new(
+        scenarios::Fixtures::gather(&mut connection, owner, deep)
+            .await
+            .context("gathering fixtures")?,
+    );
+    let wanted: Vec<&'static str> = if args.scenarios.is_empty() {
+        scenarios::ALL.to_vec()
+    } else {
+        let mut wanted = vec!["healthz"];
+        for name in &args.scenarios {
+            let known = scenarios::ALL
+                .iter()
+                .find(|s| *s == name)
+                .with_context(|| {
+                    format!(
+                        "unknown scenario {name:?}; known: {}",
+                        scenarios::ALL.join(", ")
+                    )
+                })?;
+            if !wanted.contains(known) {
+                wanted.push(known);
+            }
+        }
+        wanted
+    };
+    let settings = runner::Settings {
+        connections: args.connections,
+        duration: Duration::from_secs(args.duration),
+        warmup: Duration::from_secs(args.warmup),
+    };
+    let mut outcomes = Vec::new();
+    for scenario in wanted {
+        eprintln!("running {scenario}");
+        let outcome = runner::run(&server, fixtures.clone(), scenario, &settings).await;
+        eprintln!(
+            "  {:.0} req/s, p99 {:.2} ms, {} errors",
+            outcome.throughput, outcome.p99_ms, outcome.errors
+        );
+        outcomes.push(outcome);
+    }
+    let context = report::Context {
+        database: if database.starts_with("sqlite") {
+            "SQLite".into()
+        } else if database.starts_with("postgres") {
+            "PostgreSQL".into()
+        } else {
+            database.clone()
+        },
+        accounts,
+        users,
+        connections: args.connections,
+        seconds: args.duration,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        hash_ms: hash_time_ms().await?,
+    };
+    println!("{}", report::render(&context, &outcomes));
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Seed(args) => {
+            async {
+                let plan = seed::SeedPlan::new(args.accounts, args.users, args.tenants)?;
+                let store = open(&args.database).await?;
+                seed::seed(store.as_ref(), plan).await
+            }
+            .await
+        }
+        Command::Run(args) => run(args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

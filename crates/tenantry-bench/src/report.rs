@@ -1,0 +1,128 @@
+//! The report: a Markdown table of every scenario with its throughput as a ratio to `healthz`
+//! in the same run, login against the hashing ceiling, and each goal with its gap.
+
+use std::fmt::Write as _;
+
+use crate::runner::Outcome;
+
+pub struct Context {
+    pub database: String,
+    pub accounts: u64,
+    pub users: u64,
+    pub connections: usize,
+    pub seconds: u64,
+    pub cores: usize,
+    pub hash_ms: f64,
+}
+
+fn fmt_opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or("–".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+pub fn render(context: &Context, outcomes: &[Outcome]) -> String {
+    let mut out = String::new();
+    let healthz = outcomes
+        .iter()
+        .find(|o| o.scenario == "healthz")
+        .map(|o| o.throughput);
+    let ceiling = context.cores as f64 / (context.hash_ms / 1000.0);
+    let _ = writeln!(
+        out,
+        "{} · {} accounts · {} users · {} connections · {} s per scenario · {} cores\n",
+        context.database,
+        context.accounts,
+        context.users,
+        context.connections,
+        context.seconds,
+        context.cores
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | requests | req/s | × healthz | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB | server CPU s |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for o in outcomes {
+        let ratio = healthz.filter(|h| *h > 0.0).map(|h| o.throughput / h);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+            o.scenario,
+            o.requests,
+            o.throughput,
+            fmt_opt(ratio, 2),
+            o.p50_ms,
+            o.p99_ms,
+            o.p999_ms,
+            o.errors,
+            fmt_opt(o.peak_rss_mb, 0),
+            fmt_opt(o.cpu_seconds, 1),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nHashing: one argon2id hash (OWASP, m=19 MiB, t=2) takes {:.1} ms here, so the login ceiling is {} cores ÷ {:.1} ms = {:.1} logins/s.\n",
+        context.hash_ms, context.cores, context.hash_ms, ceiling
+    );
+    let _ = writeln!(out, "| goal | measured | target | met |");
+    let _ = writeln!(out, "|---|---:|---:|:-:|");
+    let find = |name: &str| outcomes.iter().find(|o| o.scenario == name);
+    let mut goal =
+        |label: String, measured: Option<f64>, target: f64, at_least: bool, unit: &str| {
+            let met = measured.map(|m| if at_least { m >= target } else { m <= target });
+            let _ = writeln!(
+                out,
+                "| {label} | {}{unit} | {}{target}{unit} | {} |",
+                fmt_opt(measured, 2),
+                if at_least { "≥ " } else { "≤ " },
+                match met {
+                    Some(true) => "yes",
+                    Some(false) => "**no**",
+                    None => "–",
+                }
+            );
+        };
+    for name in ["get-account", "get-user", "me"] {
+        let ratio = find(name)
+            .zip(healthz)
+            .map(|(o, h)| 100.0 * o.throughput / h);
+        goal(format!("{name} vs healthz"), ratio, 50.0, true, " %");
+    }
+    let login = find("login").map(|o| 100.0 * o.throughput / ceiling);
+    goal("login vs hashing ceiling".into(), login, 90.0, true, " %");
+    for name in [
+        "search-email-prefix",
+        "search-scim",
+        "search-text",
+        "list-users-deep",
+    ] {
+        goal(
+            format!("{name} p99"),
+            find(name).map(|o| o.p99_ms),
+            5.0,
+            false,
+            " ms",
+        );
+    }
+    goal(
+        "create-user throughput".into(),
+        find("create-user").map(|o| o.throughput),
+        5000.0,
+        true,
+        " /s",
+    );
+    let peak = outcomes
+        .iter()
+        .filter_map(|o| o.peak_rss_mb)
+        .reduce(f64::max);
+    goal("peak server RSS".into(), peak, 100.0, false, " MB");
+    for o in outcomes.iter().filter(|o| o.errors > 0) {
+        let _ = writeln!(
+            out,
+            "\n{}: {} errors; first: {}",
+            o.scenario,
+            o.errors,
+            o.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    out
+}

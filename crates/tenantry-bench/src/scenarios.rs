@@ -1,0 +1,293 @@
+//! The named load scenarios, and the fixtures they need (tokens, ids, search terms, a deep
+//! cursor), gathered from the running server before measuring.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::client::Connection;
+use crate::rng::Rng;
+use crate::seed::PASSWORD;
+
+pub const ALL: &[&str] = &[
+    "healthz",
+    "get-account",
+    "get-user",
+    "me",
+    "list-users",
+    "list-users-deep",
+    "search-email-prefix",
+    "search-scim",
+    "search-text",
+    "create-user",
+    "create-account",
+    "seat-move",
+    "login",
+    "mixed",
+];
+
+/// Everything the scenarios draw on.
+pub struct Fixtures {
+    pub owner: String,
+    pub admin: String,
+    admin_email: String,
+    root: i64,
+    children: Vec<i64>,
+    accounts: Vec<i64>,
+    users: Vec<i64>,
+    email_prefixes: Vec<String>,
+    last_names: Vec<String>,
+    text_terms: Vec<String>,
+    deep_cursor: Option<String>,
+    tag: String,
+}
+
+/// One request to send.
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    pub token: Option<String>,
+    pub body: Option<String>,
+}
+
+fn get(path: String, token: &str) -> Request {
+    Request {
+        method: "GET",
+        path,
+        token: Some(token.to_owned()),
+        body: None,
+    }
+}
+
+fn post(path: String, token: Option<&str>, body: Value) -> Request {
+    Request {
+        method: "POST",
+        path,
+        token: token.map(str::to_owned),
+        body: Some(body.to_string()),
+    }
+}
+
+pub fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+async fn json(connection: &mut Connection, request: Request) -> anyhow::Result<Value> {
+    let response = connection
+        .send(
+            request.method,
+            &request.path,
+            request.token.as_deref(),
+            request.body.as_deref(),
+        )
+        .await?;
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    if response.status >= 400 {
+        anyhow::bail!(
+            "{} {} answered {}: {body}",
+            request.method,
+            request.path,
+            response.status
+        );
+    }
+    Ok(body)
+}
+
+impl Fixtures {
+    /// Prepares fixtures in tenant 1 of a seeded database, through the API.
+    pub async fn gather(
+        connection: &mut Connection,
+        owner: String,
+        deep_page_rows: u64,
+    ) -> anyhow::Result<Fixtures> {
+        let tag = format!("{:x}", time::OffsetDateTime::now_utc().unix_timestamp());
+        let root = 1;
+        let admin_email = format!("bench-admin-{tag}@bench.example");
+        json(
+            connection,
+            post(
+                format!("/api/accounts/{root}/users"),
+                Some(&owner),
+                json!({"email": admin_email, "role": "admin", "password": PASSWORD}),
+            ),
+        )
+        .await
+        .context("creating the benchmark admin (is the database seeded?)")?;
+        let tokens = json(
+            connection,
+            post(
+                "/api/auth/login".into(),
+                None,
+                json!({"email": admin_email, "password": PASSWORD}),
+            ),
+        )
+        .await?;
+        let admin = tokens["access_token"]
+            .as_str()
+            .context("no token")?
+            .to_owned();
+        let ids = |page: &Value| -> Vec<i64> {
+            page["data"]
+                .as_array()
+                .map(|rows| rows.iter().filter_map(|r| r["id"].as_i64()).collect())
+                .unwrap_or_default()
+        };
+        let children = ids(&json(
+            connection,
+            get(format!("/api/accounts/{root}/children?limit=20"), &admin),
+        )
+        .await?);
+        let accounts = ids(&json(
+            connection,
+            get(format!("/api/accounts?within={root}&limit=1000"), &admin),
+        )
+        .await?);
+        let users_page = json(
+            connection,
+            get(format!("/api/users?within={root}&limit=1000"), &admin),
+        )
+        .await?;
+        let users = ids(&users_page);
+        let mut email_prefixes = Vec::new();
+        let mut last_names = Vec::new();
+        let mut text_terms = Vec::new();
+        for user in users_page["data"].as_array().into_iter().flatten() {
+            let email = user["email"].as_str().unwrap_or_default();
+            // "ann.smith.12…": name and the first digits of the id, as a person types it.
+            if let Some(digits) = email.find(|c: char| c.is_ascii_digit()) {
+                email_prefixes.push(email[..(digits + 2).min(email.len())].to_owned());
+            }
+            if let Some(last) = user["last_name"].as_str() {
+                last_names.push(last.to_owned());
+                if last.chars().count() >= 6 {
+                    text_terms.push(last.chars().skip(1).take(5).collect());
+                }
+            }
+        }
+        let deep_cursor = if deep_page_rows > 0 {
+            Some(walk_to(connection, &owner, deep_page_rows).await?)
+        } else {
+            None
+        };
+        Ok(Fixtures {
+            owner,
+            admin,
+            admin_email,
+            root,
+            children,
+            accounts,
+            users,
+            email_prefixes,
+            last_names,
+            text_terms,
+            deep_cursor,
+            tag,
+        })
+    }
+
+    /// The `i`-th request of `scenario` on connection `worker`.
+    pub fn request(&self, scenario: &str, worker: usize, i: u64, rng: &mut Rng) -> Request {
+        let admin = self.admin.as_str();
+        match scenario {
+            "healthz" => Request {
+                method: "GET",
+                path: "/healthz".into(),
+                token: None,
+                body: None,
+            },
+            "get-account" => get(format!("/api/accounts/{}", rng.pick(&self.accounts)), admin),
+            "get-user" => get(format!("/api/users/{}", rng.pick(&self.users)), admin),
+            "me" => get("/api/me".into(), admin),
+            "list-users" => get("/api/users?limit=50".into(), &self.owner),
+            "list-users-deep" => match &self.deep_cursor {
+                Some(cursor) => get(format!("/api/users?limit=50&cursor={cursor}"), &self.owner),
+                None => get("/api/users?limit=50".into(), &self.owner),
+            },
+            "search-email-prefix" => {
+                let filter = format!("email sw \"{}\"", rng.pick(&self.email_prefixes));
+                get(
+                    format!("/api/users?filter={}", encode(&filter)),
+                    &self.owner,
+                )
+            }
+            "search-scim" => {
+                let filter = format!(
+                    "last_name eq \"{}\" and status eq \"active\"",
+                    rng.pick(&self.last_names)
+                );
+                get(
+                    format!("/api/users?filter={}", encode(&filter)),
+                    &self.owner,
+                )
+            }
+            "search-text" => get(
+                format!(
+                    "/api/users?q={}",
+                    encode(rng.pick(&self.text_terms).as_str())
+                ),
+                &self.owner,
+            ),
+            "create-user" => post(
+                format!("/api/accounts/{}/users", self.root),
+                Some(admin),
+                json!({"email": format!("bench-{}-{worker}-{i}@bench.example", self.tag)}),
+            ),
+            "create-account" => post(
+                "/api/accounts".into(),
+                Some(admin),
+                json!({"parent_id": self.root, "name": format!("bench {} {worker} {i}", self.tag)}),
+            ),
+            "seat-move" => post(
+                format!("/api/accounts/{}/seats", self.root),
+                Some(&self.owner),
+                json!({
+                    "child_id": self.children[worker % self.children.len().max(1)],
+                    "seats": if i % 2 == 0 { 1 } else { -1 },
+                }),
+            ),
+            "login" => post(
+                "/api/auth/login".into(),
+                None,
+                json!({"email": self.admin_email, "password": PASSWORD}),
+            ),
+            _ => match i % 20 {
+                0 => self.request("create-user", worker, i, rng),
+                1 | 2 => self.request("search-text", worker, i, rng),
+                3 | 4 => self.request("search-email-prefix", worker, i, rng),
+                5 => self.request("list-users", worker, i, rng),
+                n if n % 3 == 0 => self.request("get-account", worker, i, rng),
+                n if n % 3 == 1 => self.request("get-user", worker, i, rng),
+                _ => self.request("me", worker, i, rng),
+            },
+        }
+    }
+}
+
+/// Walks the whole-installation user list 1,000 rows at a time until `rows` rows in, and
+/// returns the cursor there: a real deep page.
+async fn walk_to(connection: &mut Connection, owner: &str, rows: u64) -> anyhow::Result<String> {
+    let mut cursor: Option<String> = None;
+    let mut walked = 0;
+    while walked < rows {
+        let path = match &cursor {
+            Some(c) => format!("/api/users?limit=1000&cursor={c}"),
+            None => "/api/users?limit=1000".to_owned(),
+        };
+        let page = json(connection, get(path, owner)).await?;
+        walked += 1000;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    cursor.context("the user list is too short for a deep page")
+}
