@@ -251,7 +251,7 @@ impl Fixtures {
                 Some(&self.owner),
                 json!({
                     "child_id": self.children[worker % self.children.len().max(1)],
-                    "seats": if i % 2 == 0 { 1 } else { -1 },
+                    "seats": if i.is_multiple_of(2) { 1 } else { -1 },
                 }),
             ),
             "login" => post(

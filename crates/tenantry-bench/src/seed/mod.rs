@@ -223,7 +223,7 @@ fn user(
 ) -> BulkUser {
     let first = rng.pick(names::FIRST);
     // Half the users carry a common family name, half a rarer generated one.
-    let last = if i % 2 == 0 {
+    let last = if i.is_multiple_of(2) {
         (*rng.pick(names::LAST)).to_owned()
     } else {
         let mut name: String = (0..3).map(|_| *rng.pick(names::SYLLABLES)).collect();
@@ -247,16 +247,16 @@ fn user(
             tenant_id: place.tenant,
             account_path: place.path.clone(),
             email: format!("{}.{}.{}@{}", ascii(first), ascii(&last), id, place.domain),
-            username: (i % 3 == 0).then(|| format!("{}{}", ascii(first), id)),
+            username: (i.is_multiple_of(3)).then(|| format!("{}{}", ascii(first), id)),
             first_name: Some((*first).to_owned()),
             last_name: Some(last),
             role,
-            status: if i % 97 == 0 {
+            status: if i.is_multiple_of(97) {
                 UserStatus::Disabled
             } else {
                 UserStatus::Active
             },
-            email_verified: i % 7 != 0,
+            email_verified: !i.is_multiple_of(7),
             has_password: true,
             last_login: None,
             preferences: Preferences::default(),
