@@ -19,7 +19,7 @@ fn fmt_opt(value: Option<f64>, digits: usize) -> String {
     value.map_or("–".to_owned(), |v| format!("{v:.digits$}"))
 }
 
-pub fn render(context: &Context, outcomes: &[Outcome]) -> String {
+pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> String {
     let mut out = String::new();
     let healthz = outcomes
         .iter()
@@ -57,6 +57,24 @@ pub fn render(context: &Context, outcomes: &[Outcome]) -> String {
             fmt_opt(o.peak_rss_mb, 0),
             fmt_opt(o.cpu_seconds, 1),
         );
+    }
+    if !unloaded.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nThe same queries alone, one connection, nothing else running (latency of the query itself):\n"
+        );
+        let _ = writeln!(
+            out,
+            "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        for o in unloaded {
+            let _ = writeln!(
+                out,
+                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                o.scenario, o.throughput, o.p50_ms, o.p99_ms, o.p999_ms, o.errors
+            );
+        }
     }
     let _ = writeln!(
         out,

@@ -2,6 +2,7 @@
 //! cursor), gathered from the running server before measuring.
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -9,6 +10,17 @@ use serde_json::{Value, json};
 use crate::client::Connection;
 use crate::rng::Rng;
 use crate::seed::PASSWORD;
+
+/// Scenarios whose latency is also measured alone, on one connection, where queueing behind
+/// other requests does not hide the cost of the query itself.
+pub const LATENCY: &[&str] = &[
+    "get-account",
+    "list-users",
+    "list-users-deep",
+    "search-email-prefix",
+    "search-scim",
+    "search-text",
+];
 
 pub const ALL: &[&str] = &[
     "healthz",
@@ -41,6 +53,8 @@ pub struct Fixtures {
     text_terms: Vec<String>,
     deep_cursor: Option<String>,
     tag: String,
+    /// Numbers new emails and names, so no two creations in a run collide.
+    sequence: AtomicU64,
 }
 
 /// One request to send.
@@ -191,6 +205,7 @@ impl Fixtures {
             text_terms,
             deep_cursor,
             tag,
+            sequence: AtomicU64::new(0),
         })
     }
 
@@ -236,16 +251,22 @@ impl Fixtures {
                 ),
                 &self.owner,
             ),
-            "create-user" => post(
-                format!("/api/accounts/{}/users", self.root),
-                Some(admin),
-                json!({"email": format!("bench-{}-{worker}-{i}@bench.example", self.tag)}),
-            ),
-            "create-account" => post(
-                "/api/accounts".into(),
-                Some(admin),
-                json!({"parent_id": self.root, "name": format!("bench {} {worker} {i}", self.tag)}),
-            ),
+            "create-user" => {
+                let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+                post(
+                    format!("/api/accounts/{}/users", self.root),
+                    Some(admin),
+                    json!({"email": format!("bench-{}-{n}@bench.example", self.tag)}),
+                )
+            }
+            "create-account" => {
+                let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+                post(
+                    "/api/accounts".into(),
+                    Some(admin),
+                    json!({"parent_id": self.root, "name": format!("bench {} {n}", self.tag)}),
+                )
+            }
             "seat-move" => post(
                 format!("/api/accounts/{}/seats", self.root),
                 Some(&self.owner),

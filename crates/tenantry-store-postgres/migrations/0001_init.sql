@@ -76,8 +76,8 @@ CREATE UNIQUE INDEX users_username_norm ON users (username_norm) WHERE username_
 CREATE INDEX users_tenant_id ON users (tenant_id, id);
 CREATE INDEX users_tenant_account ON users (tenant_id, account_id, id);
 CREATE INDEX users_tenant_path ON users (tenant_id, account_path, id);
-CREATE INDEX users_first_name ON users (first_name_norm);
-CREATE INDEX users_last_name ON users (last_name_norm);
+CREATE INDEX users_first_name ON users (first_name_norm, id);
+CREATE INDEX users_last_name ON users (last_name_norm, id);
 CREATE INDEX users_created ON users (created_at, id);
 CREATE INDEX users_search ON users USING gin (search_text gin_trgm_ops);
 

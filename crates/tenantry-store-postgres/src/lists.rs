@@ -20,7 +20,7 @@ const ACCOUNTS: Table = Table {
     columns: account_columns!(),
     path_column: "path",
     owner_column: Some("parent_id"),
-    fts_table: None,
+    fts: None,
 };
 
 const USERS: Table = Table {
@@ -28,7 +28,7 @@ const USERS: Table = Table {
     columns: user_columns!(),
     path_column: "account_path",
     owner_column: Some("account_id"),
-    fts_table: None,
+    fts: None,
 };
 
 const DEVICES: Table = Table {
@@ -36,7 +36,7 @@ const DEVICES: Table = Table {
     columns: device_columns!(),
     path_column: "account_path",
     owner_column: Some("account_id"),
-    fts_table: None,
+    fts: None,
 };
 
 const AUDIT: Table = Table {
@@ -44,7 +44,7 @@ const AUDIT: Table = Table {
     columns: audit_columns!(),
     path_column: "account_path",
     owner_column: None,
-    fts_table: None,
+    fts: None,
 };
 
 fn table(resource: ListResource) -> &'static Table {

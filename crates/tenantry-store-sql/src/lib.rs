@@ -13,5 +13,5 @@ pub mod filter;
 pub mod list;
 pub mod statement;
 
-pub use list::{Table, count, select};
+pub use list::{Fts, Table, count, select};
 pub use statement::{Bind, Dialect, Statement};

@@ -19,20 +19,53 @@ pub struct Table {
     /// account's rows by path equality instead (the audit log).
     pub owner_column: Option<&'static str>,
     /// SQLite's FTS5 table over `search_text`, when free-text search is offered.
-    pub fts_table: Option<&'static str>,
+    pub fts: Option<Fts>,
+}
+
+/// An FTS5 table indexing a table's `search_text`, keyed by the table's id.
+#[derive(Debug, Clone, Copy)]
+pub struct Fts {
+    pub table: &'static str,
+    /// `<table>.rowid`, spelled out for joins.
+    pub rowid: &'static str,
+}
+
+/// When SQLite's full-text table can drive the query: the search is long enough for trigrams
+/// and the list is in id order, which is the FTS table's own rowid order. Joining from it then
+/// reads matches already sorted and stops after one page, however common the text is.
+fn fts_drives(dialect: Dialect, table: &Table, request: &ListRequest) -> Option<Fts> {
+    let fts = table.fts?;
+    let text = request.search.as_deref()?;
+    (dialect == Dialect::Sqlite && text.chars().count() >= TRIGRAM).then_some(fts)
+}
+
+fn from(statement: &mut Statement, table: &Table, fts: Option<Fts>) {
+    statement.push(" FROM ").push(table.name);
+    if let Some(fts) = fts {
+        statement
+            .push(" JOIN ")
+            .push(fts.table)
+            .push(" ON ")
+            .push(fts.rowid)
+            .push(" = ")
+            .push(table.name)
+            .push(".id");
+    }
+    statement.push(" WHERE TRUE");
 }
 
 /// `SELECT … WHERE scope AND filter AND search AND keyset ORDER BY sort, id LIMIT n`.
 pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequest) -> Statement {
     let mut statement = Statement::new(dialect);
-    statement
-        .push("SELECT ")
-        .push(table.columns)
-        .push(" FROM ")
-        .push(table.name)
-        .push(" WHERE TRUE");
-    conditions(&mut statement, table, scope, request);
-    let sort_column = column(request.sort.field.id);
+    let by_id = column(request.sort.field.id) == "id";
+    let fts = fts_drives(dialect, table, request).filter(|_| by_id);
+    statement.push("SELECT ").push(table.columns);
+    from(&mut statement, table, fts);
+    conditions(&mut statement, table, scope, request, fts);
+    let sort_column = match fts {
+        Some(fts) => fts.rowid,
+        None => column(request.sort.field.id),
+    };
     let (comparison, direction) = match request.sort.order {
         SortOrder::Asc => (" > ", " ASC"),
         SortOrder::Desc => (" < ", " DESC"),
@@ -58,10 +91,12 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
         }
     }
     statement.push(" ORDER BY ");
-    if sort_column != "id" {
+    if !by_id {
         statement.push(sort_column).push(direction).push(", ");
     }
-    statement.push("id").push(direction);
+    statement
+        .push(if by_id { sort_column } else { "id" })
+        .push(direction);
     statement
         .push(" LIMIT ")
         .bind(Bind::Int(request.fetch_limit()));
@@ -77,11 +112,10 @@ pub fn count(
     cap: u64,
 ) -> Statement {
     let mut statement = Statement::new(dialect);
-    statement
-        .push("SELECT COUNT(*) FROM (SELECT 1 FROM ")
-        .push(table.name)
-        .push(" WHERE TRUE");
-    conditions(&mut statement, table, scope, request);
+    let fts = fts_drives(dialect, table, request);
+    statement.push("SELECT COUNT(*) FROM (SELECT 1");
+    from(&mut statement, table, fts);
+    conditions(&mut statement, table, scope, request, fts);
     let limit = i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX);
     statement
         .push(" LIMIT ")
@@ -90,15 +124,34 @@ pub fn count(
     statement
 }
 
-fn conditions(statement: &mut Statement, table: &Table, scope: &Scope, request: &ListRequest) {
+fn conditions(
+    statement: &mut Statement,
+    table: &Table,
+    scope: &Scope,
+    request: &ListRequest,
+    fts: Option<Fts>,
+) {
     scope_condition(statement, table, scope);
     if let Some(filter) = &request.filter {
         statement.push(" AND ");
         filter::write(statement, filter);
     }
-    if let Some(text) = &request.search {
-        search_condition(statement, table, request, text);
+    match (&request.search, fts) {
+        (Some(text), Some(fts)) => {
+            statement
+                .push(" AND ")
+                .push(fts.table)
+                .push(" MATCH ")
+                .bind(Bind::Text(phrase(text)));
+        }
+        (Some(text), None) => search_condition(statement, table, request, text),
+        (None, _) => {}
     }
+}
+
+/// An FTS5 phrase of the whole text: with the trigram tokenizer, "contains".
+fn phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 fn scope_condition(statement: &mut Statement, table: &Table, scope: &Scope) {
@@ -183,17 +236,15 @@ fn search_condition(statement: &mut Statement, table: &Table, request: &ListRequ
         filter::write(statement, &Filter::Or(prefixes));
         return;
     }
-    match (statement.dialect, table.fts_table) {
+    match (statement.dialect, table.fts) {
         (Dialect::Sqlite, Some(fts)) => {
-            // An FTS5 phrase of the whole text: with the trigram tokenizer, "contains".
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
             statement
                 .push(" AND id IN (SELECT rowid FROM ")
-                .push(fts)
+                .push(fts.table)
                 .push(" WHERE ")
-                .push(fts)
+                .push(fts.table)
                 .push(" MATCH ")
-                .bind(Bind::Text(phrase))
+                .bind(Bind::Text(phrase(text)))
                 .push(")");
         }
         _ => {
@@ -218,7 +269,10 @@ mod tests {
         columns: "id, email",
         path_column: "account_path",
         owner_column: Some("account_id"),
-        fts_table: Some("users_search"),
+        fts: Some(Fts {
+            table: "users_search",
+            rowid: "users_search.rowid",
+        }),
     };
 
     fn render(statement: &Statement) -> String {

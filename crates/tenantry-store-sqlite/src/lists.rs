@@ -6,7 +6,7 @@ use tenantry_core::Result;
 use tenantry_core::model::{Account, AuditRecord, Device, User};
 use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::store::Scope;
-use tenantry_store_sql::{Bind, Dialect, Statement, Table};
+use tenantry_store_sql::{Bind, Dialect, Fts, Statement, Table};
 
 use crate::errors::db;
 use crate::rows::{
@@ -20,7 +20,10 @@ const ACCOUNTS: Table = Table {
     columns: account_columns!(),
     path_column: "path",
     owner_column: Some("parent_id"),
-    fts_table: Some("accounts_search"),
+    fts: Some(Fts {
+        table: "accounts_search",
+        rowid: "accounts_search.rowid",
+    }),
 };
 
 const USERS: Table = Table {
@@ -28,7 +31,10 @@ const USERS: Table = Table {
     columns: user_columns!(),
     path_column: "account_path",
     owner_column: Some("account_id"),
-    fts_table: Some("users_search"),
+    fts: Some(Fts {
+        table: "users_search",
+        rowid: "users_search.rowid",
+    }),
 };
 
 const DEVICES: Table = Table {
@@ -36,7 +42,7 @@ const DEVICES: Table = Table {
     columns: device_columns!(),
     path_column: "account_path",
     owner_column: Some("account_id"),
-    fts_table: None,
+    fts: None,
 };
 
 const AUDIT: Table = Table {
@@ -44,7 +50,7 @@ const AUDIT: Table = Table {
     columns: audit_columns!(),
     path_column: "account_path",
     owner_column: None,
-    fts_table: None,
+    fts: None,
 };
 
 fn table(resource: ListResource) -> &'static Table {

@@ -32,7 +32,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account> {
-        accounts::insert(&self.pool, new, audit).await
+        accounts::insert(&self.writer, new, audit).await
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>> {
@@ -45,7 +45,7 @@ impl Store for SqliteStore {
         changes: AccountChanges,
         audit: AuditDraft,
     ) -> Result<Account> {
-        accounts::update(&self.pool, id, changes, audit).await
+        accounts::update(&self.writer, id, changes, audit).await
     }
 
     async fn delete_account(
@@ -54,7 +54,7 @@ impl Store for SqliteStore {
         max_role: Option<Role>,
         audit: AuditDraft,
     ) -> Result<()> {
-        accounts::delete(&self.pool, id, max_role, audit).await
+        accounts::delete(&self.writer, id, max_role, audit).await
     }
 
     async fn list_accounts(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Account>> {
@@ -68,11 +68,11 @@ impl Store for SqliteStore {
         delta: i64,
         audit: AuditDraft,
     ) -> Result<(Account, Account)> {
-        accounts::move_seats(&self.pool, parent, child, delta, audit).await
+        accounts::move_seats(&self.writer, parent, child, delta, audit).await
     }
 
     async fn insert_user(&self, new: NewUser, audit: AuditDraft) -> Result<User> {
-        users::insert(&self.pool, new, audit).await
+        users::insert(&self.writer, new, audit).await
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
@@ -93,7 +93,7 @@ impl Store for SqliteStore {
         changes: UserChanges,
         audit: AuditDraft,
     ) -> Result<User> {
-        users::update(&self.pool, id, changes, audit).await
+        users::update(&self.writer, id, changes, audit).await
     }
 
     async fn delete_user(
@@ -102,7 +102,7 @@ impl Store for SqliteStore {
         expected_role: Option<Role>,
         audit: AuditDraft,
     ) -> Result<()> {
-        users::delete(&self.pool, id, expected_role, audit).await
+        users::delete(&self.writer, id, expected_role, audit).await
     }
 
     async fn list_users(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<User>> {
@@ -110,7 +110,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_session(&self, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
-        sessions::insert(&self.pool, new, audit).await
+        sessions::insert(&self.writer, new, audit).await
     }
 
     async fn session_by_access(
@@ -127,19 +127,19 @@ impl Store for SqliteStore {
         tokens: SessionTokens,
         audit: AuditDraft,
     ) -> Result<Option<Session>> {
-        sessions::rotate(&self.pool, refresh, tokens, audit).await
+        sessions::rotate(&self.writer, refresh, tokens, audit).await
     }
 
     async fn delete_session(&self, id: SessionId, audit: AuditDraft) -> Result<()> {
-        sessions::delete(&self.pool, id, audit).await
+        sessions::delete(&self.writer, id, audit).await
     }
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
-        sessions::purge_expired(&self.pool, now).await
+        sessions::purge_expired(&self.writer, now).await
     }
 
     async fn insert_api_token(&self, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken> {
-        api_tokens::insert(&self.pool, new, audit).await
+        api_tokens::insert(&self.writer, new, audit).await
     }
 
     async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(ApiToken, TokenHash)>> {
@@ -151,11 +151,11 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_api_token(&self, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken> {
-        api_tokens::revoke(&self.pool, id, audit).await
+        api_tokens::revoke(&self.writer, id, audit).await
     }
 
     async fn insert_device(&self, new: NewDevice, audit: AuditDraft) -> Result<Device> {
-        devices::insert(&self.pool, new, audit).await
+        devices::insert(&self.writer, new, audit).await
     }
 
     async fn device(&self, id: DeviceId) -> Result<Option<Device>> {
@@ -163,7 +163,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_device(&self, id: DeviceId, audit: AuditDraft) -> Result<()> {
-        devices::delete(&self.pool, id, audit).await
+        devices::delete(&self.writer, id, audit).await
     }
 
     async fn list_devices(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Device>> {
@@ -179,15 +179,15 @@ impl Store for SqliteStore {
     }
 
     async fn installation_secret(&self, name: &str) -> Result<[u8; 32]> {
-        secrets::get_or_create(&self.pool, name).await
+        secrets::get_or_create(&self.writer, name).await
     }
 
     async fn bulk_insert_accounts(&self, accounts: &[Account]) -> Result<()> {
-        bulk::accounts(&self.pool, accounts).await
+        bulk::accounts(&self.writer, accounts).await
     }
 
     async fn bulk_insert_users(&self, users: &[BulkUser]) -> Result<()> {
-        bulk::users(&self.pool, users).await
+        bulk::users(&self.writer, users).await
     }
 
     async fn invariant_violations(&self) -> Result<Vec<String>> {

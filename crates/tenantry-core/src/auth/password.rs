@@ -75,7 +75,6 @@ impl PasswordHasher {
     /// clone of the hasher is dropped.
     pub fn new(params: HashParams, threads: usize) -> Result<Self> {
         let argon2 = params.argon2()?;
-        let dummy_hash = hash_blocking(&argon2, "tenantry dummy password for unknown users")?;
         let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
         let queue = Arc::new(std::sync::Mutex::new(queue));
         for n in 0..threads.max(1) {
@@ -97,6 +96,21 @@ impl PasswordHasher {
                 })
                 .map_err(|e| Error::internal(format!("cannot start a hashing thread: {e}")))?;
         }
+        // The dummy hash is made on a hashing thread too, so no other thread keeps a hash's
+        // worth of working memory. The queue is empty, so the job goes in at once.
+        let (done, dummy) = std::sync::mpsc::channel();
+        let dummy_argon2 = argon2.clone();
+        let job: Job = Box::new(move || {
+            let _ = done.send(hash_blocking(
+                &dummy_argon2,
+                "tenantry dummy password for unknown users",
+            ));
+        });
+        jobs.try_send(job)
+            .map_err(|_| Error::internal("cannot queue the dummy hash"))?;
+        let dummy_hash = dummy
+            .recv()
+            .map_err(|_| Error::internal("the dummy hash was lost"))??;
         Ok(Self {
             argon2,
             jobs,
