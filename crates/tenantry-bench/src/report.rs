@@ -107,19 +107,28 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
     }
     let login = find("login").map(|o| 100.0 * o.throughput / ceiling);
     goal("login vs hashing ceiling".into(), login, 90.0, true, " %");
+    let alone = |name: &str| unloaded.iter().find(|o| o.scenario == name);
     for name in [
         "search-email-prefix",
         "search-scim",
         "search-text",
         "list-users-deep",
     ] {
+        let alone_p99 = alone(name).map(|o| o.p99_ms);
+        goal(format!("{name} p99, alone"), alone_p99, 5.0, false, " ms");
+        let loaded_p99 = find(name).map(|o| o.p99_ms);
         goal(
-            format!("{name} p99"),
-            find(name).map(|o| o.p99_ms),
+            format!("{name} p99, under load"),
+            loaded_p99,
             5.0,
             false,
             " ms",
         );
+    }
+    if let (Some(deep), Some(first)) = (alone("list-users-deep"), alone("list-users")) {
+        let extra = 100.0 * (deep.p50_ms / first.p50_ms - 1.0);
+        let label = "deep page vs first page, p50 alone".to_owned();
+        goal(label, Some(extra), 20.0, false, " % slower");
     }
     goal(
         "create-user throughput".into(),

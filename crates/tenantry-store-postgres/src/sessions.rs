@@ -45,10 +45,14 @@ async fn insert_tx(
     let user = crate::users::fetch(conn, new.user_id)
         .await?
         .ok_or_else(bad_credentials)?;
-    // FOR SHARE waits for a concurrent password change or disabling to commit, and then sees it.
+    // The user row is locked for the update below, and the account row against a concurrent
+    // suspension: whichever commits first, the other sees it. (Locking both for update, in this
+    // order, also keeps two logins of one user from deadlocking on a shared lock they both
+    // want to upgrade.)
     let current: Option<(Option<String>, String, String)> = sqlx::query_as(
         "SELECT u.password_hash, u.status, a.status FROM users u \
-         JOIN accounts a ON a.id = u.account_id WHERE u.id = $1 FOR SHARE OF u, a",
+         JOIN accounts a ON a.id = u.account_id WHERE u.id = $1 \
+         FOR UPDATE OF u FOR NO KEY UPDATE OF a",
     )
     .bind(user.id.get())
     .fetch_optional(&mut *conn)
@@ -73,11 +77,15 @@ async fn insert_tx(
         .bind(user.id.get())
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE accounts SET activity_at = GREATEST(activity_at, $1) WHERE id = $2")
-        .bind(tokens.now)
-        .bind(user.account_id.get())
-        .execute(&mut *conn)
-        .await?;
+    // Activity is kept to the minute: frequent logins into one account need not rewrite it.
+    sqlx::query(
+        "UPDATE accounts SET activity_at = $1 \
+         WHERE id = $2 AND activity_at < $1 - interval '1 minute'",
+    )
+    .bind(tokens.now)
+    .bind(user.account_id.get())
+    .execute(&mut *conn)
+    .await?;
     let target = Target {
         kind: "user",
         id: Some(user.id.get()),

@@ -72,9 +72,11 @@ pub(crate) async fn insert(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    sqlx::query("UPDATE accounts SET activity_at = ? WHERE id = ?")
+    // Activity is kept to the minute: frequent logins into one account need not rewrite it.
+    sqlx::query("UPDATE accounts SET activity_at = ? WHERE id = ? AND activity_at < ? - 60000000")
         .bind(now)
         .bind(user.account_id.get())
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db)?;

@@ -464,3 +464,19 @@ pub async fn refreshes_are_audited(h: Harness) {
     assert_eq!(newest.actor, format!("user:{}", user.id));
     assert_eq!(newest.request_id.as_deref(), Some("req-refresh"));
 }
+
+pub async fn concurrent_logins_of_one_user_all_succeed(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    h.user(&acme, "busy@acme.test", Role::User).await;
+    let mut logins = Vec::new();
+    for _ in 0..24 {
+        let services = h.services.clone();
+        logins.push(tokio::spawn(async move {
+            services.auth.login("busy@acme.test", PASSWORD, None).await
+        }));
+    }
+    for login in logins {
+        let tokens = login.await.unwrap().expect("every login succeeds");
+        h.caller(tokens.access_token.expose()).await;
+    }
+}

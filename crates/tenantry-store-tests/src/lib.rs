@@ -80,6 +80,7 @@ macro_rules! conformance_suite {
                 expired_sessions_are_purged,
                 a_login_checked_against_an_old_password_is_refused,
                 refreshes_are_audited,
+                concurrent_logins_of_one_user_all_succeed,
             },
             devices {
                 devices_are_scoped_and_counted,

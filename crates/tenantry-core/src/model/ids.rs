@@ -30,4 +30,5 @@ id_type!(
     SessionId,
     ApiTokenId,
     AuditId,
+    InvitationId,
 );

@@ -2,13 +2,15 @@
 //!
 //! - [`ids`]: typed integer ids, so an account id cannot be passed where a user id belongs.
 //! - [`account`]: the account forest, its materialised [`account::AccountPath`] and seat counters.
-//! - [`user`], [`device`], [`session`], [`api_token`], [`audit`]: one record family each.
+//! - [`user`], [`device`], [`session`], [`api_token`], [`audit`], [`invitation`]: one record
+//!   family each.
 
 pub mod account;
 pub mod api_token;
 pub mod audit;
 pub mod device;
 pub mod ids;
+pub mod invitation;
 pub mod session;
 pub mod user;
 
@@ -16,6 +18,7 @@ pub use account::{Account, AccountPath, AccountStatus};
 pub use api_token::ApiToken;
 pub use audit::{Actor, AuditDraft, AuditRecord};
 pub use device::Device;
-pub use ids::{AccountId, ApiTokenId, AuditId, DeviceId, SessionId, UserId};
+pub use ids::{AccountId, ApiTokenId, AuditId, DeviceId, InvitationId, SessionId, UserId};
+pub use invitation::Invitation;
 pub use session::Session;
 pub use user::{User, UserStatus};
