@@ -14,11 +14,12 @@ use crate::error::Result;
 use crate::model::account::{AccountChanges, NewAccount};
 use crate::model::api_token::NewApiToken;
 use crate::model::device::NewDevice;
+use crate::model::invitation::NewInvitation;
 use crate::model::session::{NewSession, SessionTokens};
 use crate::model::user::{BulkUser, LoginRecord, NewUser, UserChanges};
 use crate::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device,
-    DeviceId, Session, SessionId, User, UserId,
+    DeviceId, Invitation, InvitationId, Session, SessionId, User, UserId,
 };
 use crate::query::ListRequest;
 
@@ -98,6 +99,8 @@ pub trait Store: Send + Sync + 'static {
     /// The user with this normalised email, their password hash and account status.
     async fn login_record(&self, email_normalized: &str) -> Result<Option<LoginRecord>>;
     async fn password_hash(&self, id: UserId) -> Result<Option<String>>;
+    /// Applies changes; a role change away from owner is refused with `Conflict` if the user is
+    /// the last owner of their account.
     async fn update_user(
         &self,
         id: UserId,
@@ -105,7 +108,8 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditDraft,
     ) -> Result<User>;
     /// Deletes a user and their sessions. With `expected_role`, refused with `Conflict` if the
-    /// user's role changed since the caller's authority over it was checked.
+    /// user's role changed since the caller's authority over it was checked. Refused with
+    /// `Conflict` if the user is the last owner of their account.
     async fn delete_user(
         &self,
         id: UserId,
@@ -169,6 +173,40 @@ pub trait Store: Send + Sync + 'static {
     /// A random 32-byte secret of the installation, created on first use and the same for every
     /// server on the database (e.g. the key that signs list cursors).
     async fn installation_secret(&self, name: &str) -> Result<[u8; 32]>;
+
+    // Tenants and invitations.
+
+    /// Creates a root account and its first user in one transaction (sign-up, Ioto's
+    /// `account/create`). The user's `account_id` is ignored: it becomes the new account.
+    async fn insert_tenant(
+        &self,
+        account: NewAccount,
+        user: NewUser,
+        audit: AuditDraft,
+    ) -> Result<(Account, User)>;
+
+    /// Records an invitation for an existing user.
+    async fn insert_invitation(&self, new: NewInvitation, audit: AuditDraft) -> Result<Invitation>;
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>>;
+    /// The invitation whose token has this hash, and the stored hash for a constant-time check.
+    async fn invitation_by_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Invitation, TokenHash)>>;
+    /// The user's newest invitation that is neither accepted, revoked nor expired.
+    async fn pending_invitation(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Invitation>>;
+    /// Accepts a pending invitation: marks it accepted, verifies the user's email and, if
+    /// given, sets their password. `Conflict` if it is no longer pending.
+    async fn accept_invitation(
+        &self,
+        id: InvitationId,
+        password_hash: Option<String>,
+        audit: AuditDraft,
+    ) -> Result<User>;
 
     // Bulk loading.
 

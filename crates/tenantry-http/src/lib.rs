@@ -10,8 +10,10 @@
 //! - [`extract`]: JSON/query/path extractors whose rejections use that body, and the bearer-token
 //!   extractor that yields the authenticated [`tenantry_core::auth::Caller`].
 //! - [`native`]: the native REST API under `/api`, with its OpenAPI 3.1 document.
+//! - [`compat`]: the vendor surfaces under `/compat/…`.
 //! - [`health`]: the `/healthz` liveness probe.
 
+pub mod compat;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -20,4 +22,4 @@ pub mod router;
 pub mod state;
 
 pub use router::router;
-pub use state::{AppState, HttpLimits};
+pub use state::{AppState, CompatSettings, HttpLimits};

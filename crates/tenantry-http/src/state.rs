@@ -1,5 +1,6 @@
 //! State shared by every handler.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tenantry_core::services::Services;
@@ -22,14 +23,39 @@ impl Default for HttpLimits {
     }
 }
 
+/// Settings of the vendor surfaces.
+#[derive(Debug, Clone)]
+pub struct CompatSettings {
+    /// What Ioto records call `cloudId`: the name of this installation's "device cloud".
+    pub ioto_cloud_id: String,
+}
+
+impl Default for CompatSettings {
+    fn default() -> Self {
+        Self {
+            ioto_cloud_id: "tenantry".to_owned(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
     pub limits: HttpLimits,
+    pub compat: Arc<CompatSettings>,
 }
 
 impl AppState {
     pub fn new(services: Services, limits: HttpLimits) -> Self {
-        Self { services, limits }
+        Self {
+            services,
+            limits,
+            compat: Arc::new(CompatSettings::default()),
+        }
+    }
+
+    pub fn with_compat(mut self, compat: CompatSettings) -> Self {
+        self.compat = Arc::new(compat);
+        self
     }
 }

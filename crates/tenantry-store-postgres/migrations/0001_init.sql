@@ -142,6 +142,25 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_tenant_path ON audit_log (tenant_id, account_path, id);
 CREATE INDEX audit_tenant_id ON audit_log (tenant_id, id);
 
+-- Invitations for users created without a password; the token is stored only as a hash.
+CREATE TABLE invitations (
+    id            BIGSERIAL   PRIMARY KEY,
+    tenant_id     BIGINT      NOT NULL,
+    account_id    BIGINT      NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    account_path  TEXT        COLLATE "C" NOT NULL,
+    user_id       BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    email         TEXT        COLLATE "C" NOT NULL,
+    role          TEXT        COLLATE "C" NOT NULL,
+    token_hash    BYTEA       NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    expires_at    TIMESTAMPTZ NOT NULL,
+    accepted_at   TIMESTAMPTZ,
+    revoked_at    TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX invitations_token_hash ON invitations (token_hash);
+CREATE INDEX invitations_tenant_user ON invitations (tenant_id, user_id, id);
+CREATE INDEX invitations_user ON invitations (user_id);
+
 -- Secrets of the installation (e.g. the cursor-signing key), shared by every server.
 CREATE TABLE installation_secrets (
     name        TEXT COLLATE "C" PRIMARY KEY,

@@ -102,7 +102,7 @@ pub(crate) async fn insert(pool: &PgPool, new: NewAccount, audit: AuditDraft) ->
     .await
 }
 
-async fn insert_tx(
+pub(crate) async fn insert_tx(
     conn: &mut PgConnection,
     new: NewAccount,
     audit: AuditDraft,

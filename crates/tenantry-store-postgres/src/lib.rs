@@ -11,7 +11,8 @@
 //! - [`connect`]: options (pool size, statement timeout, TLS), connecting, migrating.
 //! - `tx`: the retrying write-transaction helper.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
-//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`.
+//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
+//!   `invitations` (and tenants created with their first user), `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
@@ -25,6 +26,7 @@ pub mod connect;
 mod devices;
 mod errors;
 mod invariants;
+mod invitations;
 pub mod lists;
 mod rows;
 mod secrets;

@@ -52,7 +52,7 @@ pub(crate) async fn insert(pool: &PgPool, new: NewUser, audit: AuditDraft) -> Re
     .await
 }
 
-async fn insert_tx(
+pub(crate) async fn insert_tx(
     conn: &mut PgConnection,
     new: NewUser,
     audit: AuditDraft,
@@ -154,6 +154,9 @@ async fn update_tx(
 ) -> Result<User, StoreError> {
     let before = lock_user(conn, id).await?;
     check_expected_role(&before, changes.expected_role)?;
+    if changes.role.is_some_and(|r| r != Role::Owner) {
+        check_not_last_owner(conn, &before).await?;
+    }
     let (email, email_norm) = changes.email.clone().unzip();
     let username = changes.username.clone();
     // The folded and search columns follow from the fields as they will be after the change.
@@ -261,6 +264,29 @@ async fn lock_user(conn: &mut PgConnection, id: UserId) -> Result<User, StoreErr
     }
 }
 
+/// An account keeps at least one owner: refuses to remove or demote the last one. The other
+/// owners' rows are locked, so two transactions removing the last two owners at once cannot
+/// both see the other still there.
+async fn check_not_last_owner(conn: &mut PgConnection, user: &User) -> Result<(), StoreError> {
+    if user.role != Role::Owner {
+        return Ok(());
+    }
+    let others: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE account_id = $1 AND role = 'owner' AND id <> $2 FOR UPDATE",
+    )
+    .bind(user.account_id.get())
+    .bind(user.id.get())
+    .fetch_all(conn)
+    .await?;
+    if others.is_empty() {
+        return Err(Error::conflict(
+            "this is the account's last owner; make another user owner first",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Refuses a change decided against a role the user no longer has.
 fn check_expected_role(user: &User, expected: Option<Role>) -> Result<(), StoreError> {
     match expected {
@@ -292,6 +318,7 @@ async fn delete_tx(
 ) -> Result<(), StoreError> {
     let user = lock_user(conn, id).await?;
     check_expected_role(&user, expected_role)?;
+    check_not_last_owner(conn, &user).await?;
     // Sessions go by ON DELETE CASCADE.
     let done = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id.get())

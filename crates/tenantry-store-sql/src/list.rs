@@ -94,9 +94,14 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
     if !by_id {
         statement.push(sort_column).push(direction).push(", ");
     }
-    statement
-        .push(if by_id { sort_column } else { "id" })
-        .push(direction);
+    statement.push(if by_id { sort_column } else { "id" });
+    // PostgreSQL's estimates for trigram matches are poor: walking the primary key and testing
+    // every row can read the whole table for a rare term. Ordering by an expression keeps it on
+    // the trigram index, whose cost follows the number of matches instead.
+    if by_id && dialect == Dialect::Postgres && request.search.is_some() && fts.is_none() {
+        statement.push(" + 0");
+    }
+    statement.push(direction);
     statement
         .push(" LIMIT ")
         .bind(Bind::Int(request.fetch_limit()));

@@ -166,6 +166,25 @@ CREATE TRIGGER users_search_update AFTER UPDATE OF search_text ON users BEGIN
     INSERT INTO users_search (rowid, search_text) VALUES (new.id, new.search_text);
 END;
 
+-- Invitations for users created without a password; the token is stored only as a hash.
+CREATE TABLE invitations (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id     INTEGER NOT NULL,
+    account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    account_path  TEXT    NOT NULL,
+    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    email         TEXT    NOT NULL,
+    role          TEXT    NOT NULL,
+    token_hash    BLOB    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    accepted_at   INTEGER,
+    revoked_at    INTEGER
+);
+CREATE UNIQUE INDEX invitations_token_hash ON invitations (token_hash);
+CREATE INDEX invitations_tenant_user ON invitations (tenant_id, user_id, id);
+CREATE INDEX invitations_user ON invitations (user_id);
+
 -- Secrets of the installation (e.g. the cursor-signing key), shared by every server.
 CREATE TABLE installation_secrets (
     name        TEXT    PRIMARY KEY,

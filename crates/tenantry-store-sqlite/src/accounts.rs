@@ -63,11 +63,22 @@ pub(crate) async fn insert(
     audit: AuditDraft,
 ) -> Result<Account> {
     let mut tx = begin_write(pool).await?;
+    let account = insert_in(&mut tx, new, audit).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(account)
+}
+
+/// Inserts an account inside the caller's write transaction.
+pub(crate) async fn insert_in(
+    conn: &mut SqliteConnection,
+    new: NewAccount,
+    audit: AuditDraft,
+) -> Result<Account> {
     let parent = match new.parent_id {
         Some(parent_id) => {
-            let parent = fetch_existing(&mut tx, parent_id).await?;
+            let parent = fetch_existing(&mut *conn, parent_id).await?;
             seats::check_new_child(SeatState::of(&parent), new.device_seats)?;
-            add_children_seats(&mut tx, parent.id, new.device_seats).await?;
+            add_children_seats(&mut *conn, parent.id, new.device_seats).await?;
             Some(parent)
         }
         None => {
@@ -97,7 +108,7 @@ pub(crate) async fn insert(
     .bind(now)
     .bind(now)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
     let id = AccountId(id);
@@ -109,12 +120,11 @@ pub(crate) async fn insert(
         .bind(tenant_id.get())
         .bind(path.as_str())
         .bind(id.get())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db)?;
-    let account = fetch_existing(&mut tx, id).await?;
-    audit::record(&mut tx, &audit, target(&account)).await?;
-    tx.commit().await.map_err(db)?;
+    let account = fetch_existing(&mut *conn, id).await?;
+    audit::record(&mut *conn, &audit, target(&account)).await?;
     Ok(account)
 }
 

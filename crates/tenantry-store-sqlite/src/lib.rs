@@ -7,7 +7,8 @@
 //! Map of the crate:
 //! - [`connect`]: opening the database from a `sqlite://` URL and applying migrations.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
-//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`.
+//!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
+//!   `invitations` (and tenants created with their first user), `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
@@ -21,6 +22,7 @@ pub mod connect;
 mod devices;
 mod errors;
 mod invariants;
+mod invitations;
 pub mod lists;
 mod rows;
 mod secrets;

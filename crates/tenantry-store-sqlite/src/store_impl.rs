@@ -6,11 +6,12 @@ use tenantry_core::auth::{Role, TokenHash};
 use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::NewDevice;
+use tenantry_core::model::invitation::NewInvitation;
 use tenantry_core::model::session::{NewSession, SessionTokens};
 use tenantry_core::model::user::{BulkUser, LoginRecord, NewUser, UserChanges};
 use tenantry_core::model::{
-    Account, AccountId, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device, DeviceId, Session,
-    SessionId, User, UserId,
+    Account, AccountId, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device, DeviceId,
+    Invitation, InvitationId, Session, SessionId, User, UserId,
 };
 use tenantry_core::query::ListRequest;
 use tenantry_core::store::{Scope, Store};
@@ -18,7 +19,8 @@ use time::OffsetDateTime;
 
 use crate::errors::db;
 use crate::{
-    SqliteStore, accounts, api_tokens, bulk, devices, invariants, lists, secrets, sessions, users,
+    SqliteStore, accounts, api_tokens, bulk, devices, invariants, invitations, lists, secrets,
+    sessions, users,
 };
 
 #[async_trait]
@@ -180,6 +182,47 @@ impl Store for SqliteStore {
 
     async fn installation_secret(&self, name: &str) -> Result<[u8; 32]> {
         secrets::get_or_create(&self.writer, name).await
+    }
+
+    async fn insert_tenant(
+        &self,
+        account: NewAccount,
+        user: NewUser,
+        audit: AuditDraft,
+    ) -> Result<(Account, User)> {
+        invitations::insert_tenant(&self.writer, account, user, audit).await
+    }
+
+    async fn insert_invitation(&self, new: NewInvitation, audit: AuditDraft) -> Result<Invitation> {
+        invitations::insert(&self.writer, new, audit).await
+    }
+
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>> {
+        invitations::get(&self.pool, id).await
+    }
+
+    async fn invitation_by_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Invitation, TokenHash)>> {
+        invitations::by_token(&self.pool, hash).await
+    }
+
+    async fn pending_invitation(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Invitation>> {
+        invitations::pending(&self.pool, user, now).await
+    }
+
+    async fn accept_invitation(
+        &self,
+        id: InvitationId,
+        password_hash: Option<String>,
+        audit: AuditDraft,
+    ) -> Result<User> {
+        invitations::accept(&self.writer, id, password_hash, audit).await
     }
 
     async fn bulk_insert_accounts(&self, accounts: &[Account]) -> Result<()> {

@@ -48,7 +48,18 @@ fn target(user: &User) -> Target<'_> {
 
 pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -> Result<User> {
     let mut tx = begin_write(pool).await?;
-    let account = fetch_account(&mut tx, new.account_id).await?;
+    let user = insert_in(&mut tx, new, audit).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(user)
+}
+
+/// Inserts a user inside the caller's write transaction.
+pub(crate) async fn insert_in(
+    conn: &mut SqliteConnection,
+    new: NewUser,
+    audit: AuditDraft,
+) -> Result<User> {
+    let account = fetch_account(&mut *conn, new.account_id).await?;
     let now = to_db(new.now);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
@@ -80,12 +91,11 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -
     .bind(new.preferences.to_json_string())
     .bind(now)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let user = fetch_existing(&mut tx, UserId(id)).await?;
-    audit::record(&mut tx, &audit, target(&user)).await?;
-    tx.commit().await.map_err(db)?;
+    let user = fetch_existing(&mut *conn, UserId(id)).await?;
+    audit::record(&mut *conn, &audit, target(&user)).await?;
     Ok(user)
 }
 
@@ -135,6 +145,9 @@ pub(crate) async fn update(
     let mut tx = begin_write(pool).await?;
     let before = fetch_existing(&mut tx, id).await?;
     check_expected_role(&before, changes.expected_role)?;
+    if changes.role.is_some_and(|r| r != Role::Owner) {
+        check_not_last_owner(&mut tx, &before).await?;
+    }
     let (email, email_norm) = changes.email.clone().unzip();
     let username = changes.username.clone();
     // The folded and search columns follow from the fields as they will be after the change.
@@ -226,6 +239,27 @@ pub(crate) async fn update(
     Ok(user)
 }
 
+/// An account keeps at least one owner: refuses to remove or demote the last one.
+async fn check_not_last_owner(conn: &mut SqliteConnection, user: &User) -> Result<()> {
+    if user.role != Role::Owner {
+        return Ok(());
+    }
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE account_id = ? AND role = 'owner' AND id <> ?",
+    )
+    .bind(user.account_id.get())
+    .bind(user.id.get())
+    .fetch_one(conn)
+    .await
+    .map_err(db)?;
+    if others == 0 {
+        return Err(Error::conflict(
+            "this is the account's last owner; make another user owner first",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses a change decided against a role the user no longer has.
 pub(crate) fn check_expected_role(user: &User, expected: Option<Role>) -> Result<()> {
     match expected {
@@ -245,6 +279,7 @@ pub(crate) async fn delete(
     let mut tx = begin_write(pool).await?;
     let user = fetch_existing(&mut tx, id).await?;
     check_expected_role(&user, expected_role)?;
+    check_not_last_owner(&mut tx, &user).await?;
     // Sessions go by ON DELETE CASCADE.
     sqlx::query("DELETE FROM users WHERE id = ?")
         .bind(id.get())

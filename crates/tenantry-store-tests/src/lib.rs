@@ -81,6 +81,8 @@ macro_rules! conformance_suite {
                 a_login_checked_against_an_old_password_is_refused,
                 refreshes_are_audited,
                 concurrent_logins_of_one_user_all_succeed,
+                sign_up_makes_tenants_and_completes_invitations,
+                the_last_owner_stays,
             },
             devices {
                 devices_are_scoped_and_counted,

@@ -84,6 +84,13 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArg,
+    /// Refuse self-service sign-up (Cognito-style `SignUp`): tenants are then created only with
+    /// a service owner token.
+    #[arg(long, env = "TENANTRY_DISABLE_SIGNUP")]
+    pub disable_signup: bool,
+    /// The `cloudId` the Ioto surface reports: this installation's name as a device cloud.
+    #[arg(long, env = "TENANTRY_IOTO_CLOUD_ID", default_value = "tenantry")]
+    pub ioto_cloud_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

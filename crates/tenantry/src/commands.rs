@@ -25,7 +25,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = database::open(&args.database).await?;
-    let services = server::services(store, HashParams::OWASP).await?;
+    let policy = server::Policy {
+        allow_signup: !args.disable_signup,
+    };
+    let services = server::services(store, HashParams::OWASP, policy).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -33,7 +36,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, database = %database::redact(&args.database.database), "tenantry listening");
     // Also on stdout, alone, so scripts and tests started with port 0 can find the port.
     println!("listening on {address}");
-    server::run(listener, services, server::shutdown_signal()).await
+    let compat = tenantry_http::CompatSettings {
+        ioto_cloud_id: args.ioto_cloud_id.clone(),
+    };
+    server::run(listener, services, compat, server::shutdown_signal()).await
 }
 
 async fn check(args: &crate::cli::DatabaseArg) -> anyhow::Result<()> {
@@ -112,5 +118,5 @@ async fn cli_services(
     database: &crate::cli::DatabaseArg,
 ) -> anyhow::Result<tenantry_core::services::Services> {
     let store = database::open(database).await?;
-    server::services(store, HashParams::OWASP).await
+    server::services(store, HashParams::OWASP, server::Policy::default()).await
 }

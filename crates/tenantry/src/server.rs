@@ -10,17 +10,37 @@ use tenantry_core::clock::{Clock, SystemClock};
 use tenantry_core::query::CursorKey;
 use tenantry_core::services::{ServiceConfig, Services};
 use tenantry_core::store::Store;
-use tenantry_http::{AppState, HttpLimits};
+use tenantry_http::{AppState, CompatSettings, HttpLimits};
 use tokio::net::TcpListener;
 
-/// Builds the services over `store` with production settings. The key that signs list cursors
-/// comes from the database, so a cursor issued by one server works on every other.
-pub async fn services(store: Arc<dyn Store>, params: HashParams) -> anyhow::Result<Services> {
+/// What the server is allowed to do beyond the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Whether anyone may sign up and get a tenant of their own.
+    pub allow_signup: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { allow_signup: true }
+    }
+}
+
+/// Builds the services over `store` with production settings. The keys that sign list cursors
+/// and ID tokens come from the database, so what one server issues every other accepts.
+pub async fn services(
+    store: Arc<dyn Store>,
+    params: HashParams,
+    policy: Policy,
+) -> anyhow::Result<Services> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = PasswordHasher::new(params, cores)?;
     let cursor_key = CursorKey::new(store.installation_secret("list-cursor-hmac").await?);
+    let signing_key = store.installation_secret("token-signing").await?;
     let config = ServiceConfig {
         cursor_key,
+        signing_key,
+        allow_signup: policy.allow_signup,
         ..ServiceConfig::default()
     };
     Ok(Services::new(store, Arc::new(SystemClock), hasher, config))
@@ -30,10 +50,12 @@ pub async fn services(store: Arc<dyn Store>, params: HashParams) -> anyhow::Resu
 pub async fn run(
     listener: TcpListener,
     services: Services,
+    compat: CompatSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let janitor = tokio::spawn(purge_expired_sessions(services.clone()));
-    let app = tenantry_http::router(AppState::new(services, HttpLimits::default()));
+    let state = AppState::new(services, HttpLimits::default()).with_compat(compat);
+    let app = tenantry_http::router(state);
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

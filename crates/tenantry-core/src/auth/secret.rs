@@ -15,11 +15,26 @@ pub fn random_key() -> [u8; 32] {
     rand::random()
 }
 
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    // HMAC takes keys of any length, so this cannot fail; a zero MAC would only ever fail to
+    // verify, never verify wrongly.
+    match hmac::Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     Access,
     Refresh,
     ServiceToken,
+    Invitation,
 }
 
 impl SecretKind {
@@ -28,6 +43,7 @@ impl SecretKind {
             SecretKind::Access => "tnt_at_",
             SecretKind::Refresh => "tnt_rt_",
             SecretKind::ServiceToken => "tnt_st_",
+            SecretKind::Invitation => "tnt_iv_",
         }
     }
 
@@ -60,6 +76,11 @@ impl SecretToken {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// A secret the client presented back (e.g. a refresh token kept in use).
+    pub fn presented(token: &str) -> SecretToken {
+        SecretToken(token.to_owned())
     }
 
     pub fn hash(&self) -> TokenHash {

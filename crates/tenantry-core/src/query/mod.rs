@@ -24,8 +24,8 @@ pub mod limits;
 pub mod list;
 pub mod scim;
 
-pub use ast::{CmpOp, Filter, LikePattern, Piece, Value};
-pub use fields::{FieldId, FieldKind, FieldSpec, ListResource};
+pub use ast::{CmpOp, Filter, LikePattern, Literal, Piece, Value};
+pub use fields::{FieldId, FieldKind, FieldNames, FieldSpec, ListResource};
 pub use keyed::Keyed;
 pub use limits::QueryLimits;
 pub use list::{

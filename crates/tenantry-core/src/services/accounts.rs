@@ -8,10 +8,13 @@ use super::{Deps, Within};
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Resource, Result};
 use crate::model::account::{AccountChanges, NewAccount};
-use crate::model::{Account, AccountId, AccountStatus};
-use crate::query::{ListPage, ListRequest, ListResource};
+use crate::model::user::NewUser;
+use crate::model::{Account, AccountId, AccountStatus, User, UserStatus};
+use crate::query::ast::Literal;
+use crate::query::{CmpOp, Filter, ListPage, ListRequest, ListResource};
 use crate::seats;
-use crate::values::{Email, Text};
+use crate::services::users::CreateUser;
+use crate::values::{Email, Text, Username};
 
 /// A parsed request to create an account. `parent_id: None` creates a root (a tenant).
 #[derive(Debug, Clone)]
@@ -69,6 +72,59 @@ impl AccountService {
             .audit("account.create", now)
             .with_details(json!({ "parent_id": command.parent_id.map(AccountId::get), "device_seats": command.device_seats }));
         self.deps.store.insert_account(new, audit).await
+    }
+
+    /// Creates a root account together with its first user, in one transaction. Needs a
+    /// service owner token, like any root account.
+    pub async fn create_tenant(
+        &self,
+        caller: &Caller,
+        account: CreateAccount,
+        first_user: CreateUser,
+    ) -> Result<(Account, User)> {
+        caller.require_service("creating a tenant")?;
+        if account.parent_id.is_some() {
+            return Err(Error::invalid_field(
+                "parent_id",
+                "a tenant is a root account",
+            ));
+        }
+        seats::validate_allocation(account.device_seats)?;
+        let now = self.deps.clock.now();
+        let password_hash = match &first_user.password {
+            Some(password) => Some(self.deps.hasher.hash(password).await?),
+            None => None,
+        };
+        let new_account = NewAccount {
+            parent_id: None,
+            name: account.name.into_string(),
+            email: account.email.map(|e| e.as_str().to_owned()),
+            description: account.description.map(Text::into_string),
+            external_id: account.external_id.map(Text::into_string),
+            status: AccountStatus::Active,
+            device_seats: account.device_seats,
+            now,
+        };
+        let new_user = NewUser {
+            account_id: AccountId(0),
+            email_normalized: first_user.email.normalized(),
+            email: first_user.email.as_str().to_owned(),
+            username_normalized: first_user.username.as_ref().map(Username::normalized),
+            username: first_user.username.map(|u| u.as_str().to_owned()),
+            first_name: first_user.first_name.map(Text::into_string),
+            last_name: first_user.last_name.map(Text::into_string),
+            role: first_user.role,
+            status: UserStatus::Active,
+            email_verified: false,
+            password_hash,
+            preferences: first_user.preferences.unwrap_or_default(),
+            now,
+        };
+        let audit = caller.audit("account.create", now);
+        self.deps
+            .store
+            .insert_tenant(new_account, new_user, audit)
+            .await
     }
 
     pub async fn get(&self, caller: &Caller, id: AccountId) -> Result<Account> {
@@ -147,6 +203,30 @@ impl AccountService {
             .store
             .delete_account(id, outranked_by, audit)
             .await
+    }
+
+    /// The first account (lowest id) with this email address, if the caller may see it.
+    pub async fn find_by_email(&self, caller: &Caller, email: &Email) -> Result<Account> {
+        let field = ListResource::Accounts
+            .field("email")
+            .ok_or_else(|| Error::internal("accounts have no email field"))?;
+        let filter = Filter::cmp(field, CmpOp::Eq, Literal::Str(email.as_str().to_owned()))
+            .map_err(Error::internal)?;
+        let request = ListRequest {
+            filter: Some(filter),
+            ..ListRequest::all(ListResource::Accounts, 1)
+        };
+        let scope = self
+            .deps
+            .scope(caller, Within::Visible, Permission::ViewAccounts)
+            .await?;
+        self.deps
+            .store
+            .list_accounts(&scope, &request)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(Error::NotFound(Resource::Account))
     }
 
     /// Accounts within part of the tree, filtered, sorted and paged as the request says.

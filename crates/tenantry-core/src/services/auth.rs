@@ -10,12 +10,16 @@ use time::OffsetDateTime;
 
 use super::Deps;
 use crate::auth::{
-    Caller, Principal, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
+    Caller, Principal, Role, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
 };
 use crate::error::{Error, Result};
+use crate::model::account::NewAccount;
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::{Account, AccountStatus, Actor, AuditDraft, Session, User, UserStatus};
-use crate::values::{Email, Password};
+use crate::model::user::NewUser;
+use crate::model::{
+    Account, AccountId, AccountStatus, Actor, AuditDraft, Session, User, UserStatus,
+};
+use crate::values::{Email, Password, Preferences, Text};
 
 pub const BAD_CREDENTIALS: &str = "invalid email or password";
 const BAD_TOKEN: &str = "missing, invalid or expired token";
@@ -27,6 +31,18 @@ pub struct IssuedTokens {
     pub refresh_token: SecretToken,
     pub expires_in: i64,
     pub user: User,
+}
+
+/// What a sign-up did.
+#[derive(Debug)]
+pub enum SignUp {
+    /// A new tenant with the signed-up user as its owner.
+    NewTenant {
+        account: Box<Account>,
+        user: Box<User>,
+    },
+    /// The user had been invited: they set their password and joined the inviting account.
+    AcceptedInvitation { user: Box<User> },
 }
 
 /// Who the caller is, for `GET /me`.
@@ -137,6 +153,140 @@ impl AuthService {
         })
     }
 
+    /// Trades a refresh token for a new access token, keeping the refresh token in use (the
+    /// Cognito flow, whose clients hold on to one refresh token for its whole life).
+    pub async fn refresh_access(
+        &self,
+        refresh_token: &str,
+        request_id: Option<String>,
+    ) -> Result<IssuedTokens> {
+        if SecretKind::of(refresh_token) != Some(SecretKind::Refresh)
+            || refresh_token.len() > TokenHash::MAX_PRESENTED_LEN
+        {
+            return Err(Error::Unauthenticated(BAD_TOKEN.to_owned()));
+        }
+        let now = self.deps.clock.now();
+        let access_token = SecretToken::generate(SecretKind::Access);
+        let kept = SecretToken::presented(refresh_token);
+        let tokens = self.session_tokens(&access_token, &kept, now);
+        let audit = AuditDraft {
+            actor: Actor::Anonymous,
+            action: "session.refresh",
+            request_id,
+            details: serde_json::Value::Null,
+            at: now,
+        };
+        let session = self
+            .deps
+            .store
+            .rotate_session(&kept.hash(), tokens, audit)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated(BAD_TOKEN.to_owned()))?;
+        self.check_session_usable(&session)?;
+        let user = self.deps.user(session.user_id).await?;
+        Ok(IssuedTokens {
+            access_token,
+            refresh_token: kept,
+            expires_in: self.deps.config.access_token_ttl.whole_seconds(),
+            user,
+        })
+    }
+
+    /// Self-service sign-up. With the token of a pending invitation for this address, the
+    /// invited user sets their password and joins the inviting account (the token proves they
+    /// received the invitation mail); without one, the address must be new, and its owner gets
+    /// a tenant of their own, named after them, with themselves as its owner.
+    pub async fn sign_up(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: Option<Text>,
+        invitation_token: Option<&str>,
+        request_id: Option<String>,
+    ) -> Result<SignUp> {
+        let now = self.deps.clock.now();
+        let audit = AuditDraft {
+            actor: Actor::Anonymous,
+            action: "account.signup",
+            request_id,
+            details: serde_json::Value::Null,
+            at: now,
+        };
+        if let Some(record) = self.deps.store.login_record(&email.normalized()).await? {
+            let pending = match invitation_token {
+                Some(token) if token.len() <= TokenHash::MAX_PRESENTED_LEN => {
+                    let hash = TokenHash::of(token);
+                    self.deps
+                        .store
+                        .invitation_by_token(&hash)
+                        .await?
+                        .filter(|(invitation, stored)| {
+                            stored.ct_eq(&hash)
+                                && invitation.user_id == record.user.id
+                                && invitation.is_pending(now)
+                        })
+                        .map(|(invitation, _)| invitation)
+                }
+                _ => None,
+            };
+            return match pending {
+                Some(invitation) => {
+                    let hash = self.deps.hasher.hash(password).await?;
+                    let audit = AuditDraft {
+                        actor: Actor::User(record.user.id),
+                        action: "invitation.accept",
+                        ..audit
+                    };
+                    let user = self
+                        .deps
+                        .store
+                        .accept_invitation(invitation.id, Some(hash), audit)
+                        .await?;
+                    Ok(SignUp::AcceptedInvitation {
+                        user: Box::new(user),
+                    })
+                }
+                None => Err(Error::conflict(
+                    "a user with this email address already exists",
+                )),
+            };
+        }
+        if !self.deps.config.allow_signup {
+            return Err(Error::forbidden("sign-up is disabled on this installation"));
+        }
+        let hash = self.deps.hasher.hash(password).await?;
+        let account = NewAccount {
+            parent_id: None,
+            name: name.map_or_else(|| email.as_str().to_owned(), Text::into_string),
+            email: Some(email.as_str().to_owned()),
+            description: None,
+            external_id: None,
+            status: AccountStatus::Active,
+            device_seats: 0,
+            now,
+        };
+        let user = NewUser {
+            account_id: AccountId(0),
+            email: email.as_str().to_owned(),
+            email_normalized: email.normalized(),
+            username: None,
+            username_normalized: None,
+            first_name: None,
+            last_name: None,
+            role: Role::Owner,
+            status: UserStatus::Active,
+            email_verified: false,
+            password_hash: Some(hash),
+            preferences: Preferences::default(),
+            now,
+        };
+        let (account, user) = self.deps.store.insert_tenant(account, user, audit).await?;
+        Ok(SignUp::NewTenant {
+            account: Box::new(account),
+            user: Box::new(user),
+        })
+    }
+
     /// Ends the caller's session: its access and refresh tokens stop working everywhere.
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
         let Some(user) = caller.principal.as_user() else {
@@ -186,7 +336,9 @@ impl AuthService {
                     .ok_or_else(unauthenticated)?;
                 Principal::Service(ServicePrincipal { token_id: token.id })
             }
-            Some(SecretKind::Refresh) | None => return Err(unauthenticated()),
+            Some(SecretKind::Refresh | SecretKind::Invitation) | None => {
+                return Err(unauthenticated());
+            }
         };
         Ok(Caller::new(principal, request_id))
     }

@@ -24,7 +24,7 @@ use crate::auth::{Caller, PasswordHasher, Permission, Principal};
 use crate::clock::Clock;
 use crate::error::{Error, Resource, Result};
 use crate::model::{Account, AccountId, User, UserId};
-use crate::query::{CursorKey, Keyed, ListPage, ListRequest, ListResource, Total};
+use crate::query::{CursorKey, Keyed, Keyset, ListPage, ListRequest, ListResource, Total};
 use crate::store::{Scope, Store};
 
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +34,12 @@ pub struct ServiceConfig {
     /// Signs list cursors; every server on one database must share it (see
     /// [`Store::installation_secret`]).
     pub cursor_key: CursorKey,
+    /// Signs tokens that carry claims (e.g. the Cognito-style ID token); shared like the
+    /// cursor key.
+    pub signing_key: [u8; 32],
+    /// Whether anyone may sign up, creating a tenant of their own.
+    pub allow_signup: bool,
+    pub invitation_ttl: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -42,6 +48,9 @@ impl Default for ServiceConfig {
             access_token_ttl: Duration::hours(1),
             refresh_token_ttl: Duration::days(30),
             cursor_key: CursorKey::random(),
+            signing_key: crate::auth::secret::random_key(),
+            allow_signup: true,
+            invitation_ttl: Duration::days(7),
         }
     }
 }
@@ -197,5 +206,20 @@ impl Services {
 
     pub fn config(&self) -> ServiceConfig {
         self.deps.config
+    }
+
+    /// The signed cursor continuing `request` after `position` (for surfaces that page both
+    /// ways and so mint cursors of their own).
+    pub fn cursor_after(&self, request: &ListRequest, position: &Keyset) -> Result<String> {
+        request.cursor_after(position, &self.deps.config.cursor_key)
+    }
+
+    /// HMAC-SHA256 of `data` under the installation's signing key.
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        crate::auth::secret::hmac_sha256(&self.deps.config.signing_key, data)
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.deps.clock.now()
     }
 }

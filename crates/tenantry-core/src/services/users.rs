@@ -8,11 +8,15 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Deps, Within};
-use crate::auth::{Caller, Permission, Role};
+use crate::auth::{Caller, Permission, Role, SecretKind, SecretToken};
 use crate::error::{Error, Resource, Result};
+use crate::model::invitation::NewInvitation;
 use crate::model::user::{EndSessions, NewUser, UserChanges};
-use crate::model::{AccountId, User, UserId, UserStatus};
+use crate::model::{AccountId, Invitation, InvitationId, User, UserId, UserStatus};
+use crate::query::ast::Literal;
+use crate::query::{CmpOp, Filter};
 use crate::query::{ListPage, ListRequest, ListResource};
+use crate::store::Scope;
 use crate::values::{Email, Password, Preferences, Text, Username};
 
 #[derive(Debug, Clone)]
@@ -180,6 +184,79 @@ impl UserService {
             .await?;
         let rows = self.deps.store.list_users(&scope, &request).await?;
         self.deps.page(rows, &scope, &request).await
+    }
+
+    /// The user with this email address, if the caller may see them.
+    pub async fn find_by_email(&self, caller: &Caller, email: &Email) -> Result<User> {
+        let field = ListResource::Users
+            .field("email")
+            .ok_or_else(|| Error::internal("users have no email field"))?;
+        let filter = Filter::cmp(field, CmpOp::Eq, Literal::Str(email.as_str().to_owned()))
+            .map_err(Error::internal)?;
+        let request = ListRequest {
+            filter: Some(filter),
+            ..ListRequest::all(ListResource::Users, 1)
+        };
+        let found = self
+            .deps
+            .store
+            .list_users(&Scope::All, &request)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(Error::NotFound(Resource::User))?;
+        if caller.user_id() != Some(found.id) {
+            caller.require(Permission::ViewUsers, &found.account_path, Resource::User)?;
+        }
+        Ok(found)
+    }
+
+    /// Invites a user who has no password yet to set one and join: records an invitation with
+    /// a fresh token (shown once, to be delivered by mail). Needs "Add Users" over their account.
+    pub async fn invite(&self, caller: &Caller, id: UserId) -> Result<(Invitation, SecretToken)> {
+        let user = self.deps.user(id).await?;
+        self.require_authority_over(caller, &user, Permission::AddUsers)?;
+        if user.has_password {
+            return Err(Error::conflict("the user has already set a password"));
+        }
+        let now = self.deps.clock.now();
+        let token = SecretToken::generate(SecretKind::Invitation);
+        let new = NewInvitation {
+            user_id: id,
+            token_hash: token.hash(),
+            expires: now + self.deps.config.invitation_ttl,
+            now,
+        };
+        let audit = caller.audit("invitation.create", now);
+        let invitation = self.deps.store.insert_invitation(new, audit).await?;
+        Ok((invitation, token))
+    }
+
+    /// The caller accepts an invitation addressed to them (e.g. Ioto's `user/login` with
+    /// `invite`): their email becomes verified.
+    pub async fn accept_own_invitation(&self, caller: &Caller, id: InvitationId) -> Result<User> {
+        let Some(me) = caller.principal.as_user() else {
+            return Err(Error::forbidden("only users accept invitations"));
+        };
+        let now = self.deps.clock.now();
+        let invitation = self
+            .deps
+            .store
+            .invitation(id)
+            .await?
+            .filter(|i| i.user_id == me.user_id)
+            .ok_or_else(|| Error::invalid_field("invite", "is not an invitation for you"))?;
+        if invitation.accepted.is_some() {
+            return self.deps.user(me.user_id).await;
+        }
+        if !invitation.is_pending(now) {
+            return Err(Error::invalid_field("invite", "has expired or was revoked"));
+        }
+        let audit = caller.audit("invitation.accept", now);
+        self.deps
+            .store
+            .accept_invitation(invitation.id, None, audit)
+            .await
     }
 
     /// A user changes their own password, proving the current one. Their other sessions end.

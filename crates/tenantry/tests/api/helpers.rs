@@ -150,6 +150,25 @@ impl TestApp {
         }
     }
 
+    /// Like [`TestApp::raw`], but a body that is not JSON comes back as a JSON string.
+    pub async fn raw_text(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub async fn call(
         &self,
         method: Method,

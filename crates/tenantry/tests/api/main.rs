@@ -12,6 +12,7 @@ mod auth;
 mod devices_and_audit;
 mod end_to_end;
 mod errors;
+mod ioto;
 mod isolation;
 mod lists;
 mod many_instances;
