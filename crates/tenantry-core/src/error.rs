@@ -16,6 +16,8 @@ pub enum Resource {
     Device,
     Session,
     ApiToken,
+    CertificateToken,
+    SeatToken,
 }
 
 impl fmt::Display for Resource {
@@ -26,6 +28,8 @@ impl fmt::Display for Resource {
             Resource::Device => "device",
             Resource::Session => "session",
             Resource::ApiToken => "API token",
+            Resource::CertificateToken => "certificate token",
+            Resource::SeatToken => "device seat token",
         })
     }
 }

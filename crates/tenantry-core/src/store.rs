@@ -13,13 +13,15 @@ use crate::auth::{Role, TokenHash};
 use crate::error::Result;
 use crate::model::account::{AccountChanges, NewAccount};
 use crate::model::api_token::NewApiToken;
-use crate::model::device::NewDevice;
+use crate::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
+use crate::model::device_tokens::{NewCertificateToken, NewSeatToken};
 use crate::model::invitation::NewInvitation;
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::user::{BulkUser, LoginRecord, NewUser, UserChanges};
+use crate::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
 use crate::model::{
-    Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord, Device,
-    DeviceId, Invitation, InvitationId, Session, SessionId, User, UserId,
+    Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord,
+    CertificateToken, Device, DeviceId, Invitation, InvitationId, SeatToken, Session, SessionId,
+    User, UserId,
 };
 use crate::query::ListRequest;
 
@@ -39,6 +41,37 @@ pub enum Scope {
     Subtree(AccountPath),
     /// Rows of the accounts strictly below this one; for the accounts list, its descendants.
     Below(AccountPath),
+}
+
+/// The conditions an account deletion is made under, checked inside its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountDeletion {
+    /// Refuse with `Forbidden` if one of the account's users holds a role above this.
+    pub outranked_by: Option<Role>,
+    /// Refuse with `Conflict` while the account has users or devices (ControlByWeb's rule);
+    /// otherwise they are deleted with it.
+    pub only_if_empty: bool,
+}
+
+impl AccountDeletion {
+    /// The refusal for an account that still has users or devices, when the rule asks for an
+    /// empty one; stores call it with what they found inside the deleting transaction.
+    pub fn check_empty(&self, has_users: bool, has_devices: bool) -> Result<()> {
+        if !self.only_if_empty {
+            return Ok(());
+        }
+        let blockers: Vec<&str> = [(has_users, "users"), (has_devices, "devices")]
+            .into_iter()
+            .filter_map(|(present, name)| present.then_some(name))
+            .collect();
+        if blockers.is_empty() {
+            return Ok(());
+        }
+        Err(crate::error::Error::conflict(format!(
+            "the account still has {}; delete them first",
+            blockers.join(" and ")
+        )))
+    }
 }
 
 impl Scope {
@@ -71,13 +104,12 @@ pub trait Store: Send + Sync + 'static {
         changes: AccountChanges,
         audit: AuditDraft,
     ) -> Result<Account>;
-    /// Deletes an account with its users, devices and sessions; refused with `Conflict` while it
-    /// has child accounts, and with `Forbidden` when `max_role` is given and one of its users
-    /// holds a role above it. Its seats return to the parent.
+    /// Deletes an account with its users, devices, sessions and tokens; refused with `Conflict`
+    /// while it has child accounts, and as `rule` says. Its seats return to the parent.
     async fn delete_account(
         &self,
         id: AccountId,
-        max_role: Option<Role>,
+        rule: AccountDeletion,
         audit: AuditDraft,
     ) -> Result<()>;
     /// Accounts in `scope` matching the request, in its order, after its keyset: at most
@@ -96,8 +128,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_user(&self, new: NewUser, audit: AuditDraft) -> Result<User>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
-    /// The user with this normalised email, their password hash and account status.
-    async fn login_record(&self, email_normalized: &str) -> Result<Option<LoginRecord>>;
+    /// The user with this normalised email or username, their password hash and account status.
+    async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>>;
     async fn password_hash(&self, id: UserId) -> Result<Option<String>>;
     /// Applies changes; a role change away from owner is refused with `Conflict` if the user is
     /// the last owner of their account.
@@ -157,7 +189,15 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a device; a non-test device takes one free seat of its account.
     async fn insert_device(&self, new: NewDevice, audit: AuditDraft) -> Result<Device>;
     async fn device(&self, id: DeviceId) -> Result<Option<Device>>;
+    async fn update_device(
+        &self,
+        id: DeviceId,
+        changes: DeviceChanges,
+        audit: AuditDraft,
+    ) -> Result<Device>;
     async fn delete_device(&self, id: DeviceId, audit: AuditDraft) -> Result<()>;
+    /// Device counts of an account and of everything below it.
+    async fn device_statistics(&self, account: &Account) -> Result<DeviceStatistics>;
     /// Devices in `scope` matching the request (see [`Store::list_accounts`]).
     async fn list_devices(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Device>>;
 
@@ -208,6 +248,44 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditDraft,
     ) -> Result<User>;
 
+    // ControlByWeb tokens.
+
+    async fn insert_certificate_token(
+        &self,
+        new: NewCertificateToken,
+        audit: AuditDraft,
+    ) -> Result<CertificateToken>;
+    /// The account's certificate tokens that have not expired by `now`, oldest first.
+    async fn certificate_tokens(
+        &self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<CertificateToken>>;
+    /// The certificate token with this hash, and the stored hash for a constant-time check.
+    async fn certificate_token_by_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(CertificateToken, TokenHash)>>;
+    /// Deletes the account's certificate token with this hash; `NotFound` if it has none.
+    async fn delete_certificate_token(
+        &self,
+        account: AccountId,
+        hash: &TokenHash,
+        audit: AuditDraft,
+    ) -> Result<()>;
+    async fn insert_seat_token(&self, new: NewSeatToken, audit: AuditDraft) -> Result<SeatToken>;
+    /// Redeems the unexpired, unredeemed seat token with this hash for `account`, adding its
+    /// seats to the account's allocation in the same transaction. The seats are new to the
+    /// tree: each ancestor's allocation (and what it hands down) grows by as much, so only the
+    /// redeeming account's free seats change. `NotFound` if there is no
+    /// such token, `Conflict` if it was redeemed already or has expired.
+    async fn redeem_seat_token(
+        &self,
+        hash: &TokenHash,
+        account: AccountId,
+        audit: AuditDraft,
+    ) -> Result<Account>;
+
     // Bulk loading.
 
     /// Inserts complete account rows as given — ids, paths and seat counters included — for
@@ -217,6 +295,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts complete user rows as given (see [`Store::bulk_insert_accounts`]).
     async fn bulk_insert_users(&self, users: &[BulkUser]) -> Result<()>;
+
+    /// Refreshes the query planner's statistics after a bulk load, so it plans for the data
+    /// as it now is.
+    async fn refresh_statistics(&self) -> Result<()>;
 
     // Consistency.
 

@@ -22,7 +22,9 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let (native, _) = native::routes();
-    let native = native.merge(crate::compat::ioto::router());
+    let native = native
+        .merge(crate::compat::ioto::router())
+        .merge(crate::compat::controlbyweb::router());
     let layers = ServiceBuilder::new()
         // Honour a client's X-Request-Id if it is a sane token, else make one; echo it back.
         .layer(axum::middleware::map_request(drop_unusable_request_id))

@@ -9,6 +9,7 @@ use tenantry_core::auth::Role;
 use tenantry_core::model::account::{AccountChanges, NewAccount, search_text};
 use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
 use tenantry_core::seats::{self, SeatState};
+use tenantry_core::store::AccountDeletion;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::audit::{self, Target};
@@ -130,8 +131,8 @@ pub(crate) async fn insert_tx(
     sqlx::query(
         "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, email_norm, \
          description, external_id, search_text, status, device_seats, created_at, updated_at, \
-         activity_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14)",
+         activity_at, log_retention) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14, $15)",
     )
     .bind(id.get())
     .bind(tenant_id.get())
@@ -151,6 +152,7 @@ pub(crate) async fn insert_tx(
     .bind(new.status.as_str())
     .bind(new.device_seats)
     .bind(new.now)
+    .bind(new.log_retention)
     .execute(&mut *conn)
     .await?;
     let account = fetch(conn, id)
@@ -217,6 +219,7 @@ async fn update_tx(
          external_id = CASE WHEN $7 THEN $8 ELSE external_id END, \
          status = CASE WHEN $9 THEN $10 ELSE status END, \
          device_seats = CASE WHEN $11 THEN $12 ELSE device_seats END, \
+         log_retention = COALESCE($18, log_retention), \
          updated_at = $13, name_norm = $15, email_norm = $16, search_text = $17 \
          WHERE id = $14",
     )
@@ -237,6 +240,7 @@ async fn update_tx(
     .bind(fold(&name))
     .bind(email.as_deref().map(fold))
     .bind(search_text(&name, email.as_deref(), external_id.as_deref()))
+    .bind(changes.log_retention)
     .execute(&mut *conn)
     .await?;
     if changes.status.is_some_and(|s| s != AccountStatus::Active) {
@@ -281,11 +285,11 @@ async fn check_no_user_above(
 pub(crate) async fn delete(
     pool: &PgPool,
     id: AccountId,
-    max_role: Option<Role>,
+    rule: AccountDeletion,
     audit: AuditDraft,
 ) -> Result<()> {
     tx::write(pool, |conn| {
-        Box::pin(delete_tx(conn, id, max_role, audit.clone()))
+        Box::pin(delete_tx(conn, id, rule, audit.clone()))
     })
     .await
 }
@@ -293,7 +297,7 @@ pub(crate) async fn delete(
 async fn delete_tx(
     conn: &mut PgConnection,
     id: AccountId,
-    max_role: Option<Role>,
+    rule: AccountDeletion,
     audit: AuditDraft,
 ) -> Result<(), StoreError> {
     let unlocked = fetch(conn, id)
@@ -304,7 +308,7 @@ async fn delete_tx(
     }
     // Locking the account itself holds off concurrent inserts of children below it.
     let account = lock(conn, id).await?;
-    check_no_user_above(conn, id, max_role).await?;
+    check_no_user_above(conn, id, rule.outranked_by).await?;
     let has_children: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = $1 AND parent_id = $2)",
     )
@@ -316,6 +320,19 @@ async fn delete_tx(
         return Err(
             Error::conflict("the account has child accounts; delete or move them first").into(),
         );
+    }
+    if rule.only_if_empty {
+        // The lock above holds off new users and devices of this account (their inserts lock
+        // it too), so what is seen here stays true until the delete commits.
+        let (users, devices): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1), \
+             EXISTS (SELECT 1 FROM devices WHERE tenant_id = $2 AND account_id = $1)",
+        )
+        .bind(id.get())
+        .bind(account.tenant_id.get())
+        .fetch_one(&mut *conn)
+        .await?;
+        rule.check_empty(users, devices)?;
     }
     if let Some(parent_id) = account.parent_id {
         add_children_seats(conn, parent_id, -account.device_seats).await?;

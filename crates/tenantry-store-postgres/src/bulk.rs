@@ -18,7 +18,7 @@ pub(crate) async fn accounts(pool: &PgPool, rows: &[Account]) -> Result<()> {
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, \
              email_norm, description, external_id, search_text, status, device_seats, \
-             used_devices, children_seats, created_at, updated_at, activity_at) ",
+             used_devices, children_seats, created_at, updated_at, activity_at, log_retention) ",
         );
         insert.push_values(chunk, |mut row, a| {
             row.push_bind(a.id.get())
@@ -42,7 +42,8 @@ pub(crate) async fn accounts(pool: &PgPool, rows: &[Account]) -> Result<()> {
                 .push_bind(a.children_seats)
                 .push_bind(a.created)
                 .push_bind(a.updated)
-                .push_bind(a.activity);
+                .push_bind(a.activity)
+                .push_bind(a.log_retention);
         });
         insert.build().execute(&mut *tx).await.map_err(db)?;
     }
@@ -59,7 +60,8 @@ pub(crate) async fn users(pool: &PgPool, rows: &[BulkUser]) -> Result<()> {
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO users (id, tenant_id, account_id, account_path, email, email_norm, \
              username, username_norm, first_name, first_name_norm, last_name, last_name_norm, \
-             search_text, role, status, email_verified, password_hash, last_login_at, \
+             search_text, role, status, email_verified, email_verified_at, terms_agreed_at, \
+             password_hash, last_login_at, \
              preferences, created_at, updated_at) ",
         );
         insert.push_values(chunk, |mut row, b| {
@@ -85,6 +87,8 @@ pub(crate) async fn users(pool: &PgPool, rows: &[BulkUser]) -> Result<()> {
                 .push_bind(u.role.as_str())
                 .push_bind(u.status.as_str())
                 .push_bind(u.email_verified)
+                .push_bind(u.email_verified_at)
+                .push_bind(u.terms_agreed_at)
                 .push_bind(b.password_hash.clone())
                 .push_bind(u.last_login)
                 .push_bind(serde_json::Value::Object(u.preferences.as_map().clone()))

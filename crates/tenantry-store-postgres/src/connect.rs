@@ -67,13 +67,22 @@ pub struct PostgresStore {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_init.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0001_init.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "controlbyweb".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0002_controlbyweb.sql")),
+            false,
+        ),
+    ])
 }
 
 impl PostgresStore {

@@ -1,8 +1,8 @@
 //! Devices, and the `used_devices` counter of their account.
 
 use sqlx::{PgConnection, PgPool};
-use tenantry_core::model::device::NewDevice;
-use tenantry_core::model::{AccountId, AuditDraft, Device, DeviceId};
+use tenantry_core::model::device::{DeviceChanges, DeviceCounts, DeviceStatistics, NewDevice};
+use tenantry_core::model::{Account, AccountId, AuditDraft, Device, DeviceId};
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
@@ -71,7 +71,7 @@ async fn insert_tx(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO devices (tenant_id, account_id, account_path, name, name_norm, serial, \
-         is_test, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         is_test, is_cell, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
@@ -80,6 +80,7 @@ async fn insert_tx(
     .bind(fold(&new.name))
     .bind(&new.serial)
     .bind(new.is_test)
+    .bind(new.is_cell)
     .bind(new.now)
     .fetch_one(&mut *conn)
     .await?;
@@ -115,4 +116,87 @@ async fn delete_tx(
     }
     audit::record(conn, &audit, target(&device)).await?;
     Ok(())
+}
+
+pub(crate) async fn update(
+    pool: &PgPool,
+    id: DeviceId,
+    changes: DeviceChanges,
+    audit: AuditDraft,
+) -> Result<Device> {
+    tx::write(pool, |conn| {
+        Box::pin(update_tx(conn, id, changes.clone(), audit.clone()))
+    })
+    .await
+}
+
+async fn update_tx(
+    conn: &mut PgConnection,
+    id: DeviceId,
+    changes: DeviceChanges,
+    audit: AuditDraft,
+) -> Result<Device, StoreError> {
+    let done = sqlx::query(
+        "UPDATE devices SET name = COALESCE($1, name), name_norm = COALESCE($2, name_norm), \
+         connected = COALESCE($3, connected) WHERE id = $4",
+    )
+    .bind(changes.name.clone())
+    .bind(changes.name.as_deref().map(fold))
+    .bind(changes.connected)
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(Resource::Device).into());
+    }
+    let device = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Device))?;
+    audit::record(conn, &audit, target(&device)).await?;
+    Ok(device)
+}
+
+/// Counts over the account's subtree in one pass of the `(tenant_id, account_path)` index,
+/// split into the account's own devices and those below it.
+pub(crate) async fn statistics(pool: &PgPool, account: &Account) -> Result<DeviceStatistics> {
+    let (low, high) = account.path.subtree_range();
+    let rows: Vec<(bool, i64, i64, i64)> = sqlx::query_as(
+        "SELECT account_id = $1 AS own, COUNT(*), COUNT(*) FILTER (WHERE connected), \
+         COUNT(*) FILTER (WHERE is_cell) FROM devices \
+         WHERE tenant_id = $2 AND account_path >= $3 AND account_path < $4 AND NOT is_test \
+         GROUP BY own",
+    )
+    .bind(account.id.get())
+    .bind(account.tenant_id.get())
+    .bind(&low)
+    .bind(&high)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let accounts_below: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND path > $2 AND path < $3",
+    )
+    .bind(account.tenant_id.get())
+    .bind(account.path.as_str())
+    .bind(&high)
+    .fetch_one(pool)
+    .await
+    .map_err(db)?;
+    let mut statistics = DeviceStatistics {
+        accounts_below,
+        ..DeviceStatistics::default()
+    };
+    for (own, used, connected, cell) in rows {
+        let counts = DeviceCounts {
+            used,
+            connected,
+            cell,
+        };
+        if own {
+            statistics.own = counts;
+        } else {
+            statistics.below = counts;
+        }
+    }
+    Ok(statistics)
 }

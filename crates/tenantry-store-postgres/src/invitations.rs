@@ -250,8 +250,9 @@ async fn accept_tx(
         return Err(Error::conflict("the invitation is no longer pending").into());
     };
     sqlx::query(
-        "UPDATE users SET email_verified = TRUE, password_hash = COALESCE($1, password_hash), \
-         updated_at = $2 WHERE id = $3",
+        "UPDATE users SET email_verified = TRUE, \
+         email_verified_at = COALESCE(email_verified_at, $2), \
+         password_hash = COALESCE($1, password_hash), updated_at = $2 WHERE id = $3",
     )
     .bind(password_hash)
     .bind(audit.at)

@@ -12,7 +12,8 @@
 //! - `tx`: the retrying write-transaction helper.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
-//!   `invitations` (and tenants created with their first user), `bulk`, `secrets`.
+//!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
+//!   certificate and seat tokens), `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
@@ -23,6 +24,7 @@ mod api_tokens;
 mod audit;
 mod bulk;
 pub mod connect;
+mod device_tokens;
 mod devices;
 mod errors;
 mod invariants;

@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 macro_rules! account_columns {
     () => {
         "id, tenant_id, parent_id, path, name, email, description, external_id, status, \
-         device_seats, used_devices, children_seats, created_at, updated_at, activity_at"
+         device_seats, used_devices, children_seats, log_retention, created_at, updated_at, \
+         activity_at"
     };
 }
 pub(crate) use account_columns;
@@ -23,15 +24,17 @@ pub(crate) use account_columns;
 macro_rules! user_columns {
     () => {
         "id, tenant_id, account_id, account_path, email, username, first_name, last_name, role, \
-         status, email_verified, password_hash IS NOT NULL AS has_password, last_login_at, \
-         preferences, created_at, updated_at"
+         status, email_verified, email_verified_at, terms_agreed_at, \
+         password_hash IS NOT NULL AS has_password, last_login_at, preferences, created_at, \
+         updated_at"
     };
 }
 pub(crate) use user_columns;
 
 macro_rules! device_columns {
     () => {
-        "id, tenant_id, account_id, account_path, name, serial, is_test, created_at"
+        "id, tenant_id, account_id, account_path, name, serial, is_test, is_cell, connected, \
+         created_at"
     };
 }
 pub(crate) use device_columns;
@@ -68,6 +71,7 @@ pub(crate) struct AccountRow {
     device_seats: i64,
     used_devices: i64,
     children_seats: i64,
+    log_retention: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     activity_at: OffsetDateTime,
@@ -90,6 +94,7 @@ impl TryFrom<AccountRow> for Account {
             device_seats: row.device_seats,
             used_devices: row.used_devices,
             children_seats: row.children_seats,
+            log_retention: row.log_retention,
             created: row.created_at,
             updated: row.updated_at,
             activity: row.activity_at,
@@ -110,6 +115,8 @@ pub(crate) struct UserRow {
     role: String,
     status: String,
     email_verified: bool,
+    email_verified_at: Option<OffsetDateTime>,
+    terms_agreed_at: Option<OffsetDateTime>,
     has_password: bool,
     last_login_at: Option<OffsetDateTime>,
     preferences: Value,
@@ -136,6 +143,8 @@ impl TryFrom<UserRow> for User {
             role: parse("role", &row.role)?,
             status: parse("user status", &row.status)?,
             email_verified: row.email_verified,
+            email_verified_at: row.email_verified_at,
+            terms_agreed_at: row.terms_agreed_at,
             has_password: row.has_password,
             last_login: row.last_login_at,
             preferences: Preferences::from_stored(preferences),
@@ -154,6 +163,8 @@ pub(crate) struct DeviceRow {
     name: String,
     serial: String,
     is_test: bool,
+    is_cell: bool,
+    connected: bool,
     created_at: OffsetDateTime,
 }
 
@@ -169,6 +180,8 @@ impl TryFrom<DeviceRow> for Device {
             name: row.name,
             serial: row.serial,
             is_test: row.is_test,
+            is_cell: row.is_cell,
+            connected: row.connected,
             created: row.created_at,
         })
     }

@@ -2,7 +2,9 @@
 
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::Role;
-use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges, search_text};
+use tenantry_core::model::user::{
+    EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
+};
 use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
@@ -61,9 +63,10 @@ pub(crate) async fn insert_tx(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
          username_norm, first_name, last_name, role, status, email_verified, password_hash, \
-         preferences, created_at, updated_at, first_name_norm, last_name_norm, search_text) \
+         preferences, created_at, updated_at, first_name_norm, last_name_norm, search_text, \
+         email_verified_at, terms_agreed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, \
-         $18) RETURNING id",
+         $18, CASE WHEN $12 THEN $15 END, CASE WHEN $19 THEN $15 END) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
@@ -88,6 +91,7 @@ pub(crate) async fn insert_tx(
         new.first_name.as_deref(),
         new.last_name.as_deref(),
     ))
+    .bind(new.terms_agreed)
     .fetch_one(&mut *conn)
     .await?;
     let user = fetch_existing(conn, UserId(id)).await?;
@@ -95,16 +99,25 @@ pub(crate) async fn insert_tx(
     Ok(user)
 }
 
-pub(crate) async fn login_record(pool: &PgPool, email_norm: &str) -> Result<Option<LoginRecord>> {
+pub(crate) async fn login_record(pool: &PgPool, name: &LoginName) -> Result<Option<LoginRecord>> {
     let mut conn = pool.acquire().await.map_err(db)?;
-    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(
-        "SELECT u.id, u.password_hash, a.status FROM users u \
-         JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = $1",
-    )
-    .bind(email_norm)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
+    let (query, value) = match name {
+        LoginName::Email(email_norm) => (
+            "SELECT u.id, u.password_hash, a.status FROM users u \
+             JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = $1",
+            email_norm,
+        ),
+        LoginName::Username(username_norm) => (
+            "SELECT u.id, u.password_hash, a.status FROM users u \
+             JOIN accounts a ON a.id = u.account_id WHERE u.username_norm = $1",
+            username_norm,
+        ),
+    };
+    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(query)
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
     let Some((id, password_hash, account_status)) = found else {
         return Ok(None);
     };
@@ -178,6 +191,9 @@ async fn update_tx(
          email = CASE WHEN $1 THEN $2 ELSE email END, \
          email_norm = CASE WHEN $1 THEN $3 ELSE email_norm END, \
          email_verified = CASE WHEN $1 THEN FALSE ELSE email_verified END, \
+         email_verified_at = CASE WHEN $1 THEN NULL ELSE email_verified_at END, \
+         terms_agreed_at = CASE WHEN $24 THEN (CASE WHEN $25 THEN COALESCE(terms_agreed_at, $19) \
+             END) ELSE terms_agreed_at END, \
          username = CASE WHEN $4 THEN $5 ELSE username END, \
          username_norm = CASE WHEN $4 THEN $6 ELSE username_norm END, \
          first_name = CASE WHEN $7 THEN $8 ELSE first_name END, \
@@ -222,6 +238,8 @@ async fn update_tx(
         after_first.as_deref(),
         after_last.as_deref(),
     ))
+    .bind(changes.terms_agreed.is_some())
+    .bind(changes.terms_agreed == Some(true))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {

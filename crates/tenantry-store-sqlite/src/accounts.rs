@@ -8,6 +8,7 @@ use tenantry_core::auth::Role;
 use tenantry_core::model::account::{AccountChanges, NewAccount, search_text};
 use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
 use tenantry_core::seats::{self, SeatState};
+use tenantry_core::store::AccountDeletion;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::audit::{self, Target};
@@ -90,9 +91,10 @@ pub(crate) async fn insert_in(
     // The path needs the new id, so the row goes in with a unique placeholder path first.
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (tenant_id, parent_id, path, name, name_norm, email, email_norm, \
-         description, external_id, search_text, status, device_seats, created_at, updated_at, \
-         activity_at) \
-         VALUES (?, ?, '~' || hex(randomblob(16)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         description, external_id, search_text, status, device_seats, log_retention, \
+         created_at, updated_at, activity_at) \
+         VALUES (?, ?, '~' || hex(randomblob(16)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
     )
     .bind(parent.as_ref().map_or(0, |p| p.tenant_id.get()))
     .bind(new.parent_id.map(AccountId::get))
@@ -102,9 +104,14 @@ pub(crate) async fn insert_in(
     .bind(new.email.as_deref().map(fold))
     .bind(&new.description)
     .bind(&new.external_id)
-    .bind(search_text(&new.name, new.email.as_deref(), new.external_id.as_deref()))
+    .bind(search_text(
+        &new.name,
+        new.email.as_deref(),
+        new.external_id.as_deref(),
+    ))
     .bind(new.status.as_str())
     .bind(new.device_seats)
+    .bind(new.log_retention)
     .bind(now)
     .bind(now)
     .bind(now)
@@ -177,6 +184,7 @@ pub(crate) async fn update(
          external_id = CASE WHEN ? THEN ? ELSE external_id END, \
          status = CASE WHEN ? THEN ? ELSE status END, \
          device_seats = CASE WHEN ? THEN ? ELSE device_seats END, \
+         log_retention = CASE WHEN ? THEN ? ELSE log_retention END, \
          updated_at = ? \
          WHERE id = ?",
     )
@@ -195,6 +203,8 @@ pub(crate) async fn update(
     .bind(changes.status.map(|s| s.as_str()))
     .bind(changes.device_seats.is_some())
     .bind(changes.device_seats)
+    .bind(changes.log_retention.is_some())
+    .bind(changes.log_retention)
     .bind(to_db(changes.now))
     .bind(id.get())
     .execute(&mut *tx)
@@ -243,12 +253,12 @@ async fn check_no_user_above(
 pub(crate) async fn delete(
     pool: &SqlitePool,
     id: AccountId,
-    max_role: Option<Role>,
+    rule: AccountDeletion,
     audit: AuditDraft,
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let account = fetch_existing(&mut tx, id).await?;
-    check_no_user_above(&mut tx, id, max_role).await?;
+    check_no_user_above(&mut tx, id, rule.outranked_by).await?;
     let has_children: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = ? AND parent_id = ?)",
     )
@@ -261,6 +271,19 @@ pub(crate) async fn delete(
         return Err(Error::conflict(
             "the account has child accounts; delete or move them first",
         ));
+    }
+    if rule.only_if_empty {
+        let (users, devices): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE account_id = ?), \
+             EXISTS (SELECT 1 FROM devices WHERE tenant_id = ? AND account_id = ?)",
+        )
+        .bind(id.get())
+        .bind(account.tenant_id.get())
+        .bind(id.get())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        rule.check_empty(users, devices)?;
     }
     if let Some(parent_id) = account.parent_id {
         add_children_seats(&mut tx, parent_id, -account.device_seats).await?;

@@ -22,13 +22,22 @@ pub struct SqliteStore {
 
 /// Migrations are compiled into the binary, so a server never depends on its working directory.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_init.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0001_init.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "controlbyweb".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0002_controlbyweb.sql")),
+            false,
+        ),
+    ])
 }
 
 impl SqliteStore {

@@ -1,8 +1,8 @@
 //! Devices, and the `used_devices` counter of their account.
 
 use sqlx::{SqliteConnection, SqlitePool};
-use tenantry_core::model::device::NewDevice;
-use tenantry_core::model::{AccountId, AuditDraft, Device, DeviceId};
+use tenantry_core::model::device::{DeviceChanges, DeviceCounts, DeviceStatistics, NewDevice};
+use tenantry_core::model::{Account, AccountId, AuditDraft, Device, DeviceId};
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
@@ -59,7 +59,7 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft)
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO devices (tenant_id, account_id, account_path, name, name_norm, serial, \
-         is_test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         is_test, is_cell, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
@@ -68,6 +68,7 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft)
     .bind(fold(&new.name))
     .bind(&new.serial)
     .bind(new.is_test)
+    .bind(new.is_cell)
     .bind(to_db(new.now))
     .fetch_one(&mut *tx)
     .await
@@ -96,4 +97,85 @@ pub(crate) async fn delete(pool: &SqlitePool, id: DeviceId, audit: AuditDraft) -
     audit::record(&mut tx, &audit, target(&device)).await?;
     tx.commit().await.map_err(db)?;
     Ok(())
+}
+
+pub(crate) async fn update(
+    pool: &SqlitePool,
+    id: DeviceId,
+    changes: DeviceChanges,
+    audit: AuditDraft,
+) -> Result<Device> {
+    let mut tx = begin_write(pool).await?;
+    if fetch(&mut tx, id).await?.is_none() {
+        return Err(Error::NotFound(Resource::Device));
+    }
+    sqlx::query(
+        "UPDATE devices SET \
+         name = CASE WHEN ? THEN ? ELSE name END, \
+         name_norm = CASE WHEN ? THEN ? ELSE name_norm END, \
+         connected = CASE WHEN ? THEN ? ELSE connected END \
+         WHERE id = ?",
+    )
+    .bind(changes.name.is_some())
+    .bind(changes.name.clone())
+    .bind(changes.name.is_some())
+    .bind(changes.name.as_deref().map(fold))
+    .bind(changes.connected.is_some())
+    .bind(changes.connected)
+    .bind(id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let device = fetch(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Device))?;
+    audit::record(&mut tx, &audit, target(&device)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(device)
+}
+
+/// Counts over the account's subtree in one pass of the `(tenant_id, account_path)` index,
+/// split into the account's own devices and those below it.
+pub(crate) async fn statistics(pool: &SqlitePool, account: &Account) -> Result<DeviceStatistics> {
+    let (low, high) = account.path.subtree_range();
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let rows: Vec<(bool, i64, i64, i64)> = sqlx::query_as(
+        "SELECT account_id = ? AS own, COUNT(*), COALESCE(SUM(connected), 0), \
+         COALESCE(SUM(is_cell), 0) FROM devices \
+         WHERE tenant_id = ? AND account_path >= ? AND account_path < ? AND is_test = 0 \
+         GROUP BY own",
+    )
+    .bind(account.id.get())
+    .bind(account.tenant_id.get())
+    .bind(&low)
+    .bind(&high)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let accounts_below: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE tenant_id = ? AND path > ? AND path < ?",
+    )
+    .bind(account.tenant_id.get())
+    .bind(account.path.as_str())
+    .bind(&high)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut statistics = DeviceStatistics {
+        accounts_below,
+        ..DeviceStatistics::default()
+    };
+    for (own, used, connected, cell) in rows {
+        let counts = DeviceCounts {
+            used,
+            connected,
+            cell,
+        };
+        if own {
+            statistics.own = counts;
+        } else {
+            statistics.below = counts;
+        }
+    }
+    Ok(statistics)
 }

@@ -209,9 +209,11 @@ pub(crate) async fn accept(
         return Err(Error::conflict("the invitation is no longer pending"));
     };
     sqlx::query(
-        "UPDATE users SET email_verified = 1, password_hash = COALESCE(?, password_hash), \
-         updated_at = ? WHERE id = ?",
+        "UPDATE users SET email_verified = 1, \
+         email_verified_at = COALESCE(email_verified_at, ?), \
+         password_hash = COALESCE(?, password_hash), updated_at = ? WHERE id = ?",
     )
+    .bind(now)
     .bind(password_hash)
     .bind(now)
     .bind(user_id)

@@ -8,7 +8,8 @@
 //! - [`connect`]: opening the database from a `sqlite://` URL and applying migrations.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
-//!   `invitations` (and tenants created with their first user), `bulk`, `secrets`.
+//!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
+//!   certificate and seat tokens), `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
@@ -19,6 +20,7 @@ mod api_tokens;
 mod audit;
 mod bulk;
 pub mod connect;
+mod device_tokens;
 mod devices;
 mod errors;
 mod invariants;

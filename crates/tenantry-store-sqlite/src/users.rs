@@ -2,7 +2,9 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 use tenantry_core::auth::Role;
-use tenantry_core::model::user::{EndSessions, LoginRecord, NewUser, UserChanges, search_text};
+use tenantry_core::model::user::{
+    EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
+};
 use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
@@ -64,8 +66,9 @@ pub(crate) async fn insert_in(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
          username_norm, first_name, first_name_norm, last_name, last_name_norm, search_text, \
-         role, status, email_verified, password_hash, preferences, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         role, status, email_verified, email_verified_at, terms_agreed_at, password_hash, \
+         preferences, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(account.tenant_id.get())
     .bind(account.id.get())
@@ -87,6 +90,8 @@ pub(crate) async fn insert_in(
     .bind(new.role.as_str())
     .bind(new.status.as_str())
     .bind(new.email_verified)
+    .bind(new.email_verified.then_some(now))
+    .bind(new.terms_agreed.then_some(now))
     .bind(&new.password_hash)
     .bind(new.preferences.to_json_string())
     .bind(now)
@@ -101,17 +106,26 @@ pub(crate) async fn insert_in(
 
 pub(crate) async fn login_record(
     pool: &SqlitePool,
-    email_norm: &str,
+    name: &LoginName,
 ) -> Result<Option<LoginRecord>> {
     let mut conn = pool.acquire().await.map_err(db)?;
-    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(
-        "SELECT u.id, u.password_hash, a.status FROM users u \
-         JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = ?",
-    )
-    .bind(email_norm)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
+    let (query, value) = match name {
+        LoginName::Email(email_norm) => (
+            "SELECT u.id, u.password_hash, a.status FROM users u \
+             JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = ?",
+            email_norm,
+        ),
+        LoginName::Username(username_norm) => (
+            "SELECT u.id, u.password_hash, a.status FROM users u \
+             JOIN accounts a ON a.id = u.account_id WHERE u.username_norm = ?",
+            username_norm,
+        ),
+    };
+    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(query)
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
     let Some((id, password_hash, account_status)) = found else {
         return Ok(None);
     };
@@ -170,6 +184,9 @@ pub(crate) async fn update(
          email = CASE WHEN ? THEN ? ELSE email END, \
          email_norm = CASE WHEN ? THEN ? ELSE email_norm END, \
          email_verified = CASE WHEN ? THEN 0 ELSE email_verified END, \
+         email_verified_at = CASE WHEN ? THEN NULL ELSE email_verified_at END, \
+         terms_agreed_at = CASE WHEN ? THEN (CASE WHEN ? THEN COALESCE(terms_agreed_at, ?) \
+             ELSE NULL END) ELSE terms_agreed_at END, \
          username = CASE WHEN ? THEN ? ELSE username END, \
          username_norm = CASE WHEN ? THEN ? ELSE username_norm END, \
          first_name = CASE WHEN ? THEN ? ELSE first_name END, \
@@ -194,6 +211,10 @@ pub(crate) async fn update(
     .bind(email_norm.is_some())
     .bind(email_norm)
     .bind(changes.email.is_some())
+    .bind(changes.email.is_some())
+    .bind(changes.terms_agreed.is_some())
+    .bind(changes.terms_agreed == Some(true))
+    .bind(to_db(changes.now))
     .bind(username.is_some())
     .bind(username.clone().flatten().map(|(u, _)| u))
     .bind(username.is_some())

@@ -154,6 +154,7 @@ pub fn account_command(parent: Option<AccountId>, name: &str, seats: i64) -> Cre
         description: None,
         external_id: None,
         device_seats: seats,
+        suspended: false,
     }
 }
 
@@ -166,5 +167,6 @@ pub fn user_command(address: &str, role: Role) -> CreateUser {
         role,
         password: Some(password(PASSWORD)),
         preferences: None,
+        terms_agreed: false,
     }
 }

@@ -13,8 +13,9 @@
 //! available here (the test then reports itself skipped and passes).
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
-//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`audit`], [`invariants`],
-//! [`search`]; and [`plans`], the lists whose query plans each store checks use an index.
+//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`], [`audit`],
+//! [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
+//! an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -22,6 +23,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod device_tokens;
 pub mod devices;
 pub mod harness;
 pub mod invariants;
@@ -83,6 +85,12 @@ macro_rules! conformance_suite {
                 concurrent_logins_of_one_user_all_succeed,
                 sign_up_makes_tenants_and_completes_invitations,
                 the_last_owner_stays,
+            },
+            device_tokens {
+                certificate_tokens_work_for_twelve_hours,
+                seat_tokens_add_seats_once_along_the_chain,
+                a_seat_token_is_redeemed_once_under_races,
+                device_statistics_split_own_and_below,
             },
             devices {
                 devices_are_scoped_and_counted,

@@ -36,6 +36,7 @@ async fn cast(h: &Harness) -> tenantry_core::model::Account {
             role: Role::User,
             password: None,
             preferences: None,
+            terms_agreed: false,
         };
         h.services
             .users

@@ -17,6 +17,7 @@ pub fn device(serial: &str, is_test: bool) -> CreateDevice {
         name: Text::parse("Sensor", TextLimit::NAME).unwrap(),
         serial: Text::parse(serial, TextLimit::SERIAL).unwrap(),
         is_test,
+        is_cell: false,
     }
 }
 

@@ -75,6 +75,26 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Mint device seat tokens (ControlByWeb): an account redeems one for more seats.
+    SeatToken {
+        #[command(subcommand)]
+        command: SeatTokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeatTokenCommand {
+    /// Mint a single-use token and print it, alone, on stdout. It is shown this once only.
+    Create {
+        /// Seats the token adds to the account that redeems it.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=1_000_000_000))]
+        seats: i64,
+        /// Days until it expires unredeemed.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=366))]
+        expires_in_days: i64,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Debug, Args)]

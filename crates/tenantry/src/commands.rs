@@ -7,7 +7,7 @@ use tenantry_core::values::{Text, TextLimit};
 use time::format_description::well_known::Rfc3339;
 use tokio::net::TcpListener;
 
-use crate::cli::{Cli, Command, ServeArgs, TokenCommand};
+use crate::cli::{Cli, Command, SeatTokenCommand, ServeArgs, TokenCommand};
 use crate::{database, server};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -20,6 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check(args) => check(&args).await,
         Command::Token { command } => token(command).await,
+        Command::SeatToken { command } => seat_token(command).await,
     }
 }
 
@@ -108,6 +109,34 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
                 .revoke(Actor::Cli, ApiTokenId(id))
                 .await?;
             println!("revoked token {} ({})", token.id, token.name);
+        }
+    }
+    Ok(())
+}
+
+async fn seat_token(command: SeatTokenCommand) -> anyhow::Result<()> {
+    match command {
+        SeatTokenCommand::Create {
+            seats,
+            expires_in_days,
+            database,
+        } => {
+            let services = cli_services(&database).await?;
+            let (token, secret) = services
+                .device_tokens
+                .mint_seat_token_as(
+                    Actor::Cli,
+                    seats,
+                    Some(time::Duration::days(expires_in_days)),
+                )
+                .await?;
+            eprintln!(
+                "seat token {} for {} seats, expires {}",
+                token.id,
+                token.seats,
+                token.expires.format(&Rfc3339).unwrap_or_default()
+            );
+            println!("{}", secret.expose());
         }
     }
     Ok(())

@@ -139,6 +139,10 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
     if !violations.is_empty() {
         bail!("the seeded data breaks invariants: {violations:?}");
     }
+    store
+        .refresh_statistics()
+        .await
+        .context("refreshing the planner's statistics")?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -187,6 +191,7 @@ fn tenant_accounts(
             device_seats: seats(depth[k]),
             used_devices: 0,
             children_seats: 0,
+            log_retention: tenantry_core::model::account::DEFAULT_LOG_RETENTION,
             created,
             updated: created,
             activity: created,
@@ -257,6 +262,8 @@ fn user(
                 UserStatus::Active
             },
             email_verified: !i.is_multiple_of(7),
+            email_verified_at: (!i.is_multiple_of(7)).then_some(created),
+            terms_agreed_at: Some(created),
             has_password: true,
             last_login: None,
             preferences: Preferences::default(),

@@ -4,7 +4,9 @@
 //! - [`principal`]: the authenticated caller and the scope/permission checks every service runs.
 //! - [`password`]: argon2id hashing, off the async executor and behind a semaphore.
 //! - [`secret`]: random bearer secrets and the hashes they are stored as.
+//! - [`certificate_token`]: ControlByWeb certificate request tokens, derived rather than stored.
 
+pub mod certificate_token;
 pub mod password;
 pub mod principal;
 pub mod role;

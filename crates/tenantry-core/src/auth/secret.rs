@@ -35,6 +35,8 @@ pub enum SecretKind {
     Refresh,
     ServiceToken,
     Invitation,
+    /// A ControlByWeb device seat token: redeemed once for more seats, never a bearer.
+    SeatToken,
 }
 
 impl SecretKind {
@@ -44,10 +46,25 @@ impl SecretKind {
             SecretKind::Refresh => "tnt_rt_",
             SecretKind::ServiceToken => "tnt_st_",
             SecretKind::Invitation => "tnt_iv_",
+            SecretKind::SeatToken => "tnt_ds_",
         }
     }
 
-    /// The kind a presented token claims to be, by its prefix.
+    /// The kind of any secret, by its prefix (unlike [`SecretKind::of`], which only knows the
+    /// kinds that may be presented as a bearer token).
+    pub fn of_any(token: &str) -> Option<SecretKind> {
+        [
+            SecretKind::Access,
+            SecretKind::Refresh,
+            SecretKind::ServiceToken,
+            SecretKind::Invitation,
+            SecretKind::SeatToken,
+        ]
+        .into_iter()
+        .find(|kind| token.starts_with(kind.prefix()))
+    }
+
+    /// The kind a presented bearer token claims to be, by its prefix.
     pub fn of(token: &str) -> Option<SecretKind> {
         [
             SecretKind::Access,

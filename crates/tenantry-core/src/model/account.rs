@@ -112,6 +112,8 @@ pub struct Account {
     pub used_devices: i64,
     /// Σ device_seats of the direct children.
     pub children_seats: i64,
+    /// How long the account's device logs are kept, as a level (ControlByWeb's `logging`).
+    pub log_retention: i64,
     pub created: OffsetDateTime,
     pub updated: OffsetDateTime,
     pub activity: OffsetDateTime,
@@ -144,8 +146,13 @@ pub struct NewAccount {
     pub external_id: Option<String>,
     pub status: AccountStatus,
     pub device_seats: i64,
+    pub log_retention: i64,
     pub now: OffsetDateTime,
 }
+
+/// The log-retention level of a new account, and the highest level there is.
+pub const DEFAULT_LOG_RETENTION: i64 = 1;
+pub const MAX_LOG_RETENTION: i64 = 100;
 
 /// A partial update; `None` leaves a field alone, `Some(None)` clears a nullable field.
 #[derive(Debug, Clone)]
@@ -157,6 +164,7 @@ pub struct AccountChanges {
     pub status: Option<AccountStatus>,
     /// New absolute seat allocation; the difference moves from or to the parent's free seats.
     pub device_seats: Option<i64>,
+    pub log_retention: Option<i64>,
     pub now: OffsetDateTime,
 }
 
@@ -168,6 +176,7 @@ impl AccountChanges {
             && self.external_id.is_none()
             && self.status.is_none()
             && self.device_seats.is_none()
+            && self.log_retention.is_none()
     }
 
     /// Names of the fields this change touches, for the audit record.
@@ -180,6 +189,7 @@ impl AccountChanges {
             ("external_id", self.external_id.is_some()),
             ("status", self.status.is_some()),
             ("device_seats", self.device_seats.is_some()),
+            ("log_retention", self.log_retention.is_some()),
         ];
         for (name, present) in fields {
             if present {

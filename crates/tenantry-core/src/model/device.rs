@@ -13,6 +13,10 @@ pub struct Device {
     pub name: String,
     pub serial: String,
     pub is_test: bool,
+    /// A cellular device (its SIM is activated when the device is added).
+    pub is_cell: bool,
+    /// Whether the device is connected to the cloud right now, as last reported.
+    pub connected: bool,
     pub created: OffsetDateTime,
 }
 
@@ -22,5 +26,33 @@ pub struct NewDevice {
     pub name: String,
     pub serial: String,
     pub is_test: bool,
+    pub is_cell: bool,
     pub now: OffsetDateTime,
+}
+
+/// A partial update of a device.
+#[derive(Debug, Clone)]
+pub struct DeviceChanges {
+    pub name: Option<String>,
+    pub connected: Option<bool>,
+    pub now: OffsetDateTime,
+}
+
+/// Seat and connection figures for one account and for everything below it (ControlByWeb's
+/// `devices/info`). Only seat-occupying (non-test) devices are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceCounts {
+    pub used: i64,
+    pub connected: i64,
+    pub cell: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceStatistics {
+    /// The account's own devices.
+    pub own: DeviceCounts,
+    /// Devices of every account below it.
+    pub below: DeviceCounts,
+    /// How many accounts are below it.
+    pub accounts_below: i64,
 }

@@ -31,4 +31,6 @@ id_type!(
     ApiTokenId,
     AuditId,
     InvitationId,
+    CertificateTokenId,
+    SeatTokenId,
 );

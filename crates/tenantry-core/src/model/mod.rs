@@ -4,11 +4,13 @@
 //! - [`account`]: the account forest, its materialised [`account::AccountPath`] and seat counters.
 //! - [`user`], [`device`], [`session`], [`api_token`], [`audit`], [`invitation`]: one record
 //!   family each.
+//! - [`device_tokens`]: certificate request tokens and device seat tokens (ControlByWeb).
 
 pub mod account;
 pub mod api_token;
 pub mod audit;
 pub mod device;
+pub mod device_tokens;
 pub mod ids;
 pub mod invitation;
 pub mod session;
@@ -18,7 +20,11 @@ pub use account::{Account, AccountPath, AccountStatus};
 pub use api_token::ApiToken;
 pub use audit::{Actor, AuditDraft, AuditRecord};
 pub use device::Device;
-pub use ids::{AccountId, ApiTokenId, AuditId, DeviceId, InvitationId, SessionId, UserId};
+pub use device_tokens::{CertificateToken, SeatToken};
+pub use ids::{
+    AccountId, ApiTokenId, AuditId, CertificateTokenId, DeviceId, InvitationId, SeatTokenId,
+    SessionId, UserId,
+};
 pub use invitation::Invitation;
 pub use session::Session;
 pub use user::{User, UserStatus};

@@ -55,6 +55,10 @@ pub struct User {
     pub role: Role,
     pub status: UserStatus,
     pub email_verified: bool,
+    /// When the address was verified; set together with `email_verified`.
+    pub email_verified_at: Option<OffsetDateTime>,
+    /// When the user agreed to the terms of service, if they have.
+    pub terms_agreed_at: Option<OffsetDateTime>,
     /// Whether a password is set; a user created without one cannot log in until they set it.
     pub has_password: bool,
     pub last_login: Option<OffsetDateTime>,
@@ -85,6 +89,8 @@ pub struct NewUser {
     pub role: Role,
     pub status: UserStatus,
     pub email_verified: bool,
+    /// Agreed to the terms when created (recorded as `now`).
+    pub terms_agreed: bool,
     pub password_hash: Option<String>,
     pub preferences: Preferences,
     pub now: OffsetDateTime,
@@ -102,6 +108,9 @@ pub struct UserChanges {
     pub status: Option<UserStatus>,
     pub password_hash: Option<String>,
     pub preferences: Option<Preferences>,
+    /// `Some(true)` records agreement to the terms now (keeping an earlier date); `Some(false)`
+    /// withdraws it.
+    pub terms_agreed: Option<bool>,
     /// Sessions to keep when the change ends the others (password change, disabling).
     pub end_sessions: EndSessions,
     /// Refuse with `Conflict` unless the user still has this role (the one the caller's
@@ -131,6 +140,7 @@ impl UserChanges {
             status: None,
             password_hash: None,
             preferences: None,
+            terms_agreed: None,
             end_sessions: EndSessions::None,
             expected_role: None,
             now,
@@ -146,6 +156,7 @@ impl UserChanges {
             && self.status.is_none()
             && self.password_hash.is_none()
             && self.preferences.is_none()
+            && self.terms_agreed.is_none()
     }
 
     /// Names of the fields this change touches, for the audit record (never the values: one of
@@ -160,6 +171,7 @@ impl UserChanges {
             ("status", self.status.is_some()),
             ("password", self.password_hash.is_some()),
             ("preferences", self.preferences.is_some()),
+            ("terms_agreed", self.terms_agreed.is_some()),
         ];
         fields
             .iter()
@@ -167,6 +179,14 @@ impl UserChanges {
             .map(|(n, _)| *n)
             .collect()
     }
+}
+
+/// How a user names themselves at login: ControlByWeb clients send a username, the others an
+/// email address. Both are unique across the installation; the value is normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginName {
+    Email(String),
+    Username(String),
 }
 
 /// What login needs: the user, their password hash and their account's state, in one read.

@@ -7,13 +7,14 @@ use serde_json::json;
 use super::{Deps, Within};
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Resource, Result};
-use crate::model::account::{AccountChanges, NewAccount};
+use crate::model::account::{AccountChanges, DEFAULT_LOG_RETENTION, MAX_LOG_RETENTION, NewAccount};
 use crate::model::user::NewUser;
 use crate::model::{Account, AccountId, AccountStatus, User, UserStatus};
 use crate::query::ast::Literal;
 use crate::query::{CmpOp, Filter, ListPage, ListRequest, ListResource};
 use crate::seats;
 use crate::services::users::CreateUser;
+use crate::store::AccountDeletion;
 use crate::values::{Email, Text, Username};
 
 /// A parsed request to create an account. `parent_id: None` creates a root (a tenant).
@@ -25,6 +26,8 @@ pub struct CreateAccount {
     pub description: Option<Text>,
     pub external_id: Option<Text>,
     pub device_seats: i64,
+    /// Created suspended (ControlByWeb lets a parent do this in one step).
+    pub suspended: bool,
 }
 
 /// A parsed partial update; `Some(None)` clears a nullable field.
@@ -36,6 +39,7 @@ pub struct UpdateAccount {
     pub external_id: Option<Option<Text>>,
     pub status: Option<AccountStatus>,
     pub device_seats: Option<i64>,
+    pub log_retention: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -64,8 +68,13 @@ impl AccountService {
             email: command.email.map(|e| e.as_str().to_owned()),
             description: command.description.map(Text::into_string),
             external_id: command.external_id.map(Text::into_string),
-            status: AccountStatus::Active,
+            status: if command.suspended {
+                AccountStatus::Suspended
+            } else {
+                AccountStatus::Active
+            },
             device_seats: command.device_seats,
+            log_retention: DEFAULT_LOG_RETENTION,
             now,
         };
         let audit = caller
@@ -90,6 +99,12 @@ impl AccountService {
             ));
         }
         seats::validate_allocation(account.device_seats)?;
+        if account.suspended {
+            return Err(Error::invalid_field(
+                "suspended",
+                "a new tenant cannot start suspended",
+            ));
+        }
         let now = self.deps.clock.now();
         let password_hash = match &first_user.password {
             Some(password) => Some(self.deps.hasher.hash(password).await?),
@@ -103,6 +118,7 @@ impl AccountService {
             external_id: account.external_id.map(Text::into_string),
             status: AccountStatus::Active,
             device_seats: account.device_seats,
+            log_retention: DEFAULT_LOG_RETENTION,
             now,
         };
         let new_user = NewUser {
@@ -116,6 +132,7 @@ impl AccountService {
             role: first_user.role,
             status: UserStatus::Active,
             email_verified: false,
+            terms_agreed: first_user.terms_agreed,
             password_hash,
             preferences: first_user.preferences.unwrap_or_default(),
             now,
@@ -131,6 +148,17 @@ impl AccountService {
         let account = self.deps.account(id).await?;
         caller.require(Permission::ViewAccounts, &account.path, Resource::Account)?;
         Ok(account)
+    }
+
+    /// The free seats of the account's parent, 0 for a root: how many more seats the account
+    /// could be given (ControlByWeb's `parent_free_devices`). Needs "View Accounts" on the
+    /// account, not on its parent.
+    pub async fn parent_free_seats(&self, caller: &Caller, account: &Account) -> Result<i64> {
+        caller.require(Permission::ViewAccounts, &account.path, Resource::Account)?;
+        match account.parent_id {
+            None => Ok(0),
+            Some(parent_id) => Ok(self.deps.account(parent_id).await?.free_seats()),
+        }
     }
 
     pub async fn update(
@@ -155,6 +183,14 @@ impl AccountService {
                 ));
             }
         }
+        if let Some(level) = command.log_retention
+            && !(0..=MAX_LOG_RETENTION).contains(&level)
+        {
+            return Err(Error::invalid_field(
+                "log_retention",
+                format!("must be between 0 and {MAX_LOG_RETENTION}"),
+            ));
+        }
         if command.status.is_some() && own_account {
             return Err(Error::forbidden(
                 "an account's status can only be changed from an account above it",
@@ -168,6 +204,7 @@ impl AccountService {
             external_id: command.external_id.map(|x| x.map(Text::into_string)),
             status: command.status,
             device_seats: command.device_seats,
+            log_retention: command.log_retention,
             now,
         };
         if changes.is_empty() {
@@ -197,12 +234,32 @@ impl AccountService {
         caller.require(permission, &account.path, Resource::Account)?;
         // Deleting an account deletes its users, so nobody may delete one holding a user who
         // outranks them; the store checks this inside the delete's transaction.
-        let outranked_by = caller.principal.as_user().map(|u| u.role);
+        let rule = AccountDeletion {
+            outranked_by: caller.principal.as_user().map(|u| u.role),
+            only_if_empty: false,
+        };
         let audit = caller.audit("account.delete", self.deps.clock.now());
-        self.deps
-            .store
-            .delete_account(id, outranked_by, audit)
-            .await
+        self.deps.store.delete_account(id, rule, audit).await
+    }
+
+    /// Deletes an account below the caller's own, only while it has no children, users or
+    /// devices (ControlByWeb's rule). Needs "Delete Accounts".
+    pub async fn delete_empty(&self, caller: &Caller, id: AccountId) -> Result<()> {
+        let account = self.deps.account(id).await?;
+        caller.require(Permission::DeleteAccounts, &account.path, Resource::Account)?;
+        if caller
+            .principal
+            .as_user()
+            .is_some_and(|u| u.account_id == account.id)
+        {
+            return Err(Error::forbidden("you cannot delete your own account"));
+        }
+        let rule = AccountDeletion {
+            outranked_by: None,
+            only_if_empty: true,
+        };
+        let audit = caller.audit("account.delete", self.deps.clock.now());
+        self.deps.store.delete_account(id, rule, audit).await
     }
 
     /// The first account (lowest id) with this email address, if the caller may see it.

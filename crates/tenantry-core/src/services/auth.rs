@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::Deps;
 use crate::auth::{
@@ -15,13 +15,15 @@ use crate::auth::{
 use crate::error::{Error, Result};
 use crate::model::account::NewAccount;
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::user::NewUser;
+use crate::model::user::{LoginName, LoginRecord, NewUser};
 use crate::model::{
     Account, AccountId, AccountStatus, Actor, AuditDraft, Session, User, UserStatus,
 };
-use crate::values::{Email, Password, Preferences, Text};
+use crate::values::{Email, Password, Preferences, Text, Username};
 
 pub const BAD_CREDENTIALS: &str = "invalid email or password";
+/// The answer to the right password of a disabled user.
+pub const USER_DISABLED: &str = "this user is disabled";
 const BAD_TOKEN: &str = "missing, invalid or expired token";
 
 /// Freshly issued session tokens; shown to the client once.
@@ -65,18 +67,29 @@ impl AuthService {
         Self { deps }
     }
 
+    /// Logs in by email address or username, for an access token of the configured lifetime.
     pub async fn login(
         &self,
-        email: &str,
+        name: &str,
         password: &str,
+        request_id: Option<String>,
+    ) -> Result<IssuedTokens> {
+        let lifetime = self.deps.config.access_token_ttl;
+        self.login_for(name, password, lifetime, request_id).await
+    }
+
+    /// [`AuthService::login`] for an access token that lives `access_ttl` (ControlByWeb's are
+    /// valid for a day).
+    pub async fn login_for(
+        &self,
+        name: &str,
+        password: &str,
+        access_ttl: Duration,
         request_id: Option<String>,
     ) -> Result<IssuedTokens> {
         let candidate =
             Password::candidate(password).map_err(|m| Error::invalid_field("password", m))?;
-        let record = match Email::parse(email) {
-            Ok(email) => self.deps.store.login_record(&email.normalized()).await?,
-            Err(_) => None,
-        };
+        let record = self.login_record(name).await?;
         let stored_hash = record.as_ref().and_then(|r| r.password_hash.as_deref());
         if !self.deps.hasher.verify(&candidate, stored_hash).await? {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
@@ -85,19 +98,19 @@ impl AuthService {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
         };
         if record.user.status != UserStatus::Active {
-            return Err(Error::Unauthenticated("this user is disabled".to_owned()));
+            return Err(Error::Unauthenticated(USER_DISABLED.to_owned()));
         }
         if record.account_status != AccountStatus::Active {
-            return Err(Error::Unauthenticated(format!(
-                "this account is {}",
-                record.account_status.as_str()
+            return Err(Error::Unauthenticated(account_not_active(
+                record.account_status,
             )));
         }
         let Some(verified_hash) = record.password_hash.clone() else {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
         };
         let now = self.deps.clock.now();
-        let (tokens, session) = self.new_session(record.user.clone(), verified_hash, now);
+        let (tokens, session) =
+            self.new_session(record.user.clone(), verified_hash, access_ttl, now);
         let audit = AuditDraft {
             actor: Actor::User(record.user.id),
             action: "user.login",
@@ -115,6 +128,17 @@ impl AuthService {
         refresh_token: &str,
         request_id: Option<String>,
     ) -> Result<IssuedTokens> {
+        let lifetime = self.deps.config.access_token_ttl;
+        self.refresh_for(refresh_token, lifetime, request_id).await
+    }
+
+    /// [`AuthService::refresh`] for an access token that lives `access_ttl`.
+    pub async fn refresh_for(
+        &self,
+        refresh_token: &str,
+        access_ttl: Duration,
+        request_id: Option<String>,
+    ) -> Result<IssuedTokens> {
         if SecretKind::of(refresh_token) != Some(SecretKind::Refresh)
             || refresh_token.len() > TokenHash::MAX_PRESENTED_LEN
         {
@@ -123,7 +147,7 @@ impl AuthService {
         let now = self.deps.clock.now();
         let access_token = SecretToken::generate(SecretKind::Access);
         let new_refresh = SecretToken::generate(SecretKind::Refresh);
-        let tokens = self.session_tokens(&access_token, &new_refresh, now);
+        let tokens = self.session_tokens(&access_token, &new_refresh, access_ttl, now);
         // The actor is filled in by the store from the session it rotates.
         let audit = AuditDraft {
             actor: Actor::Anonymous,
@@ -148,7 +172,7 @@ impl AuthService {
         Ok(IssuedTokens {
             access_token,
             refresh_token: new_refresh,
-            expires_in: self.deps.config.access_token_ttl.whole_seconds(),
+            expires_in: access_ttl.whole_seconds(),
             user,
         })
     }
@@ -168,7 +192,8 @@ impl AuthService {
         let now = self.deps.clock.now();
         let access_token = SecretToken::generate(SecretKind::Access);
         let kept = SecretToken::presented(refresh_token);
-        let tokens = self.session_tokens(&access_token, &kept, now);
+        let lifetime = self.deps.config.access_token_ttl;
+        let tokens = self.session_tokens(&access_token, &kept, lifetime, now);
         let audit = AuditDraft {
             actor: Actor::Anonymous,
             action: "session.refresh",
@@ -212,7 +237,12 @@ impl AuthService {
             details: serde_json::Value::Null,
             at: now,
         };
-        if let Some(record) = self.deps.store.login_record(&email.normalized()).await? {
+        if let Some(record) = self
+            .deps
+            .store
+            .login_record(&LoginName::Email(email.normalized()))
+            .await?
+        {
             let pending = match invitation_token {
                 Some(token) if token.len() <= TokenHash::MAX_PRESENTED_LEN => {
                     let hash = TokenHash::of(token);
@@ -263,6 +293,7 @@ impl AuthService {
             external_id: None,
             status: AccountStatus::Active,
             device_seats: 0,
+            log_retention: crate::model::account::DEFAULT_LOG_RETENTION,
             now,
         };
         let user = NewUser {
@@ -276,6 +307,7 @@ impl AuthService {
             role: Role::Owner,
             status: UserStatus::Active,
             email_verified: false,
+            terms_agreed: false,
             password_hash: Some(hash),
             preferences: Preferences::default(),
             now,
@@ -336,7 +368,7 @@ impl AuthService {
                     .ok_or_else(unauthenticated)?;
                 Principal::Service(ServicePrincipal { token_id: token.id })
             }
-            Some(SecretKind::Refresh | SecretKind::Invitation) | None => {
+            Some(SecretKind::Refresh | SecretKind::Invitation | SecretKind::SeatToken) | None => {
                 return Err(unauthenticated());
             }
         };
@@ -367,14 +399,31 @@ impl AuthService {
         }
     }
 
+    /// The user a login name stands for: the one with this email address, else the one with
+    /// this username (usernames may contain `@` too). Anything that is neither finds nobody.
+    async fn login_record(&self, raw: &str) -> Result<Option<LoginRecord>> {
+        if let Ok(email) = Email::parse(raw) {
+            let name = LoginName::Email(email.normalized());
+            if let Some(record) = self.deps.store.login_record(&name).await? {
+                return Ok(Some(record));
+            }
+        }
+        match Username::parse(raw) {
+            Ok(username) => {
+                let name = LoginName::Username(username.normalized());
+                self.deps.store.login_record(&name).await
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
     fn check_session_usable(&self, session: &Session) -> Result<()> {
         if session.user_status != UserStatus::Active {
-            return Err(Error::Unauthenticated("this user is disabled".to_owned()));
+            return Err(Error::Unauthenticated(USER_DISABLED.to_owned()));
         }
         if session.account_status != AccountStatus::Active {
-            return Err(Error::Unauthenticated(format!(
-                "this account is {}",
-                session.account_status.as_str()
+            return Err(Error::Unauthenticated(account_not_active(
+                session.account_status,
             )));
         }
         Ok(())
@@ -384,12 +433,13 @@ impl AuthService {
         &self,
         access: &SecretToken,
         refresh: &SecretToken,
+        access_ttl: Duration,
         now: OffsetDateTime,
     ) -> SessionTokens {
         SessionTokens {
             access_hash: access.hash(),
             refresh_hash: refresh.hash(),
-            access_expires: now + self.deps.config.access_token_ttl,
+            access_expires: now + access_ttl,
             refresh_expires: now + self.deps.config.refresh_token_ttl,
             now,
         }
@@ -399,6 +449,7 @@ impl AuthService {
         &self,
         user: User,
         verified_hash: String,
+        access_ttl: Duration,
         now: OffsetDateTime,
     ) -> (IssuedTokens, NewSession) {
         let access_token = SecretToken::generate(SecretKind::Access);
@@ -406,14 +457,20 @@ impl AuthService {
         let session = NewSession {
             user_id: user.id,
             verified_hash,
-            tokens: self.session_tokens(&access_token, &refresh_token, now),
+            tokens: self.session_tokens(&access_token, &refresh_token, access_ttl, now),
         };
         let tokens = IssuedTokens {
             access_token,
             refresh_token,
-            expires_in: self.deps.config.access_token_ttl.whole_seconds(),
+            expires_in: access_ttl.whole_seconds(),
             user,
         };
         (tokens, session)
     }
+}
+
+/// The answer to the right password of a user whose account is not active; surfaces that word
+/// it differently compare against this.
+pub fn account_not_active(status: AccountStatus) -> String {
+    format!("this account is {}", status.as_str())
 }

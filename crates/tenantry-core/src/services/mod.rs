@@ -7,11 +7,13 @@
 //! - [`devices`]: devices and the seats they occupy.
 //! - [`auth`]: login, refresh, logout, and turning a bearer token into a [`Caller`].
 //! - [`service_tokens`]: the owner tokens that bootstrap and operate an installation.
+//! - [`device_tokens`]: certificate request tokens and device seat tokens (ControlByWeb).
 //! - [`audit`]: reading the audit trail.
 
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod device_tokens;
 pub mod devices;
 pub mod service_tokens;
 pub mod users;
@@ -170,6 +172,7 @@ pub struct Services {
     pub accounts: accounts::AccountService,
     pub users: users::UserService,
     pub devices: devices::DeviceService,
+    pub device_tokens: device_tokens::DeviceTokenService,
     pub auth: auth::AuthService,
     pub service_tokens: service_tokens::ServiceTokenService,
     pub audit: audit::AuditService,
@@ -193,6 +196,7 @@ impl Services {
             accounts: accounts::AccountService::new(deps.clone()),
             users: users::UserService::new(deps.clone()),
             devices: devices::DeviceService::new(deps.clone()),
+            device_tokens: device_tokens::DeviceTokenService::new(deps.clone()),
             auth: auth::AuthService::new(deps.clone()),
             service_tokens: service_tokens::ServiceTokenService::new(deps.clone()),
             audit: audit::AuditService::new(deps.clone()),

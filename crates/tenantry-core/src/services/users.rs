@@ -29,6 +29,8 @@ pub struct CreateUser {
     /// Without one the user cannot log in until a password is set for them.
     pub password: Option<Password>,
     pub preferences: Option<Preferences>,
+    /// The user agreed to the terms of service as they were created.
+    pub terms_agreed: bool,
 }
 
 /// A parsed partial update; `Some(None)` clears a nullable field.
@@ -40,6 +42,13 @@ pub struct UpdateUser {
     pub last_name: Option<Option<Text>>,
     pub status: Option<UserStatus>,
     pub preferences: Option<Preferences>,
+    pub terms_agreed: Option<bool>,
+    /// A new role, under the same rules as [`UserService::set_role`]; changed together with
+    /// the other fields or not at all.
+    pub role: Option<Role>,
+    /// A new password set by an administrator (never by the user themselves, who must prove
+    /// the current one); it ends the user's sessions.
+    pub password: Option<Password>,
 }
 
 #[derive(Clone)]
@@ -77,6 +86,7 @@ impl UserService {
             role: command.role,
             status: UserStatus::Active,
             email_verified: false,
+            terms_agreed: command.terms_agreed,
             password_hash,
             preferences: command.preferences.unwrap_or_default(),
             now,
@@ -102,11 +112,27 @@ impl UserService {
             if command.status.is_some() {
                 return Err(Error::forbidden("you cannot change your own status"));
             }
+            if command.password.is_some() {
+                return Err(Error::forbidden(
+                    "change your own password with your current password",
+                ));
+            }
+            if command.role.is_some() {
+                return Err(Error::forbidden("you cannot change your own role"));
+            }
         } else {
             self.require_authority_over(caller, &user, Permission::EditUsers)?;
         }
+        if let Some(role) = command.role {
+            caller.require_rank_at_least(role, "granting this role")?;
+        }
+        let password_hash = match &command.password {
+            Some(password) => Some(self.deps.hasher.hash(password).await?),
+            None => None,
+        };
         let now = self.deps.clock.now();
         let disabling = command.status == Some(UserStatus::Disabled);
+        let ends_sessions = disabling || password_hash.is_some();
         let changes = UserChanges {
             email: command
                 .email
@@ -117,8 +143,11 @@ impl UserService {
             first_name: command.first_name.map(|n| n.map(Text::into_string)),
             last_name: command.last_name.map(|n| n.map(Text::into_string)),
             status: command.status,
+            role: command.role,
             preferences: command.preferences,
-            end_sessions: if disabling {
+            terms_agreed: command.terms_agreed,
+            password_hash,
+            end_sessions: if ends_sessions {
                 EndSessions::All
             } else {
                 EndSessions::None
@@ -132,6 +161,7 @@ impl UserService {
         let audit = caller.audit("user.update", now).with_details(json!({
             "fields": changes.field_names(),
             "status": changes.status.map(UserStatus::as_str),
+            "role": changes.role.map(Role::as_str),
         }));
         self.deps.store.update_user(id, changes, audit).await
     }

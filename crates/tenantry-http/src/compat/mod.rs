@@ -2,5 +2,8 @@
 //! requests, auth headers, records and errors — and nothing else.
 //!
 //! - [`ioto`]: EmbedThis Ioto's device-cloud Account and User API, at `/compat/ioto`.
+//! - [`controlbyweb`]: ControlByWeb.Cloud's hierarchical accounts API, at
+//!   `/compat/controlbyweb/api`.
 
+pub mod controlbyweb;
 pub mod ioto;

@@ -60,6 +60,7 @@ impl CreateAccountBody {
                 description: description?.flatten(),
                 external_id: external_id?,
                 device_seats: self.device_seats.unwrap_or(0),
+                suspended: false,
             })
         })?;
         Ok(command)
@@ -85,6 +86,8 @@ pub struct UpdateAccountBody {
     /// The new allocation; the difference moves from or to the parent's free seats. Only from an
     /// account above this one; a root's only with a service token.
     pub device_seats: Option<i64>,
+    /// How long device logs are kept, as a level from 0 to 100.
+    pub log_retention: Option<i64>,
 }
 
 impl UpdateAccountBody {
@@ -115,6 +118,7 @@ impl UpdateAccountBody {
                 external_id: external_id?,
                 status: self.status.map(Into::into),
                 device_seats: self.device_seats,
+                log_retention: self.log_retention,
             })
         })?;
         Ok(command)

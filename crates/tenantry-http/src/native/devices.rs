@@ -8,7 +8,7 @@ use tenantry_core::error::FieldCollector;
 use tenantry_core::model::{AccountId, DeviceId};
 use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::services::Within;
-use tenantry_core::services::devices::CreateDevice;
+use tenantry_core::services::devices::{CreateDevice, UpdateDevice};
 use tenantry_core::values::{Text, TextLimit};
 use utoipa::ToSchema;
 
@@ -29,6 +29,9 @@ pub struct CreateDeviceBody {
     /// A test device occupies no seat. Default false.
     #[serde(default)]
     pub is_test: bool,
+    /// A cellular device. Default false.
+    #[serde(default)]
+    pub is_cell: bool,
 }
 
 impl CreateDeviceBody {
@@ -41,6 +44,7 @@ impl CreateDeviceBody {
                 name: name?,
                 serial: serial?,
                 is_test: self.is_test,
+                is_cell: self.is_cell,
             })
         })?;
         Ok(command)
@@ -127,6 +131,59 @@ pub async fn get_device(
     AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<DeviceDto>> {
     let device = app.services.devices.get(&caller, DeviceId(id)).await?;
+    Ok(Json(device.into()))
+}
+
+/// Only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDeviceBody {
+    pub name: Option<String>,
+    /// Whether the device is connected now (as the device cloud last saw it).
+    pub connected: Option<bool>,
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/devices/{id}",
+    tag = "devices",
+    summary = "Rename a device or record its connection state",
+    description = "Needs \"Edit Devices\".",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Device id")),
+    request_body = UpdateDeviceBody,
+    responses(
+        (status = 200, description = "The device as it is now", body = DeviceDto),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+        (status = 404, description = "No such device (or not yours)", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or nothing to change", body = ErrorBody),
+    )
+)]
+pub async fn update_device(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<UpdateDeviceBody>,
+) -> ApiResult<Json<DeviceDto>> {
+    let mut f = FieldCollector::new();
+    let name = f.take(
+        "name",
+        body.name
+            .as_deref()
+            .map(|n| Text::parse(n, TextLimit::NAME))
+            .transpose(),
+    );
+    let command = f.finish_with(|| {
+        Some(UpdateDevice {
+            name: name?,
+            connected: body.connected,
+        })
+    })?;
+    let device = app
+        .services
+        .devices
+        .update(&caller, DeviceId(id), command)
+        .await?;
     Ok(Json(device.into()))
 }
 

@@ -168,6 +168,8 @@ pub struct AccountDto {
     /// Seats handed down to direct child accounts.
     pub children_seats: i64,
     pub free_seats: i64,
+    /// How long the account's device logs are kept, as a level (ControlByWeb's `logging`).
+    pub log_retention: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -192,6 +194,7 @@ impl From<Account> for AccountDto {
             device_seats: a.device_seats,
             used_devices: a.used_devices,
             children_seats: a.children_seats,
+            log_retention: a.log_retention,
             created: a.created,
             updated: a.updated,
             activity: a.activity,
@@ -211,6 +214,11 @@ pub struct UserDto {
     pub role: RoleDto,
     pub status: UserStatusDto,
     pub email_verified: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub email_verified_at: Option<OffsetDateTime>,
+    /// When the user agreed to the terms of service, if they have.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub terms_agreed_at: Option<OffsetDateTime>,
     /// False for a user created without a password, who cannot log in yet.
     pub has_password: bool,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -236,6 +244,8 @@ impl From<User> for UserDto {
             role: u.role.into(),
             status: u.status.into(),
             email_verified: u.email_verified,
+            email_verified_at: u.email_verified_at,
+            terms_agreed_at: u.terms_agreed_at,
             has_password: u.has_password,
             last_login: u.last_login,
             preferences: Value::Object(u.preferences.as_map().clone()),
@@ -254,6 +264,10 @@ pub struct DeviceDto {
     pub serial: String,
     /// Test devices occupy no seat.
     pub is_test: bool,
+    /// A cellular device.
+    pub is_cell: bool,
+    /// Whether the device is connected right now, as last reported.
+    pub connected: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
 }
@@ -267,6 +281,8 @@ impl From<Device> for DeviceDto {
             name: d.name,
             serial: d.serial,
             is_test: d.is_test,
+            is_cell: d.is_cell,
+            connected: d.connected,
             created: d.created,
         }
     }

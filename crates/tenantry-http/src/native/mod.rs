@@ -4,10 +4,12 @@
 //! - [`dto`]: the JSON shapes of records and pages, and body-parsing helpers.
 //! - [`auth`]: login, refresh, logout, `me`, own password.
 //! - [`accounts`], [`users`], [`devices`], [`audit`]: one resource family each.
+//! - [`device_tokens`]: device seat tokens, certificate request tokens, device enrolment.
 
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod device_tokens;
 pub mod devices;
 pub mod dto;
 pub mod users;
@@ -84,7 +86,19 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
         ))
         .routes(routes!(users::set_role))
         .routes(routes!(devices::create_device, devices::list_devices))
-        .routes(routes!(devices::get_device, devices::delete_device))
+        .routes(routes!(
+            devices::get_device,
+            devices::update_device,
+            devices::delete_device
+        ))
+        .routes(routes!(device_tokens::mint_seat_token))
+        .routes(routes!(device_tokens::redeem_seat_token))
+        .routes(routes!(
+            device_tokens::create_certificate_token,
+            device_tokens::list_certificate_tokens
+        ))
+        .routes(routes!(device_tokens::delete_certificate_token))
+        .routes(routes!(device_tokens::enrol_device))
         .routes(routes!(audit::list_audit))
         .split_for_parts();
     let document = doc.clone();

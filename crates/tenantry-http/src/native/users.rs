@@ -40,6 +40,9 @@ pub struct CreateUserBody {
     pub password: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub preferences: Option<Value>,
+    /// The user agreed to the terms of service. Default false.
+    #[serde(default)]
+    pub terms_agreed: bool,
 }
 
 impl CreateUserBody {
@@ -75,6 +78,7 @@ impl CreateUserBody {
                 role: self.role.unwrap_or(RoleDto::User).into(),
                 password: password?,
                 preferences: preferences?,
+                terms_agreed: self.terms_agreed,
             })
         })?;
         Ok(command)
@@ -101,6 +105,11 @@ pub struct UpdateUserBody {
     /// Replaces the preferences object.
     #[schema(value_type = Option<Object>)]
     pub preferences: Option<Value>,
+    /// `true` records agreement to the terms now (an earlier date is kept); `false` withdraws it.
+    pub terms_agreed: Option<bool>,
+    /// Sets another user's password (ending their sessions). Your own changes through
+    /// `POST /api/me/password`, with the current one.
+    pub password: Option<String>,
 }
 
 impl UpdateUserBody {
@@ -123,6 +132,10 @@ impl UpdateUserBody {
             "preferences",
             self.preferences.map(Preferences::parse).transpose(),
         );
+        let password = f.take(
+            "password",
+            optional(self.password.as_deref(), Password::parse),
+        );
         let command = f.finish_with(|| {
             Some(UpdateUser {
                 email: email?,
@@ -131,6 +144,9 @@ impl UpdateUserBody {
                 last_name: last_name?,
                 status: self.status.map(Into::into),
                 preferences: preferences?,
+                terms_agreed: self.terms_agreed,
+                password: password?,
+                role: None,
             })
         })?;
         Ok(command)

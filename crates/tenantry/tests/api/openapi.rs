@@ -36,7 +36,14 @@ async fn the_document_covers_every_route(app: TestApp) {
         ("/api/accounts/{id}/devices", "post"),
         ("/api/accounts/{id}/devices", "get"),
         ("/api/devices/{id}", "get"),
+        ("/api/devices/{id}", "patch"),
         ("/api/devices/{id}", "delete"),
+        ("/api/seat-tokens", "post"),
+        ("/api/accounts/{id}/seats/redeem", "post"),
+        ("/api/accounts/{id}/certificate-tokens", "post"),
+        ("/api/accounts/{id}/certificate-tokens", "get"),
+        ("/api/accounts/{id}/certificate-tokens/{token}", "delete"),
+        ("/api/devices/enrol", "post"),
         ("/api/audit", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();

@@ -81,6 +81,7 @@ pub async fn create(
         description: None,
         external_id: None,
         device_seats: 0,
+        suspended: false,
     };
     let first = CreateUser {
         email: address,
@@ -90,6 +91,7 @@ pub async fn create(
         role: Role::Owner,
         password: None,
         preferences: None,
+        terms_agreed: false,
     };
     let (account, user) = app
         .services

@@ -102,6 +102,7 @@ pub async fn create(
         )?,
         password: None,
         preferences: None,
+        terms_agreed: false,
     };
     let user = app.services.users.create(&caller, account, command).await?;
     if body.send_invite {

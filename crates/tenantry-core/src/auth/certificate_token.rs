@@ -1,0 +1,68 @@
+//! ControlByWeb certificate request tokens: 32 letters and digits.
+//!
+//! The vendor API lists an account's live tokens again after creating them, so the token cannot
+//! be a secret shown once. It is not stored either: a row keeps a random nonce and the SHA-256
+//! of the token, and the token is recomputed as HMAC(installation signing key, nonce) whenever it
+//! is listed. A copy of the tokens table alone neither reveals nor forges a token; presenting
+//! one is checked by its hash, in constant time, like every other secret.
+
+use super::secret::{TokenHash, hmac_sha256};
+
+/// Length of a token, as the vendor documents it.
+pub const LEN: usize = 32;
+
+const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const DOMAIN: &[u8] = b"tenantry certificate request token v1:";
+
+/// A fresh nonce for a new token.
+pub fn new_nonce() -> [u8; 16] {
+    rand::random()
+}
+
+/// The token a nonce stands for under the installation's signing key.
+pub fn derive(signing_key: &[u8; 32], nonce: &[u8; 16]) -> String {
+    let mut input = Vec::with_capacity(DOMAIN.len() + nonce.len());
+    input.extend_from_slice(DOMAIN);
+    input.extend_from_slice(nonce);
+    // 32 uniform bytes, each reduced mod 62: about 190 bits of the HMAC survive, far beyond
+    // guessing, at the cost of a slight bias toward the first 8 letters.
+    hmac_sha256(signing_key, &input)
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+/// Whether a presented string has the shape of a token (so anything else is refused before a
+/// lookup).
+pub fn is_well_formed(presented: &str) -> bool {
+    presented.len() == LEN && presented.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+pub fn hash(token: &str) -> TokenHash {
+    TokenHash::of(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_32_alphanumerics_fixed_by_key_and_nonce() {
+        let key = [7u8; 32];
+        let nonce = [1u8; 16];
+        let token = derive(&key, &nonce);
+        assert!(is_well_formed(&token), "{token}");
+        assert_eq!(token, derive(&key, &nonce));
+        assert_ne!(token, derive(&key, &[2u8; 16]));
+        assert_ne!(token, derive(&[8u8; 32], &nonce));
+    }
+
+    #[test]
+    fn malformed_tokens_are_recognised() {
+        assert!(!is_well_formed(""));
+        assert!(!is_well_formed(&"a".repeat(31)));
+        assert!(!is_well_formed(&"a".repeat(33)));
+        assert!(!is_well_formed(&format!("{}-", "a".repeat(31))));
+        assert!(!is_well_formed(&format!("{}é", "a".repeat(30))));
+    }
+}
