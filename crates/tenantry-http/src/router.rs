@@ -3,7 +3,7 @@
 use std::any::Any;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
@@ -30,7 +30,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_request(drop_unusable_request_id))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
-        // One span per request carrying the request id; headers (and so tokens) never logged.
+        // One span per request carrying the request id. Neither headers nor the concrete path
+        // are logged, only the route's template: some vendor routes carry a token in the path
+        // (ControlByWeb's `DELETE …/tokens/{token}`), and tokens are never logged.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
@@ -39,10 +41,14 @@ pub fn router(state: AppState) -> Router {
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("(no route)", MatchedPath::as_str);
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        route = %route,
                         request_id = %request_id,
                     )
                 })

@@ -5,6 +5,8 @@
 ALTER TABLE accounts ADD COLUMN log_retention BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN email_verified_at TIMESTAMPTZ;
 ALTER TABLE users ADD COLUMN terms_agreed_at TIMESTAMPTZ;
+-- Addresses verified before this migration: the best date known is the last change.
+UPDATE users SET email_verified_at = updated_at WHERE email_verified;
 ALTER TABLE devices ADD COLUMN is_cell BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE devices ADD COLUMN connected BOOLEAN NOT NULL DEFAULT FALSE;
 

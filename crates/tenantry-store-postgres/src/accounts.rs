@@ -325,7 +325,7 @@ async fn delete_tx(
         // The lock above holds off new users and devices of this account (their inserts lock
         // it too), so what is seen here stays true until the delete commits.
         let (users, devices): (bool, bool) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1), \
+            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $2 AND account_id = $1), \
              EXISTS (SELECT 1 FROM devices WHERE tenant_id = $2 AND account_id = $1)",
         )
         .bind(id.get())

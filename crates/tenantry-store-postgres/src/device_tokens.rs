@@ -71,13 +71,22 @@ async fn insert_certificate_tx(
     new: NewCertificateToken,
     audit: AuditDraft,
 ) -> Result<CertificateToken, StoreError> {
-    let account = accounts::lock_shared(conn, new.account_id).await?;
+    // An exclusive lock: concurrent creations count the live tokens one after another.
+    let account = lock(conn, new.account_id).await?;
     // Expired tokens of the account go as new ones come, so the table stays small.
     sqlx::query("DELETE FROM certificate_tokens WHERE account_id = $1 AND expires_at <= $2")
         .bind(account.id.get())
         .bind(new.now)
         .execute(&mut *conn)
         .await?;
+    let live: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM certificate_tokens WHERE account_id = $1")
+            .bind(account.id.get())
+            .fetch_one(&mut *conn)
+            .await?;
+    if live >= new.max_live {
+        return Err(device_tokens::too_many_certificate_tokens(new.max_live).into());
+    }
     let sql = sqlx::AssertSqlSafe(format!(
         "INSERT INTO certificate_tokens (tenant_id, account_id, token_hash, nonce, created_at, \
          expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {CERTIFICATE_COLUMNS}"

@@ -1,8 +1,9 @@
 //! Devices, and the `used_devices` counter of their account.
 
 use sqlx::{PgConnection, PgPool};
-use tenantry_core::model::device::{DeviceChanges, DeviceCounts, DeviceStatistics, NewDevice};
-use tenantry_core::model::{Account, AccountId, AuditDraft, Device, DeviceId};
+use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
+use tenantry_core::model::device_tokens;
+use tenantry_core::model::{Account, AccountId, AccountStatus, AuditDraft, Device, DeviceId};
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
@@ -65,6 +66,23 @@ async fn insert_tx(
     audit: AuditDraft,
 ) -> Result<Device, StoreError> {
     let account = lock(conn, new.account_id).await?;
+    if let Some(hash) = &new.enrolled_with {
+        if account.status != AccountStatus::Active {
+            return Err(device_tokens::enrolment_into_inactive_account().into());
+        }
+        let live: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM certificate_tokens \
+             WHERE token_hash = $1 AND account_id = $2 AND expires_at > $3)",
+        )
+        .bind(hash.as_bytes().as_slice())
+        .bind(account.id.get())
+        .bind(new.now)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !live {
+            return Err(device_tokens::certificate_token_refused().into());
+        }
+    }
     if !new.is_test {
         seats::check_add_device(SeatState::of(&account))?;
         add_used(conn, account.id, 1).await?;
@@ -182,21 +200,5 @@ pub(crate) async fn statistics(pool: &PgPool, account: &Account) -> Result<Devic
     .fetch_one(pool)
     .await
     .map_err(db)?;
-    let mut statistics = DeviceStatistics {
-        accounts_below,
-        ..DeviceStatistics::default()
-    };
-    for (own, used, connected, cell) in rows {
-        let counts = DeviceCounts {
-            used,
-            connected,
-            cell,
-        };
-        if own {
-            statistics.own = counts;
-        } else {
-            statistics.below = counts;
-        }
-    }
-    Ok(statistics)
+    Ok(DeviceStatistics::from_groups(rows, accounts_below))
 }

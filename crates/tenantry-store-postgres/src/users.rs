@@ -190,8 +190,10 @@ async fn update_tx(
         "UPDATE users SET \
          email = CASE WHEN $1 THEN $2 ELSE email END, \
          email_norm = CASE WHEN $1 THEN $3 ELSE email_norm END, \
-         email_verified = CASE WHEN $1 THEN FALSE ELSE email_verified END, \
-         email_verified_at = CASE WHEN $1 THEN NULL ELSE email_verified_at END, \
+         email_verified = CASE WHEN $1 AND email_norm <> $3 THEN FALSE \
+             ELSE email_verified END, \
+         email_verified_at = CASE WHEN $1 AND email_norm <> $3 THEN NULL \
+             ELSE email_verified_at END, \
          terms_agreed_at = CASE WHEN $24 THEN (CASE WHEN $25 THEN COALESCE(terms_agreed_at, $19) \
              END) ELSE terms_agreed_at END, \
          username = CASE WHEN $4 THEN $5 ELSE username END, \

@@ -274,10 +274,9 @@ pub(crate) async fn delete(
     }
     if rule.only_if_empty {
         let (users, devices): (bool, bool) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE account_id = ?), \
-             EXISTS (SELECT 1 FROM devices WHERE tenant_id = ? AND account_id = ?)",
+            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ?1 AND account_id = ?2), \
+             EXISTS (SELECT 1 FROM devices WHERE tenant_id = ?1 AND account_id = ?2)",
         )
-        .bind(id.get())
         .bind(account.tenant_id.get())
         .bind(id.get())
         .fetch_one(&mut *tx)

@@ -69,6 +69,15 @@ pub(crate) async fn insert_certificate(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    let live: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM certificate_tokens WHERE account_id = ?")
+            .bind(account.id.get())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+    if live >= new.max_live {
+        return Err(device_tokens::too_many_certificate_tokens(new.max_live));
+    }
     let sql = sqlx::AssertSqlSafe(format!(
         "INSERT INTO certificate_tokens (tenant_id, account_id, token_hash, nonce, created_at, \
          expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING {CERTIFICATE_COLUMNS}"

@@ -1,8 +1,9 @@
 //! Devices, and the `used_devices` counter of their account.
 
 use sqlx::{SqliteConnection, SqlitePool};
-use tenantry_core::model::device::{DeviceChanges, DeviceCounts, DeviceStatistics, NewDevice};
-use tenantry_core::model::{Account, AccountId, AuditDraft, Device, DeviceId};
+use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
+use tenantry_core::model::device_tokens;
+use tenantry_core::model::{Account, AccountId, AccountStatus, AuditDraft, Device, DeviceId};
 use tenantry_core::seats::{self, SeatState};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
@@ -53,6 +54,24 @@ async fn add_used(conn: &mut SqliteConnection, account: AccountId, delta: i64) -
 pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft) -> Result<Device> {
     let mut tx = begin_write(pool).await?;
     let account = fetch_account(&mut tx, new.account_id).await?;
+    if let Some(hash) = &new.enrolled_with {
+        if account.status != AccountStatus::Active {
+            return Err(device_tokens::enrolment_into_inactive_account());
+        }
+        let live: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM certificate_tokens \
+             WHERE token_hash = ? AND account_id = ? AND expires_at > ?)",
+        )
+        .bind(hash.as_bytes().as_slice())
+        .bind(account.id.get())
+        .bind(to_db(new.now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if !live {
+            return Err(device_tokens::certificate_token_refused());
+        }
+    }
     if !new.is_test {
         seats::check_add_device(SeatState::of(&account))?;
         add_used(&mut tx, account.id, 1).await?;
@@ -161,21 +180,5 @@ pub(crate) async fn statistics(pool: &SqlitePool, account: &Account) -> Result<D
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let mut statistics = DeviceStatistics {
-        accounts_below,
-        ..DeviceStatistics::default()
-    };
-    for (own, used, connected, cell) in rows {
-        let counts = DeviceCounts {
-            used,
-            connected,
-            cell,
-        };
-        if own {
-            statistics.own = counts;
-        } else {
-            statistics.below = counts;
-        }
-    }
-    Ok(statistics)
+    Ok(DeviceStatistics::from_groups(rows, accounts_below))
 }

@@ -183,8 +183,9 @@ pub(crate) async fn update(
          first_name_norm = ?, last_name_norm = ?, search_text = ?, \
          email = CASE WHEN ? THEN ? ELSE email END, \
          email_norm = CASE WHEN ? THEN ? ELSE email_norm END, \
-         email_verified = CASE WHEN ? THEN 0 ELSE email_verified END, \
-         email_verified_at = CASE WHEN ? THEN NULL ELSE email_verified_at END, \
+         email_verified = CASE WHEN ? AND email_norm <> ? THEN 0 ELSE email_verified END, \
+         email_verified_at = CASE WHEN ? AND email_norm <> ? THEN NULL \
+             ELSE email_verified_at END, \
          terms_agreed_at = CASE WHEN ? THEN (CASE WHEN ? THEN COALESCE(terms_agreed_at, ?) \
              ELSE NULL END) ELSE terms_agreed_at END, \
          username = CASE WHEN ? THEN ? ELSE username END, \
@@ -209,9 +210,11 @@ pub(crate) async fn update(
     .bind(email.is_some())
     .bind(email)
     .bind(email_norm.is_some())
+    .bind(email_norm.clone())
+    .bind(email_norm.is_some())
+    .bind(email_norm.clone())
+    .bind(email_norm.is_some())
     .bind(email_norm)
-    .bind(changes.email.is_some())
-    .bind(changes.email.is_some())
     .bind(changes.terms_agreed.is_some())
     .bind(changes.terms_agreed == Some(true))
     .bind(to_db(changes.now))

@@ -616,3 +616,41 @@ pub async fn the_last_owner_stays(h: Harness) {
         .unwrap();
     h.services.users.delete(&h.service, owner.id).await.unwrap();
 }
+
+/// One string can be one user's email address and another's username (usernames may contain
+/// `@`): each logs in with it using their own password, and neither can lock the other out.
+pub async fn a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password(h: Harness) {
+    use tenantry_core::values::Username;
+    let root = h.root("Shared names", 0).await;
+    let (by_email, _) = h.user(&root, "pat@names.test", Role::User).await;
+    let mut other = crate::harness::user_command("other@names.test", Role::User);
+    other.username = Some(Username::parse("pat@names.test").unwrap());
+    other.password = Some(password("another long passphrase"));
+    let by_username = h
+        .services
+        .users
+        .create(&h.service, root.id, other)
+        .await
+        .unwrap();
+    let first = h
+        .services
+        .auth
+        .login("pat@names.test", PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(first.user.id, by_email.id);
+    let second = h
+        .services
+        .auth
+        .login("PAT@names.test", "another long passphrase", None)
+        .await
+        .unwrap();
+    assert_eq!(second.user.id, by_username.id);
+    let wrong = h
+        .services
+        .auth
+        .login("pat@names.test", "neither of their passwords", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, Error::Unauthenticated(_)), "{wrong:?}");
+}

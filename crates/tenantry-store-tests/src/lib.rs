@@ -85,6 +85,7 @@ macro_rules! conformance_suite {
                 concurrent_logins_of_one_user_all_succeed,
                 sign_up_makes_tenants_and_completes_invitations,
                 the_last_owner_stays,
+                a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password,
             },
             device_tokens {
                 certificate_tokens_work_for_twelve_hours,

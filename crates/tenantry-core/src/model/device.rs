@@ -27,6 +27,10 @@ pub struct NewDevice {
     pub serial: String,
     pub is_test: bool,
     pub is_cell: bool,
+    /// Set when the device enrols itself with a certificate request token: the store checks,
+    /// inside the inserting transaction, that the token is still live for the account and the
+    /// account is active.
+    pub enrolled_with: Option<crate::auth::TokenHash>,
     pub now: OffsetDateTime,
 }
 
@@ -55,4 +59,31 @@ pub struct DeviceStatistics {
     pub below: DeviceCounts,
     /// How many accounts are below it.
     pub accounts_below: i64,
+}
+
+impl DeviceStatistics {
+    /// Assembles the figures from rows grouped as the stores query them: whether the group is
+    /// the account's own devices, then how many are used, connected and cellular.
+    pub fn from_groups(
+        groups: impl IntoIterator<Item = (bool, i64, i64, i64)>,
+        accounts_below: i64,
+    ) -> DeviceStatistics {
+        let mut statistics = DeviceStatistics {
+            accounts_below,
+            ..DeviceStatistics::default()
+        };
+        for (own, used, connected, cell) in groups {
+            let counts = DeviceCounts {
+                used,
+                connected,
+                cell,
+            };
+            if own {
+                statistics.own = counts;
+            } else {
+                statistics.below = counts;
+            }
+        }
+        statistics
+    }
 }

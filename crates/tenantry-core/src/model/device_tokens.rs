@@ -26,6 +26,8 @@ pub struct CertificateToken {
 #[derive(Debug, Clone)]
 pub struct NewCertificateToken {
     pub account_id: AccountId,
+    /// Refuse with `Conflict` if the account already has this many live tokens.
+    pub max_live: i64,
     pub token_hash: TokenHash,
     pub nonce: [u8; 16],
     pub expires: OffsetDateTime,
@@ -62,4 +64,23 @@ pub fn check_redeemable(redeemed: bool, expired: bool) -> Result<()> {
         return Err(Error::conflict("the device seat token has expired"));
     }
     Ok(())
+}
+
+/// The refusal for an account that has as many live certificate tokens as it may.
+pub fn too_many_certificate_tokens(max_live: i64) -> Error {
+    Error::conflict(format!(
+        "the account already has {max_live} live certificate tokens; delete one or wait for \
+         one to expire"
+    ))
+}
+
+/// The answer to a device presenting a certificate token that is unknown, expired or deleted:
+/// the token is the device's only credential, so every such failure reads the same.
+pub fn certificate_token_refused() -> Error {
+    Error::Unauthenticated("invalid or expired certificate token".to_owned())
+}
+
+/// A device may only enrol into an active account.
+pub fn enrolment_into_inactive_account() -> Error {
+    Error::forbidden("the account is not active; devices cannot join it")
 }

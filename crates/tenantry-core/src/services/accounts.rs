@@ -161,6 +161,12 @@ impl AccountService {
         }
     }
 
+    /// Fails unless the caller may edit the account ("Edit Accounts" over it); for a request
+    /// that turns out to change nothing, which must still be refused to whoever may not edit.
+    pub fn check_editable(&self, caller: &Caller, account: &Account) -> Result<()> {
+        caller.require(Permission::EditAccounts, &account.path, Resource::Account)
+    }
+
     pub async fn update(
         &self,
         caller: &Caller,
@@ -194,6 +200,12 @@ impl AccountService {
         if command.status.is_some() && own_account {
             return Err(Error::forbidden(
                 "an account's status can only be changed from an account above it",
+            ));
+        }
+        // Retention is what the account is entitled to keep, like its seats: set from above.
+        if command.log_retention.is_some() && own_account {
+            return Err(Error::forbidden(
+                "an account's log retention can only be changed from an account above it",
             ));
         }
         let now = self.deps.clock.now();

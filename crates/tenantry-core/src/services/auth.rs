@@ -89,12 +89,7 @@ impl AuthService {
     ) -> Result<IssuedTokens> {
         let candidate =
             Password::candidate(password).map_err(|m| Error::invalid_field("password", m))?;
-        let record = self.login_record(name).await?;
-        let stored_hash = record.as_ref().and_then(|r| r.password_hash.as_deref());
-        if !self.deps.hasher.verify(&candidate, stored_hash).await? {
-            return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
-        }
-        let Some(record) = record else {
+        let Some(record) = self.verified_login_record(name, &candidate).await? else {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
         };
         if record.user.status != UserStatus::Active {
@@ -399,22 +394,40 @@ impl AuthService {
         }
     }
 
-    /// The user a login name stands for: the one with this email address, else the one with
-    /// this username (usernames may contain `@` too). Anything that is neither finds nobody.
-    async fn login_record(&self, raw: &str) -> Result<Option<LoginRecord>> {
+    /// The user a login name stands for whose password this is. A name can be one user's
+    /// email address and another's username (usernames may contain `@`), so each user it names
+    /// is tried with their own password: nobody can take over or block another's login by
+    /// choosing a name that matches theirs. With nobody named, the password is still checked
+    /// against a dummy hash, so the answer takes as long either way.
+    async fn verified_login_record(
+        &self,
+        raw: &str,
+        candidate: &Password,
+    ) -> Result<Option<LoginRecord>> {
+        let mut named: Vec<LoginRecord> = Vec::with_capacity(2);
         if let Ok(email) = Email::parse(raw) {
             let name = LoginName::Email(email.normalized());
-            if let Some(record) = self.deps.store.login_record(&name).await? {
+            named.extend(self.deps.store.login_record(&name).await?);
+        }
+        if let Ok(username) = Username::parse(raw) {
+            let name = LoginName::Username(username.normalized());
+            if let Some(record) = self.deps.store.login_record(&name).await?
+                && named.iter().all(|r| r.user.id != record.user.id)
+            {
+                named.push(record);
+            }
+        }
+        if named.is_empty() {
+            self.deps.hasher.verify(candidate, None).await?;
+            return Ok(None);
+        }
+        for record in named {
+            let hash = record.password_hash.as_deref();
+            if self.deps.hasher.verify(candidate, hash).await? {
                 return Ok(Some(record));
             }
         }
-        match Username::parse(raw) {
-            Ok(username) => {
-                let name = LoginName::Username(username.normalized());
-                self.deps.store.login_record(&name).await
-            }
-            Err(_) => Ok(None),
-        }
+        Ok(None)
     }
 
     fn check_session_usable(&self, session: &Session) -> Result<()> {

@@ -10,14 +10,16 @@ use super::Deps;
 use crate::auth::{Caller, Permission, SecretKind, SecretToken, TokenHash, certificate_token};
 use crate::error::{Error, Resource, Result};
 use crate::model::device_tokens::{NewCertificateToken, NewSeatToken};
-use crate::model::{Account, AccountId, Actor, AuditDraft, CertificateToken, SeatToken};
+use crate::model::{
+    Account, AccountId, Actor, AuditDraft, CertificateToken, CertificateTokenId, SeatToken,
+};
 use crate::seats;
 
 /// How long a certificate request token works, as the vendor documents.
 pub const CERTIFICATE_TOKEN_TTL: Duration = Duration::hours(12);
 /// At most this many live certificate tokens per account, so nobody can grow the table without
 /// bound (they are multi-use: one is enough for a fleet).
-pub const MAX_LIVE_CERTIFICATE_TOKENS: usize = 100;
+pub const MAX_LIVE_CERTIFICATE_TOKENS: i64 = 100;
 /// Seat tokens expire unless redeemed within this long, by default.
 pub const DEFAULT_SEAT_TOKEN_TTL: Duration = Duration::days(30);
 /// The longest a seat token may live.
@@ -49,17 +51,11 @@ impl DeviceTokenService {
         let account = self.deps.account(account_id).await?;
         caller.require(Permission::ManageTokens, &account.path, Resource::Account)?;
         let now = self.deps.clock.now();
-        let live = self.deps.store.certificate_tokens(account.id, now).await?;
-        if live.len() >= MAX_LIVE_CERTIFICATE_TOKENS {
-            return Err(Error::conflict(format!(
-                "the account already has {MAX_LIVE_CERTIFICATE_TOKENS} live certificate tokens; \
-                 delete one or wait for one to expire"
-            )));
-        }
         let nonce = certificate_token::new_nonce();
         let token = certificate_token::derive(&self.deps.config.signing_key, &nonce);
         let new = NewCertificateToken {
             account_id: account.id,
+            max_live: MAX_LIVE_CERTIFICATE_TOKENS,
             token_hash: certificate_token::hash(&token),
             nonce,
             expires: now + CERTIFICATE_TOKEN_TTL,
@@ -105,6 +101,23 @@ impl DeviceTokenService {
         self.deps
             .store
             .delete_certificate_token(account.id, &certificate_token::hash(token), audit)
+            .await
+    }
+
+    /// Invalidates one of the account's live certificate tokens, named by its id (so the token
+    /// itself need not travel in a URL).
+    pub async fn delete_certificate_token_by_id(
+        &self,
+        caller: &Caller,
+        account_id: AccountId,
+        id: CertificateTokenId,
+    ) -> Result<()> {
+        let live = self.certificate_tokens(caller, account_id).await?;
+        let shown = live
+            .into_iter()
+            .find(|t| t.record.id == id)
+            .ok_or(Error::NotFound(Resource::CertificateToken))?;
+        self.delete_certificate_token(caller, account_id, &shown.token)
             .await
     }
 

@@ -10,6 +10,7 @@ use crate::auth::certificate_token;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Resource, Result};
 use crate::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
+use crate::model::device_tokens;
 use crate::model::{AccountId, Actor, AuditDraft, Device, DeviceId};
 use crate::query::{ListPage, ListRequest, ListResource};
 use crate::values::Text;
@@ -53,6 +54,7 @@ impl DeviceService {
             serial: command.serial.into_string(),
             is_test: command.is_test,
             is_cell: command.is_cell,
+            enrolled_with: None,
             now,
         };
         let audit = caller
@@ -69,7 +71,7 @@ impl DeviceService {
         command: CreateDevice,
         request_id: Option<String>,
     ) -> Result<Device> {
-        let refused = || Error::Unauthenticated("invalid or expired certificate token".to_owned());
+        let refused = device_tokens::certificate_token_refused;
         if !certificate_token::is_well_formed(token) {
             return Err(refused());
         }
@@ -88,6 +90,7 @@ impl DeviceService {
             serial: command.serial.into_string(),
             is_test: command.is_test,
             is_cell: command.is_cell,
+            enrolled_with: Some(hash),
             now,
         };
         let audit = AuditDraft {

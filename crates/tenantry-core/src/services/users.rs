@@ -321,6 +321,16 @@ impl UserService {
     }
 
     /// In scope, holding `permission`, and not outranked by the target.
+    /// Fails unless the caller may change this user (themselves, or with "Edit Users" and a
+    /// rank at least theirs); for a request that turns out to change nothing, which must still
+    /// be refused to whoever may not edit.
+    pub fn check_editable(&self, caller: &Caller, user: &User) -> Result<()> {
+        if caller.user_id() == Some(user.id) {
+            return Ok(());
+        }
+        self.require_authority_over(caller, user, Permission::EditUsers)
+    }
+
     fn require_authority_over(
         &self,
         caller: &Caller,

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tenantry_core::error::FieldCollector;
-use tenantry_core::model::AccountId;
+use tenantry_core::model::{AccountId, CertificateTokenId};
 use tenantry_core::services::device_tokens::ShownCertificateToken;
 use tenantry_core::services::devices::CreateDevice;
 use tenantry_core::values::{Text, TextLimit};
@@ -192,13 +192,13 @@ pub async fn list_certificate_tokens(
 
 #[utoipa::path(
     delete,
-    path = "/api/accounts/{id}/certificate-tokens/{token}",
+    path = "/api/accounts/{id}/certificate-tokens/{token_id}",
     tag = "devices",
     summary = "Invalidate a certificate request token",
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Account id"),
-        ("token" = String, Path, description = "The token itself"),
+        ("token_id" = i64, Path, description = "The token's id (not the token)"),
     ),
     responses(
         (status = 204, description = "Invalidated"),
@@ -209,11 +209,15 @@ pub async fn list_certificate_tokens(
 pub async fn delete_certificate_token(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
-    AppPath((account_id, token)): AppPath<(i64, String)>,
+    AppPath((account_id, token_id)): AppPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     app.services
         .device_tokens
-        .delete_certificate_token(&caller, AccountId(account_id), &token)
+        .delete_certificate_token_by_id(
+            &caller,
+            AccountId(account_id),
+            CertificateTokenId(token_id),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -84,6 +84,94 @@ async fn the_readme_tour_works_against_the_real_binary() {
     );
 }
 
+/// Secrets never reach the log: not bearer tokens, not the passwords in bodies, and not the
+/// certificate tokens some routes carry in their path (only the route's template is logged).
+/// Also: a device seat token minted at the command line is redeemable.
+#[tokio::test]
+async fn logs_name_routes_not_secrets_and_seat_tokens_come_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let (ok, owner, stderr) = run(&[
+        "token",
+        "create",
+        "--role",
+        "owner",
+        "--database",
+        &database,
+    ])
+    .await;
+    assert!(ok, "{stderr}");
+    let owner = owner.trim().to_owned();
+    let (ok, seat_token, stderr) = run(&[
+        "seat-token",
+        "create",
+        "--seats",
+        "7",
+        "--database",
+        &database,
+    ])
+    .await;
+    assert!(ok, "{stderr}");
+    assert_eq!(seat_token.lines().count(), 1, "{seat_token:?}");
+    let seat_token = seat_token.trim().to_owned();
+    assert!(seat_token.starts_with("tnt_ds_"), "{seat_token}");
+
+    let log = dir.path().join("server.log");
+    let server = Server::start_logging_to(&database, &log).await;
+    let (status, org) = server
+        .call(
+            "POST",
+            "/api/accounts",
+            Some(&owner),
+            Some(json!({"name": "Logs", "device_seats": 1})),
+        )
+        .await;
+    assert_eq!(status, 201, "{org}");
+    let org = org["id"].as_i64().unwrap();
+    let (status, grown) = server
+        .call(
+            "POST",
+            &format!("/api/accounts/{org}/seats/redeem"),
+            Some(&owner),
+            Some(json!({"token": seat_token})),
+        )
+        .await;
+    assert_eq!(status, 200, "{grown}");
+    assert_eq!(grown["device_seats"], 8);
+    let (status, certificate) = server
+        .call(
+            "POST",
+            &format!("/api/accounts/{org}/certificate-tokens"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{certificate}");
+    let certificate = certificate["token"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .call(
+            "DELETE",
+            &format!("/compat/controlbyweb/api/v1/accounts/{org}/tokens/{certificate}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let status = server.terminate().await;
+    assert!(status.success());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("/compat/controlbyweb/api/v1/accounts/{account_id}/tokens/{token}"),
+        "the route template is logged: {logged}"
+    );
+    for secret in [&owner, &seat_token, &certificate] {
+        assert!(
+            !logged.contains(secret.as_str()),
+            "a secret reached the log: {logged}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unusable_database_url_fails_fast_with_a_clear_message() {
     let (ok, _, stderr) = run(&[

@@ -42,7 +42,7 @@ async fn the_document_covers_every_route(app: TestApp) {
         ("/api/accounts/{id}/seats/redeem", "post"),
         ("/api/accounts/{id}/certificate-tokens", "post"),
         ("/api/accounts/{id}/certificate-tokens", "get"),
-        ("/api/accounts/{id}/certificate-tokens/{token}", "delete"),
+        ("/api/accounts/{id}/certificate-tokens/{token_id}", "delete"),
         ("/api/devices/enrol", "post"),
         ("/api/audit", "get"),
     ];

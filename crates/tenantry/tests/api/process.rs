@@ -21,12 +21,22 @@ impl Server {
     /// Starts `tenantry serve --listen 127.0.0.1:0 --database URL EXTRA…` and waits for its
     /// `listening on` line.
     pub async fn start(database: &str, extra: &[&str]) -> Server {
+        Self::spawn(database, extra, "warn", Stdio::inherit()).await
+    }
+
+    /// Like [`Server::start`], logging at `info` into `log` (to check what logs contain).
+    pub async fn start_logging_to(database: &str, log: &std::path::Path) -> Server {
+        let file = std::fs::File::create(log).unwrap();
+        Self::spawn(database, &[], "info", Stdio::from(file)).await
+    }
+
+    async fn spawn(database: &str, extra: &[&str], level: &str, stderr: Stdio) -> Server {
         let mut child = Command::new(BINARY)
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("start tenantry serve");

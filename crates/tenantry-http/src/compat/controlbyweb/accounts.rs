@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tenantry_core::model::{Account, AccountId, AccountStatus};
@@ -16,7 +16,7 @@ use tenantry_core::values::{Text, TextLimit};
 use super::error::{CbwError, CbwResult};
 use super::lists;
 use super::records::{AccountNode, AccountRecord, AccountRecords};
-use super::request::{CbwCaller, Fields, path_id};
+use super::request::{CbwCaller, CbwPath, Fields, path_id};
 use crate::state::AppState;
 
 pub fn success() -> Json<Value> {
@@ -26,7 +26,7 @@ pub fn success() -> Json<Value> {
 pub async fn get(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<AccountRecord>> {
     let id = AccountId(path_id(&account_id)?);
     let mut records = AccountRecords::new(&app, &caller);
@@ -39,7 +39,7 @@ pub async fn get(
 pub async fn get_with_option(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path((account_id, option)): Path<(String, String)>,
+    CbwPath((account_id, option)): CbwPath<(String, String)>,
 ) -> CbwResult<Json<Value>> {
     let id = AccountId(path_id(&account_id)?);
     let within = match option.as_str() {
@@ -114,27 +114,39 @@ fn name(fields: &Fields, field: &str) -> CbwResult<Option<Text>> {
         .transpose()
 }
 
-fn status(suspended: Option<bool>) -> Option<AccountStatus> {
-    suspended.map(|s| {
-        if s {
-            AccountStatus::Suspended
-        } else {
-            AccountStatus::Active
-        }
-    })
+/// The status change `suspended` asks for, if any. Forms re-send every field, so a value equal
+/// to the current one is no change. An account deactivated elsewhere (Tenantry's soft delete)
+/// is not brought back by `suspended=false`.
+fn status_change(account: &Account, suspended: Option<bool>) -> CbwResult<Option<AccountStatus>> {
+    let current = account.status;
+    match suspended {
+        None => Ok(None),
+        Some(true) if current == AccountStatus::Active => Ok(Some(AccountStatus::Suspended)),
+        Some(false) if current == AccountStatus::Suspended => Ok(Some(AccountStatus::Active)),
+        Some(false) if current == AccountStatus::Deactivated => Err(CbwError::invalid_field(
+            "suspended",
+            "cannot reactivate a deactivated account; use Tenantry's API",
+        )),
+        Some(_) => Ok(None),
+    }
 }
 
 /// Edits the account ("Edit Accounts"); `device_seats` only from an account above it. Seats
 /// of one's own account grow only by redeeming a `device_seat_token`, which must come alone so
-/// that nothing is applied in part.
+/// that nothing is applied in part. Values equal to the current ones are no change (forms
+/// re-send every field, as the vendor's own example does), and a request changing nothing
+/// succeeds.
 pub async fn edit(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
     fields: Fields,
 ) -> CbwResult<Json<Value>> {
     let id = AccountId(path_id(&account_id)?);
-    if let Some(token) = fields.text("device_seat_token")? {
+    let token = fields
+        .text("device_seat_token")?
+        .filter(|t| !t.trim().is_empty());
+    if let Some(token) = token {
         if fields.any_except(&["device_seat_token"]) {
             return Err(CbwError::invalid_field(
                 "device_seat_token",
@@ -147,14 +159,28 @@ pub async fn edit(
             .await?;
         return Ok(success());
     }
+    let account = app.services.accounts.get(&caller, id).await?;
     let command = UpdateAccount {
-        name: name(&fields, "account_name")?,
-        device_seats: fields.int("device_seats")?,
-        status: status(fields.boolean("suspended")?),
-        log_retention: fields.int("logging")?,
+        name: name(&fields, "account_name")?.filter(|n| n.as_str() != account.name),
+        device_seats: fields
+            .int("device_seats")?
+            .filter(|seats| *seats != account.device_seats),
+        status: status_change(&account, fields.boolean("suspended")?)?,
+        log_retention: fields
+            .int("logging")?
+            .filter(|level| *level != account.log_retention),
         ..UpdateAccount::default()
     };
-    app.services.accounts.update(&caller, id, command).await?;
+    let changes_nothing = command.name.is_none()
+        && command.device_seats.is_none()
+        && command.status.is_none()
+        && command.log_retention.is_none();
+    if !changes_nothing {
+        app.services.accounts.update(&caller, id, command).await?;
+    } else {
+        // Nothing to write, but the caller must still be allowed to edit this account.
+        app.services.accounts.check_editable(&caller, &account)?;
+    }
     Ok(success())
 }
 
@@ -163,7 +189,7 @@ pub async fn edit(
 pub async fn create_child(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path((account_id, option)): Path<(String, String)>,
+    CbwPath((account_id, option)): CbwPath<(String, String)>,
     fields: Fields,
 ) -> CbwResult<Json<Value>> {
     let parent = AccountId(path_id(&account_id)?);
@@ -192,7 +218,7 @@ pub async fn create_child(
 pub async fn delete(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<Value>> {
     let id = AccountId(path_id(&account_id)?);
     app.services.accounts.delete_empty(&caller, id).await?;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 use tenantry_core::model::AccountId;
 use tenantry_core::query::ListResource;
@@ -14,13 +14,13 @@ use super::accounts::success;
 use super::error::CbwResult;
 use super::lists;
 use super::records::{AccountRecords, DeviceInfo, DeviceRecord, TokenRecord};
-use super::request::{CbwCaller, path_id};
+use super::request::{CbwCaller, CbwPath, path_id};
 use crate::state::AppState;
 
 pub async fn list(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<Vec<DeviceRecord>>> {
     let id = AccountId(path_id(&account_id)?);
     let devices = lists::whole(ListResource::Devices, "devices", |request| {
@@ -41,7 +41,7 @@ pub async fn list(
 pub async fn info(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<DeviceInfo>> {
     let id = AccountId(path_id(&account_id)?);
     let (account, statistics) = app.services.devices.statistics(&caller, id).await?;
@@ -52,7 +52,7 @@ pub async fn info(
 pub async fn tokens(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<BTreeMap<String, TokenRecord>>> {
     let id = AccountId(path_id(&account_id)?);
     let tokens = app
@@ -72,7 +72,7 @@ pub async fn tokens(
 pub async fn create_token(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<TokenRecord>> {
     let id = AccountId(path_id(&account_id)?);
     let token = app
@@ -87,7 +87,7 @@ pub async fn create_token(
 pub async fn delete_token(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path((account_id, token)): Path<(String, String)>,
+    CbwPath((account_id, token)): CbwPath<(String, String)>,
 ) -> CbwResult<Json<Value>> {
     let id = AccountId(path_id(&account_id)?);
     app.services

@@ -74,10 +74,13 @@ impl CbwError {
 impl From<Error> for CbwError {
     fn from(error: Error) -> Self {
         match error {
-            Error::NotFound(Resource::Account) | Error::OutOfScope(_) => {
+            Error::NotFound(Resource::Account) | Error::OutOfScope(Resource::Account) => {
                 Self::new(StatusCode::FORBIDDEN, UNAUTHORIZED)
             }
-            Error::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "Not found"),
+            // A user or token of another tenant answers like one that does not exist.
+            Error::NotFound(_) | Error::OutOfScope(_) => {
+                Self::new(StatusCode::NOT_FOUND, "Not found")
+            }
             Error::Invalid { message, fields } => Self::invalid(message, fields),
             Error::Conflict(message) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, message),
             Error::Unauthenticated(_) => Self::unauthenticated(),

@@ -165,6 +165,21 @@ impl Fields {
     }
 }
 
+/// The path parameters; a path that cannot be read (say, invalid percent-encoding) matches no
+/// route, answered in Laravel's shape like any other.
+pub struct CbwPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for CbwPath<T> {
+    type Rejection = CbwError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> CbwResult<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| CbwPath(value))
+            .map_err(|_| CbwError::new(axum::http::StatusCode::NOT_FOUND, "Not found"))
+    }
+}
+
 /// An id from the path; anything but a positive integer matches no route, as in Laravel.
 pub fn path_id(raw: &str) -> CbwResult<i64> {
     raw.parse::<i64>()

@@ -5,7 +5,7 @@
 //! an empty `first_name` or `last_name` clears it.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tenantry_core::auth::{Caller, Role};
@@ -19,7 +19,7 @@ use super::accounts::success;
 use super::error::{CbwError, CbwResult};
 use super::lists;
 use super::records::{AccountRecords, UserRecord, is_account_admin};
-use super::request::{CbwCaller, Fields, path_id};
+use super::request::{CbwCaller, CbwPath, Fields, path_id};
 use crate::state::AppState;
 
 fn parsed<T>(
@@ -75,7 +75,7 @@ async fn user_of(
 pub async fn list(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
 ) -> CbwResult<Json<Vec<UserRecord>>> {
     let id = AccountId(path_id(&account_id)?);
     let users = lists::whole(ListResource::Users, "users", |request| {
@@ -97,7 +97,7 @@ pub async fn list(
 pub async fn get(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path((account_id, user_id)): Path<(String, String)>,
+    CbwPath((account_id, user_id)): CbwPath<(String, String)>,
 ) -> CbwResult<Json<Vec<UserRecord>>> {
     let account = AccountId(path_id(&account_id)?);
     let user = user_of(&app, &caller, account, &user_id).await?;
@@ -109,7 +109,7 @@ pub async fn get(
 pub async fn create(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path(account_id): Path<String>,
+    CbwPath(account_id): CbwPath<String>,
     fields: Fields,
 ) -> CbwResult<Json<Value>> {
     let account = AccountId(path_id(&account_id)?);
@@ -149,7 +149,7 @@ pub async fn create(
 pub async fn update(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path((account_id, user_id)): Path<(String, String)>,
+    CbwPath((account_id, user_id)): CbwPath<(String, String)>,
     fields: Fields,
 ) -> CbwResult<Json<Value>> {
     let account = AccountId(path_id(&account_id)?);
@@ -177,7 +177,8 @@ pub async fn update(
         && command.password.is_none();
     if changes_nothing {
         // A form re-sending what is already there (say, the same `account_admin`) succeeds, as
-        // an update to the same values does in the vendor's service.
+        // an update to the same values does in the vendor's service, if the caller may edit.
+        app.services.users.check_editable(&caller, &user)?;
         return Ok(success());
     }
     app.services.users.update(&caller, user.id, command).await?;
@@ -188,7 +189,7 @@ pub async fn update(
 pub async fn delete(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
-    Path((account_id, user_id)): Path<(String, String)>,
+    CbwPath((account_id, user_id)): CbwPath<(String, String)>,
 ) -> CbwResult<Json<Value>> {
     let account = AccountId(path_id(&account_id)?);
     let user = user_of(&app, &caller, account, &user_id).await?;

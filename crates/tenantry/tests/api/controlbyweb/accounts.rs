@@ -161,19 +161,32 @@ async fn seats_move_only_from_above_and_tokens_add_them(app: TestApp) {
         account(&app, t.a1, &t.alice).await["parent_free_devices"],
         38
     );
-    // Name and logging level change with "Edit Accounts"; Vic has no such permission.
+    // The name changes with "Edit Accounts", the log retention only from above; Vic may do
+    // neither.
+    success(post(&app, &path_a, &t.alice, "account_name=Branch+Alpha").await);
+    refused(
+        post(&app, &path_a, &t.alice, "logging=3").await,
+        StatusCode::FORBIDDEN,
+    );
+    success(post(&app, &path_a, &t.boss, "logging=3").await);
+    let renamed = account(&app, t.a, &t.alice).await;
+    assert_eq!(renamed["account_name"], "Branch Alpha");
+    assert_eq!(renamed["logging"], 3);
+    // The vendor's own example form re-sends every field: on one's own account, with the
+    // values as they are, that is no change and succeeds; an empty seat token is no token.
     success(
         post(
             &app,
             &path_a,
             &t.alice,
-            "account_name=Branch+Alpha&logging=3",
+            "account_name=Branch+Alpha&device_seats=50&suspended=false&device_seat_token=",
         )
         .await,
     );
-    let renamed = account(&app, t.a, &t.alice).await;
-    assert_eq!(renamed["account_name"], "Branch Alpha");
-    assert_eq!(renamed["logging"], 3);
+    refused(
+        post(&app, &path_a, &t.alice, "device_seats=51&suspended=false").await,
+        StatusCode::FORBIDDEN,
+    );
     refused(
         post(&app, &path_a1, &t.vic, "account_name=Mine").await,
         StatusCode::FORBIDDEN,

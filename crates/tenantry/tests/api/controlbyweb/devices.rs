@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
 
-use super::{ACCOUNT_KEYS, delete, documented, form, get, keys, refused, success, tree};
+use super::{ACCOUNT_KEYS, delete, documented, form, get, keys, post, refused, success, tree};
 use crate::helpers::TestApp;
 
 async fn add_device(app: &TestApp, account: i64, serial: &str, cell: bool, connected: bool) -> i64 {
@@ -152,6 +152,36 @@ async fn certificate_tokens_let_devices_join(app: TestApp) {
     .expect(StatusCode::OK);
     assert_eq!(info["used"], 2);
 
+    // Not into a suspended account.
+    success(
+        post(
+            &app,
+            &format!("/v1/accounts/{}", t.a),
+            &t.boss,
+            "suspended=1",
+        )
+        .await,
+    );
+    app.call(
+        Method::POST,
+        "/api/devices/enrol",
+        None,
+        Some(json!({"token": token, "name": "Joiner", "serial": "J-S"})),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    success(
+        post(
+            &app,
+            &format!("/v1/accounts/{}", t.a),
+            &t.boss,
+            "suspended=0",
+        )
+        .await,
+    );
+    let alice = super::access_token(&app, "alice").await;
+    let t = super::Tree { alice, ..t };
+
     // Deleted, it stops working at once.
     success(delete(&app, &format!("{path}/{token}"), &t.alice).await);
     refused(
@@ -203,6 +233,27 @@ async fn certificate_tokens_let_devices_join(app: TestApp) {
     )
     .await
     .expect(StatusCode::OK);
+    // The native API shows the same tokens and deletes them by id, keeping them out of URLs.
+    let native = app
+        .get(
+            &format!("/api/accounts/{}/certificate-tokens", t.a),
+            &t.alice,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(native.as_array().unwrap().len(), 1);
+    assert_eq!(native[0]["token"], second["token"]);
+    let id = native[0]["id"].as_i64().unwrap();
+    app.delete(
+        &format!("/api/accounts/{}/certificate-tokens/{id}", t.a),
+        &t.alice,
+    )
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    assert_eq!(
+        get(&app, &path, &t.alice).await.expect(StatusCode::OK),
+        json!({})
+    );
 }
 
 crate::on_both_databases!(

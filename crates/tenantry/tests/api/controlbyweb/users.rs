@@ -347,6 +347,11 @@ async fn user_permissions_are_enforced(app: TestApp) {
         .await,
         StatusCode::FORBIDDEN,
     );
+    // Under her own account's URL, this tenant's user ids look exactly like ids of nobody.
+    let foreign = get(&app, &format!("/v1/accounts/{other}/users/{alice}"), &eve).await;
+    let nobody = get(&app, &format!("/v1/accounts/{other}/users/987654321"), &eve).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert_eq!(foreign.body, nobody.body);
 }
 
 crate::on_both_databases!(
