@@ -18,6 +18,7 @@ pub enum Resource {
     ApiToken,
     CertificateToken,
     SeatToken,
+    Role,
 }
 
 impl fmt::Display for Resource {
@@ -30,6 +31,7 @@ impl fmt::Display for Resource {
             Resource::ApiToken => "API token",
             Resource::CertificateToken => "certificate token",
             Resource::SeatToken => "device seat token",
+            Resource::Role => "role",
         })
     }
 }

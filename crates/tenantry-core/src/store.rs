@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::auth::org_secrets::SecretOwnerKind;
 use crate::auth::{Role, TokenHash};
 use crate::error::Result;
 use crate::model::account::{AccountChanges, NewAccount};
@@ -16,6 +17,7 @@ use crate::model::api_token::NewApiToken;
 use crate::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use crate::model::device_tokens::{NewCertificateToken, NewSeatToken};
 use crate::model::invitation::NewInvitation;
+use crate::model::secrets::{NewSecret, StoredSecret};
 use crate::model::session::{NewSession, SessionTokens};
 use crate::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
 use crate::model::{
@@ -285,6 +287,31 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         audit: AuditDraft,
     ) -> Result<Account>;
+
+    // Cloud Elements: secrets and account roles.
+
+    /// The owner's secret; if there is none yet, `new` becomes it. Concurrent first uses all
+    /// get the one that was stored first.
+    async fn ensure_secret(&self, new: NewSecret) -> Result<StoredSecret>;
+    /// Replaces the owner's secret; the old one stops working at once.
+    async fn rotate_secret(&self, new: NewSecret, audit: AuditDraft) -> Result<StoredSecret>;
+    /// The secret of `kind` with this hash, and the stored hash for a constant-time check.
+    async fn secret_by_hash(
+        &self,
+        kind: SecretOwnerKind,
+        hash: &TokenHash,
+    ) -> Result<Option<(StoredSecret, TokenHash)>>;
+    /// The role keys granted to an account, sorted.
+    async fn account_roles(&self, account: AccountId) -> Result<Vec<String>>;
+    /// Grants (`granted`) or withdraws a role key on an account; `false` if that changed
+    /// nothing (already granted, or not granted).
+    async fn set_account_role(
+        &self,
+        account: AccountId,
+        key: &str,
+        granted: bool,
+        audit: AuditDraft,
+    ) -> Result<bool>;
 
     // Bulk loading.
 

@@ -72,8 +72,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
 
 /// The request id set by the request-id layer, for audit records.
 pub fn request_id(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+    request_id_of(&parts.headers)
+}
+
+/// [`request_id`] from the headers alone.
+pub fn request_id_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)

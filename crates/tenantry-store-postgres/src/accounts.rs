@@ -246,6 +246,17 @@ async fn update_tx(
     if changes.status.is_some_and(|s| s != AccountStatus::Active) {
         end_sessions_of_account(conn, id).await?;
     }
+    if changes.disable_users {
+        sqlx::query(
+            "UPDATE users SET status = 'disabled', updated_at = $1 \
+             WHERE tenant_id = $2 AND account_id = $3 AND status <> 'disabled'",
+        )
+        .bind(changes.now)
+        .bind(account.tenant_id.get())
+        .bind(id.get())
+        .execute(&mut *conn)
+        .await?;
+    }
     let updated = fetch(conn, id)
         .await?
         .ok_or(Error::NotFound(Resource::Account))?;

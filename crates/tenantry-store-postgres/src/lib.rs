@@ -13,7 +13,8 @@
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
 //!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
-//!   certificate and seat tokens), `bulk`, `secrets`.
+//!   certificate and seat tokens), `org_secrets` (Cloud Elements' user and organization secrets,
+//!   account roles), `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
@@ -30,6 +31,7 @@ mod errors;
 mod invariants;
 mod invitations;
 pub mod lists;
+mod org_secrets;
 mod rows;
 mod secrets;
 mod sessions;

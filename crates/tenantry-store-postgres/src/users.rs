@@ -38,7 +38,7 @@ pub(crate) async fn get(pool: &PgPool, id: UserId) -> Result<Option<User>> {
     fetch(&mut conn, id).await.map_err(StoreError::into_core)
 }
 
-fn target(user: &User) -> Target<'_> {
+pub(crate) fn target(user: &User) -> Target<'_> {
     Target {
         kind: "user",
         id: Some(user.id.get()),

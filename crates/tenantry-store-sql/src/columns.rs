@@ -33,5 +33,10 @@ pub fn column(field: FieldId) -> &'static str {
         AuditTargetId => "target_id",
         AuditRequestId => "request_id",
         AuditAt => "at",
+        // Derived fields other surfaces filter on; both databases compare these expressions
+        // with booleans and lower-case words alike.
+        AccountActive | UserActive => "(status = 'active')",
+        AccountIsRoot => "(parent_id IS NULL)",
+        AccountKind => "(CASE WHEN parent_id IS NULL THEN 'default' ELSE 'companyaccount' END)",
     }
 }

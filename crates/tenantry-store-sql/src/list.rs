@@ -105,6 +105,11 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
     statement
         .push(" LIMIT ")
         .bind(Bind::Int(request.fetch_limit()));
+    if request.offset > 0 {
+        statement
+            .push(" OFFSET ")
+            .bind(Bind::Int(i64::from(request.offset)));
+    }
     statement
 }
 

@@ -213,6 +213,18 @@ pub(crate) async fn update(
     if changes.status.is_some_and(|s| s != AccountStatus::Active) {
         end_sessions_of_account(&mut tx, id).await?;
     }
+    if changes.disable_users {
+        sqlx::query(
+            "UPDATE users SET status = 'disabled', updated_at = ? \
+             WHERE tenant_id = ? AND account_id = ? AND status <> 'disabled'",
+        )
+        .bind(to_db(changes.now))
+        .bind(account.tenant_id.get())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
     let updated = fetch_existing(&mut tx, id).await?;
     audit::record(&mut tx, &audit, target(&updated)).await?;
     tx.commit().await.map_err(db)?;

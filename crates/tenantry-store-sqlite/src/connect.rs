@@ -37,6 +37,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0002_controlbyweb.sql")),
             false,
         ),
+        Migration::new(
+            3,
+            "cloud_elements".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0003_cloud_elements.sql")),
+            false,
+        ),
     ])
 }
 

@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 use tenantry_core::Result;
+use tenantry_core::auth::org_secrets::SecretOwnerKind;
 use tenantry_core::auth::{Role, TokenHash};
 use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use tenantry_core::model::device_tokens::{NewCertificateToken, NewSeatToken};
 use tenantry_core::model::invitation::NewInvitation;
+use tenantry_core::model::secrets::{NewSecret, StoredSecret};
 use tenantry_core::model::session::{NewSession, SessionTokens};
 use tenantry_core::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
 use tenantry_core::model::{
@@ -21,7 +23,7 @@ use time::OffsetDateTime;
 use crate::errors::db;
 use crate::{
     SqliteStore, accounts, api_tokens, bulk, device_tokens, devices, invariants, invitations,
-    lists, secrets, sessions, users,
+    lists, org_secrets, secrets, sessions, users,
 };
 
 #[async_trait]
@@ -282,6 +284,36 @@ impl Store for SqliteStore {
         audit: AuditDraft,
     ) -> Result<Account> {
         device_tokens::redeem_seat(&self.writer, hash, account, audit).await
+    }
+
+    async fn ensure_secret(&self, new: NewSecret) -> Result<StoredSecret> {
+        org_secrets::ensure(&self.writer, new).await
+    }
+
+    async fn rotate_secret(&self, new: NewSecret, audit: AuditDraft) -> Result<StoredSecret> {
+        org_secrets::rotate(&self.writer, new, audit).await
+    }
+
+    async fn secret_by_hash(
+        &self,
+        kind: SecretOwnerKind,
+        hash: &TokenHash,
+    ) -> Result<Option<(StoredSecret, TokenHash)>> {
+        org_secrets::by_hash(&self.pool, kind, hash).await
+    }
+
+    async fn account_roles(&self, account: AccountId) -> Result<Vec<String>> {
+        org_secrets::account_roles(&self.pool, account).await
+    }
+
+    async fn set_account_role(
+        &self,
+        account: AccountId,
+        key: &str,
+        granted: bool,
+        audit: AuditDraft,
+    ) -> Result<bool> {
+        org_secrets::set_account_role(&self.writer, account, key, granted, audit).await
     }
 
     async fn refresh_statistics(&self) -> Result<()> {

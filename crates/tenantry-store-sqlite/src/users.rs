@@ -39,7 +39,7 @@ pub(crate) async fn get(pool: &SqlitePool, id: UserId) -> Result<Option<User>> {
     fetch(&mut conn, id).await
 }
 
-fn target(user: &User) -> Target<'_> {
+pub(crate) fn target(user: &User) -> Target<'_> {
     Target {
         kind: "user",
         id: Some(user.id.get()),

@@ -13,8 +13,8 @@
 //! available here (the test then reports itself skipped and passes).
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
-//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`], [`audit`],
-//! [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
+//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`],
+//! [`org_secrets`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
 //! an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
@@ -27,6 +27,7 @@ pub mod device_tokens;
 pub mod devices;
 pub mod harness;
 pub mod invariants;
+pub mod org_secrets;
 pub mod plans;
 pub mod search;
 pub mod seats;
@@ -92,6 +93,11 @@ macro_rules! conformance_suite {
                 seat_tokens_add_seats_once_along_the_chain,
                 a_seat_token_is_redeemed_once_under_races,
                 device_statistics_split_own_and_below,
+            },
+            org_secrets {
+                first_uses_of_a_secret_agree_and_rotation_replaces_it,
+                deactivating_with_users_disables_them_for_good,
+                offsets_skip_rows_in_order,
             },
             devices {
                 devices_are_scoped_and_counted,

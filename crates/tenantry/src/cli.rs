@@ -75,10 +75,34 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Rotate Cloud Elements secrets: a user's, or an organization's (a root account's).
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
     /// Mint device seat tokens (ControlByWeb): an account redeems one for more seats.
     SeatToken {
         #[command(subcommand)]
         command: SeatTokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Replace the secret and print the new one, alone, on stdout; the old one stops working.
+    Rotate {
+        /// A user's secret.
+        #[arg(
+            long,
+            conflicts_with = "organization",
+            required_unless_present = "organization"
+        )]
+        user: Option<i64>,
+        /// An organization's secret (the id of its root account).
+        #[arg(long)]
+        organization: Option<i64>,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
 }
 

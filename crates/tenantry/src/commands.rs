@@ -7,7 +7,7 @@ use tenantry_core::values::{Text, TextLimit};
 use time::format_description::well_known::Rfc3339;
 use tokio::net::TcpListener;
 
-use crate::cli::{Cli, Command, SeatTokenCommand, ServeArgs, TokenCommand};
+use crate::cli::{Cli, Command, SeatTokenCommand, SecretCommand, ServeArgs, TokenCommand};
 use crate::{database, server};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -21,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check(&args).await,
         Command::Token { command } => token(command).await,
         Command::SeatToken { command } => seat_token(command).await,
+        Command::Secret { command } => secret(command).await,
     }
 }
 
@@ -139,6 +140,25 @@ async fn seat_token(command: SeatTokenCommand) -> anyhow::Result<()> {
             println!("{}", secret.expose());
         }
     }
+    Ok(())
+}
+
+async fn secret(command: SecretCommand) -> anyhow::Result<()> {
+    use tenantry_core::auth::org_secrets::SecretOwner;
+    use tenantry_core::model::{AccountId, UserId};
+    let SecretCommand::Rotate {
+        user,
+        organization,
+        database,
+    } = command;
+    let owner = match (user, organization) {
+        (Some(id), None) => SecretOwner::User(UserId(id)),
+        (None, Some(id)) => SecretOwner::Organization(AccountId(id)),
+        _ => anyhow::bail!("name exactly one of --user and --organization"),
+    };
+    let services = cli_services(&database).await?;
+    let secret = services.secrets.rotate_as(Actor::Cli, owner).await?;
+    println!("{secret}");
     Ok(())
 }
 

@@ -1,12 +1,8 @@
-//! ControlByWeb certificate request tokens: 32 letters and digits.
-//!
-//! The vendor API lists an account's live tokens again after creating them, so the token cannot
-//! be a secret shown once. It is not stored either: a row keeps a random nonce and the SHA-256
-//! of the token, and the token is recomputed as HMAC(installation signing key, nonce) whenever it
-//! is listed. A copy of the tokens table alone neither reveals nor forges a token; presenting
-//! one is checked by its hash, in constant time, like every other secret.
+//! ControlByWeb certificate request tokens: 32 letters and digits, derived from a stored nonce
+//! (see [`super::derived`]: the vendor API lists live tokens again after creating them).
 
-use super::secret::{TokenHash, hmac_sha256};
+use super::derived;
+use super::secret::TokenHash;
 
 /// Length of a token, as the vendor documents it.
 pub const LEN: usize = 32;
@@ -14,19 +10,13 @@ pub const LEN: usize = 32;
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const DOMAIN: &[u8] = b"tenantry certificate request token v1:";
 
-/// A fresh nonce for a new token.
-pub fn new_nonce() -> [u8; 16] {
-    rand::random()
-}
+pub use derived::new_nonce;
 
 /// The token a nonce stands for under the installation's signing key.
 pub fn derive(signing_key: &[u8; 32], nonce: &[u8; 16]) -> String {
-    let mut input = Vec::with_capacity(DOMAIN.len() + nonce.len());
-    input.extend_from_slice(DOMAIN);
-    input.extend_from_slice(nonce);
     // 32 uniform bytes, each reduced mod 62: about 190 bits of the HMAC survive, far beyond
     // guessing, at the cost of a slight bias toward the first 8 letters.
-    hmac_sha256(signing_key, &input)
+    derived::material(signing_key, DOMAIN, nonce)
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect()

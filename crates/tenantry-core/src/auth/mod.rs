@@ -4,9 +4,13 @@
 //! - [`principal`]: the authenticated caller and the scope/permission checks every service runs.
 //! - [`password`]: argon2id hashing, off the async executor and behind a semaphore.
 //! - [`secret`]: random bearer secrets and the hashes they are stored as.
+//! - [`derived`]: secrets a vendor API shows again, derived from a stored nonce.
 //! - [`certificate_token`]: ControlByWeb certificate request tokens, derived rather than stored.
+//! - [`org_secrets`]: Cloud Elements' user and organization secrets, derived likewise.
 
 pub mod certificate_token;
+pub mod derived;
+pub mod org_secrets;
 pub mod password;
 pub mod principal;
 pub mod role;

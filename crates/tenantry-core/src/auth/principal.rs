@@ -15,7 +15,9 @@ pub struct UserPrincipal {
     pub tenant_id: AccountId,
     pub account_path: AccountPath,
     pub role: Role,
-    pub session_id: SessionId,
+    /// The session the caller's access token belongs to; `None` for callers authenticated by
+    /// a standing credential (Cloud Elements' secrets).
+    pub session_id: Option<SessionId>,
 }
 
 #[derive(Debug, Clone)]

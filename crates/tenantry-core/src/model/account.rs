@@ -165,6 +165,9 @@ pub struct AccountChanges {
     /// New absolute seat allocation; the difference moves from or to the parent's free seats.
     pub device_seats: Option<i64>,
     pub log_retention: Option<i64>,
+    /// Disable every user of the account too (Cloud Elements' delete); they stay disabled if
+    /// the account is reactivated.
+    pub disable_users: bool,
     pub now: OffsetDateTime,
 }
 

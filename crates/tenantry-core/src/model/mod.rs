@@ -5,6 +5,7 @@
 //! - [`user`], [`device`], [`session`], [`api_token`], [`audit`], [`invitation`]: one record
 //!   family each.
 //! - [`device_tokens`]: certificate request tokens and device seat tokens (ControlByWeb).
+//! - [`secrets`]: user and organization secrets (Cloud Elements).
 
 pub mod account;
 pub mod api_token;
@@ -13,6 +14,7 @@ pub mod device;
 pub mod device_tokens;
 pub mod ids;
 pub mod invitation;
+pub mod secrets;
 pub mod session;
 pub mod user;
 

@@ -32,6 +32,12 @@ pub enum FieldId {
     AccountCreated,
     AccountUpdated,
     AccountActivity,
+    /// Derived: whether the status is active (Cloud Elements' `active`).
+    AccountActive,
+    /// Derived: whether the account is a root (Cloud Elements' `defaultAccount`).
+    AccountIsRoot,
+    /// Derived: `default` for a root, `companyaccount` below (Cloud Elements' `type`).
+    AccountKind,
     UserId,
     UserAccountId,
     UserEmail,
@@ -44,6 +50,8 @@ pub enum FieldId {
     UserCreated,
     UserUpdated,
     UserLastLogin,
+    /// Derived: whether the status is active (Cloud Elements' `active`).
+    UserActive,
     DeviceId,
     DeviceAccountId,
     DeviceName,

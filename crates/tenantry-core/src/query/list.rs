@@ -117,6 +117,9 @@ pub struct ListRequest {
     pub cursor: Option<String>,
     pub after: Option<Keyset>,
     pub limit: u32,
+    /// Rows to skip before the page, for surfaces that page by offset (Cloud Elements); at
+    /// most [`ListRequest::MAX_OFFSET`]. Keyset cursors are the way to go further.
+    pub offset: u32,
     /// Whether the client asked for a (capped) total count.
     pub count: bool,
 }
@@ -141,6 +144,8 @@ impl ListRequest {
     /// Totals stop counting here and say "at least".
     pub const COUNT_CAP: u64 = 10_000;
     pub const MAX_SEARCH_CHARS: usize = 100;
+    /// The deepest an offset may reach: skipping rows costs what reading them costs.
+    pub const MAX_OFFSET: u32 = 100_000;
 
     /// The first page of everything, in the resource's default order.
     pub fn all(resource: ListResource, limit: u32) -> ListRequest {
@@ -152,6 +157,7 @@ impl ListRequest {
             cursor: None,
             after: None,
             limit,
+            offset: 0,
             count: false,
         }
     }
@@ -185,6 +191,7 @@ impl ListRequest {
                 cursor: params.cursor.filter(|c| !c.is_empty()).map(str::to_owned),
                 after: None,
                 limit: limit?,
+                offset: 0,
                 count: params.count.unwrap_or(false),
             })
         })

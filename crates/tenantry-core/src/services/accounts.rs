@@ -40,6 +40,8 @@ pub struct UpdateAccount {
     pub status: Option<AccountStatus>,
     pub device_seats: Option<i64>,
     pub log_retention: Option<i64>,
+    /// With a status other than active: disable the account's users as well.
+    pub disable_users: bool,
 }
 
 #[derive(Clone)]
@@ -217,8 +219,14 @@ impl AccountService {
             status: command.status,
             device_seats: command.device_seats,
             log_retention: command.log_retention,
+            disable_users: command.disable_users,
             now,
         };
+        if command.disable_users && command.status.is_none_or(|s| s == AccountStatus::Active) {
+            return Err(Error::internal(
+                "disabling an account's users goes with deactivating it",
+            ));
+        }
         if changes.is_empty() {
             return Err(Error::invalid("the request changes nothing"));
         }
@@ -226,6 +234,7 @@ impl AccountService {
             "fields": changes.field_names(),
             "status": changes.status.map(AccountStatus::as_str),
             "device_seats": changes.device_seats,
+            "disable_users": changes.disable_users,
         }));
         self.deps.store.update_account(id, changes, audit).await
     }
@@ -312,6 +321,51 @@ impl AccountService {
             .await?;
         let rows = self.deps.store.list_accounts(&scope, &request).await?;
         self.deps.page(rows, &scope, &request).await
+    }
+
+    /// The role keys granted to an account (Cloud Elements' account roles). Needs "View
+    /// Accounts" there.
+    pub async fn roles(&self, caller: &Caller, id: AccountId) -> Result<Vec<String>> {
+        let account = self.deps.account(id).await?;
+        caller.require(Permission::ViewAccounts, &account.path, Resource::Account)?;
+        self.deps.store.account_roles(id).await
+    }
+
+    /// Grants (or withdraws) a role key on an account; `Conflict` if it already was (or was
+    /// not). Needs "Edit Accounts" there. The key's meaning is the surface's to check.
+    pub async fn set_role(
+        &self,
+        caller: &Caller,
+        id: AccountId,
+        key: &str,
+        granted: bool,
+    ) -> Result<()> {
+        let account = self.deps.account(id).await?;
+        caller.require(Permission::EditAccounts, &account.path, Resource::Account)?;
+        let well_formed = !key.is_empty()
+            && key.len() <= 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+        if !well_formed {
+            return Err(Error::invalid_field("role", "is not a role key"));
+        }
+        let action = if granted {
+            "account.role.grant"
+        } else {
+            "account.role.revoke"
+        };
+        let audit = caller.audit(action, self.deps.clock.now());
+        let changed = self
+            .deps
+            .store
+            .set_account_role(id, key, granted, audit)
+            .await?;
+        match (changed, granted) {
+            (true, _) => Ok(()),
+            (false, true) => Err(Error::conflict("the account already has this role")),
+            (false, false) => Err(Error::NotFound(Resource::Role)),
+        }
     }
 
     /// Moves `delta` seats from account `parent_id` to its direct child `child_id`; a negative

@@ -321,8 +321,13 @@ impl AuthService {
                 "service tokens are revoked with `tenantry token revoke`, not logged out",
             ));
         };
+        let Some(session_id) = user.session_id else {
+            return Err(Error::invalid(
+                "this credential is not a session; there is nothing to log out of",
+            ));
+        };
         let audit = caller.audit("user.logout", self.deps.clock.now());
-        self.deps.store.delete_session(user.session_id, audit).await
+        self.deps.store.delete_session(session_id, audit).await
     }
 
     /// Resolves a bearer token to the principal it stands for, checking expiry and the current
@@ -350,7 +355,7 @@ impl AuthService {
                     tenant_id: session.tenant_id,
                     account_path: session.account_path,
                     role: session.role,
-                    session_id: session.id,
+                    session_id: Some(session.id),
                 })
             }
             Some(SecretKind::ServiceToken) => {

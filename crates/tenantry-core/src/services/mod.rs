@@ -8,6 +8,8 @@
 //! - [`auth`]: login, refresh, logout, and turning a bearer token into a [`Caller`].
 //! - [`service_tokens`]: the owner tokens that bootstrap and operate an installation.
 //! - [`device_tokens`]: certificate request tokens and device seat tokens (ControlByWeb).
+//! - [`org_secrets`]: user and organization secrets, and callers authenticated by them (Cloud
+//!   Elements).
 //! - [`audit`]: reading the audit trail.
 
 pub mod accounts;
@@ -15,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod device_tokens;
 pub mod devices;
+pub mod org_secrets;
 pub mod service_tokens;
 pub mod users;
 
@@ -173,6 +176,7 @@ pub struct Services {
     pub users: users::UserService,
     pub devices: devices::DeviceService,
     pub device_tokens: device_tokens::DeviceTokenService,
+    pub secrets: org_secrets::SecretService,
     pub auth: auth::AuthService,
     pub service_tokens: service_tokens::ServiceTokenService,
     pub audit: audit::AuditService,
@@ -197,6 +201,7 @@ impl Services {
             users: users::UserService::new(deps.clone()),
             devices: devices::DeviceService::new(deps.clone()),
             device_tokens: device_tokens::DeviceTokenService::new(deps.clone()),
+            secrets: org_secrets::SecretService::new(deps.clone()),
             auth: auth::AuthService::new(deps.clone()),
             service_tokens: service_tokens::ServiceTokenService::new(deps.clone()),
             audit: audit::AuditService::new(deps.clone()),

@@ -309,7 +309,9 @@ impl UserService {
         let now = self.deps.clock.now();
         let changes = UserChanges {
             password_hash: Some(self.deps.hasher.hash(new).await?),
-            end_sessions: EndSessions::AllExcept(me.session_id),
+            end_sessions: me
+                .session_id
+                .map_or(EndSessions::All, EndSessions::AllExcept),
             ..UserChanges::at(now)
         };
         let audit = caller.audit("user.password.change", now);

@@ -119,6 +119,7 @@ impl UpdateAccountBody {
                 status: self.status.map(Into::into),
                 device_seats: self.device_seats,
                 log_retention: self.log_retention,
+                disable_users: false,
             })
         })?;
         Ok(command)

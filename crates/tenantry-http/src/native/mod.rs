@@ -5,6 +5,7 @@
 //! - [`auth`]: login, refresh, logout, `me`, own password.
 //! - [`accounts`], [`users`], [`devices`], [`audit`]: one resource family each.
 //! - [`device_tokens`]: device seat tokens, certificate request tokens, device enrolment.
+//! - [`secrets`]: rotating Cloud Elements' user and organization secrets.
 
 pub mod accounts;
 pub mod audit;
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod device_tokens;
 pub mod devices;
 pub mod dto;
+pub mod secrets;
 pub mod users;
 
 use axum::Json;
@@ -99,6 +101,8 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
         ))
         .routes(routes!(device_tokens::delete_certificate_token))
         .routes(routes!(device_tokens::enrol_device))
+        .routes(routes!(secrets::rotate_user_secret))
+        .routes(routes!(secrets::rotate_organization_secret))
         .routes(routes!(audit::list_audit))
         .split_for_parts();
     let document = doc.clone();

@@ -9,6 +9,7 @@ mod process;
 
 mod accounts;
 mod auth;
+mod cloud_elements;
 mod controlbyweb;
 mod devices_and_audit;
 mod end_to_end;

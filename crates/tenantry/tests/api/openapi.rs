@@ -44,6 +44,8 @@ async fn the_document_covers_every_route(app: TestApp) {
         ("/api/accounts/{id}/certificate-tokens", "get"),
         ("/api/accounts/{id}/certificate-tokens/{token_id}", "delete"),
         ("/api/devices/enrol", "post"),
+        ("/api/users/{id}/secret/rotate", "post"),
+        ("/api/accounts/{id}/organization-secret/rotate", "post"),
         ("/api/audit", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();

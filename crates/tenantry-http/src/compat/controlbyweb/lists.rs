@@ -1,6 +1,5 @@
-//! ControlByWeb lists come back whole, unpaged. They are read here page by page through the
-//! core's keyset lists, up to a ceiling: past it the answer is a clear 422, never an unbounded
-//! response.
+//! ControlByWeb lists come back whole, unpaged, up to a ceiling: past it the answer is a clear
+//! 422, never an unbounded response.
 
 use std::future::Future;
 
@@ -8,35 +7,24 @@ use axum::http::StatusCode;
 use tenantry_core::query::{ListPage, ListRequest, ListResource};
 
 use super::error::{CbwError, CbwResult};
+use crate::compat::whole_list;
 
-/// The most rows one list answer carries.
-pub const MAX_ROWS: usize = 10_000;
+pub use whole_list::MAX_ROWS;
 
 /// Every row `fetch` yields for `resource`, in its default order.
-pub async fn whole<T, F, Fut>(resource: ListResource, what: &str, mut fetch: F) -> CbwResult<Vec<T>>
+pub async fn whole<T, F, Fut>(resource: ListResource, what: &str, fetch: F) -> CbwResult<Vec<T>>
 where
     F: FnMut(ListRequest) -> Fut,
     Fut: Future<Output = tenantry_core::Result<ListPage<T>>>,
 {
-    let mut rows = Vec::new();
-    let mut cursor = None;
-    loop {
-        let mut request = ListRequest::all(resource, ListRequest::MAX_LIMIT);
-        request.cursor = cursor.take();
-        let page = fetch(request).await?;
-        rows.extend(page.items);
-        if rows.len() > MAX_ROWS {
-            return Err(CbwError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "More than {MAX_ROWS} {what} match; list a smaller part of the tree \
-                     (or use Tenantry's paged API at /api)."
-                ),
-            ));
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(rows),
-        }
-    }
+    whole_list::whole(resource, fetch, || {
+        CbwError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "More than {MAX_ROWS} {what} match; list a smaller part of the tree \
+                 (or use Tenantry's paged API at /api)."
+            ),
+        )
+    })
+    .await
 }
