@@ -247,6 +247,7 @@ async fn update_tx(
         end_sessions_of_account(conn, id).await?;
     }
     if changes.disable_users {
+        check_no_user_above(conn, id, changes.outranked_by).await?;
         sqlx::query(
             "UPDATE users SET status = 'disabled', updated_at = $1 \
              WHERE tenant_id = $2 AND account_id = $3 AND status <> 'disabled'",

@@ -7,10 +7,12 @@
 //! - [`statement`]: the growing statement and its placeholders per dialect.
 //! - [`filter`]: the filter tree as a WHERE condition (LIKE for PostgreSQL, GLOB for SQLite).
 //! - [`list`]: scope, search, keyset, order and limit around it; and capped counts.
+//! - [`secrets`]: where each kind of Cloud Elements secret is kept.
 
 pub mod columns;
 pub mod filter;
 pub mod list;
+pub mod secrets;
 pub mod statement;
 
 pub use list::{Fts, Table, count, select};

@@ -214,6 +214,7 @@ pub(crate) async fn update(
         end_sessions_of_account(&mut tx, id).await?;
     }
     if changes.disable_users {
+        check_no_user_above(&mut tx, id, changes.outranked_by).await?;
         sqlx::query(
             "UPDATE users SET status = 'disabled', updated_at = ? \
              WHERE tenant_id = ? AND account_id = ? AND status <> 'disabled'",

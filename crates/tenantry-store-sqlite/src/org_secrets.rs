@@ -5,36 +5,15 @@ use sqlx::{FromRow, SqlitePool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::auth::org_secrets::{SecretOwner, SecretOwnerKind};
 use tenantry_core::model::secrets::{NewSecret, StoredSecret};
-use tenantry_core::model::{AccountId, AuditDraft, UserId};
+use tenantry_core::model::{AccountId, AuditDraft};
 use tenantry_core::{Error, Resource, Result};
+use tenantry_store_sql::secrets::{owner, owner_id, table};
 
 use crate::accounts::{self, begin_write, fetch_existing as fetch_account};
 use crate::audit;
 use crate::errors::db;
 use crate::timestamps::{from_db, to_db};
 use crate::users;
-
-/// The table and owner column of each kind of secret.
-fn table(kind: SecretOwnerKind) -> (&'static str, &'static str) {
-    match kind {
-        SecretOwnerKind::User => ("user_secrets", "user_id"),
-        SecretOwnerKind::Organization => ("organization_secrets", "account_id"),
-    }
-}
-
-fn owner_id(owner: SecretOwner) -> i64 {
-    match owner {
-        SecretOwner::User(id) => id.get(),
-        SecretOwner::Organization(id) => id.get(),
-    }
-}
-
-fn owner(kind: SecretOwnerKind, id: i64) -> SecretOwner {
-    match kind {
-        SecretOwnerKind::User => SecretOwner::User(UserId(id)),
-        SecretOwnerKind::Organization => SecretOwner::Organization(AccountId(id)),
-    }
-}
 
 #[derive(FromRow)]
 struct SecretRow {

@@ -103,6 +103,23 @@ pub async fn deactivating_with_users_disables_them_for_good(h: Harness) {
         .unwrap();
     let still = h.services.users.get(&h.service, user.id).await.unwrap();
     assert_eq!(still.status, UserStatus::Disabled);
+    // Nobody disables, with an account, a user who outranks them.
+    let team = h.child(&root, "Team", 0).await;
+    h.user(&team, "lead@company.test", Role::Owner).await;
+    let (_, admin) = h.user(&root, "admin@company.test", Role::Admin).await;
+    let off = UpdateAccount {
+        status: Some(AccountStatus::Deactivated),
+        disable_users: true,
+        ..UpdateAccount::default()
+    };
+    let err = h
+        .services
+        .accounts
+        .update(&admin, team.id, off)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    assert_eq!(h.reload(&team).await.status, AccountStatus::Active);
     // Disabling users without deactivating the account is a programming error, not a request.
     let odd = UpdateAccount {
         name: Some(crate::harness::text("x")),

@@ -50,6 +50,12 @@ pub struct DatabaseArg {
     /// PostgreSQL: TLS mode, overriding the URL's `sslmode`.
     #[arg(long, env = "TENANTRY_DB_TLS", value_enum)]
     pub db_tls: Option<DbTls>,
+    /// A file holding the installation's signing key (64 hex digits, e.g. from `openssl rand
+    /// -hex 32`), shared by every server. It signs ID tokens and derives the secrets vendor
+    /// APIs show again (certificate tokens, Cloud Elements secrets). Without it the key is
+    /// kept in the database, and a copy of the database then reveals those secrets.
+    #[arg(long, env = "TENANTRY_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<std::path::PathBuf>,
 }
 
 /// libpq's `sslmode` values.

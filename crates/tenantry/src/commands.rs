@@ -29,6 +29,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = database::open(&args.database).await?;
     let policy = server::Policy {
         allow_signup: !args.disable_signup,
+        signing_key: signing_key(&args.database)?,
     };
     let services = server::services(store, HashParams::OWASP, policy).await?;
     let listener = TcpListener::bind(args.listen)
@@ -167,5 +168,17 @@ async fn cli_services(
     database: &crate::cli::DatabaseArg,
 ) -> anyhow::Result<tenantry_core::services::Services> {
     let store = database::open(database).await?;
-    server::services(store, HashParams::OWASP, server::Policy::default()).await
+    let policy = server::Policy {
+        signing_key: signing_key(database)?,
+        ..server::Policy::default()
+    };
+    server::services(store, HashParams::OWASP, policy).await
+}
+
+fn signing_key(database: &crate::cli::DatabaseArg) -> anyhow::Result<Option<[u8; 32]>> {
+    database
+        .signing_key_file
+        .as_deref()
+        .map(server::read_signing_key)
+        .transpose()
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use tenantry_core::auth::{HashParams, PasswordHasher};
 use tenantry_core::clock::{Clock, SystemClock};
 use tenantry_core::query::CursorKey;
@@ -13,21 +14,49 @@ use tenantry_core::store::Store;
 use tenantry_http::{AppState, CompatSettings, HttpLimits};
 use tokio::net::TcpListener;
 
-/// What the server is allowed to do beyond the defaults.
+/// What the server is allowed to do beyond the defaults, and keys given from outside.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
     /// Whether anyone may sign up and get a tenant of their own.
     pub allow_signup: bool,
+    /// The signing key from `--signing-key-file`; `None` keeps it in the database.
+    pub signing_key: Option<[u8; 32]>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { allow_signup: true }
+        Self {
+            allow_signup: true,
+            signing_key: None,
+        }
     }
 }
 
-/// Builds the services over `store` with production settings. The keys that sign list cursors
-/// and ID tokens come from the database, so what one server issues every other accepts.
+/// Reads a signing key file: 64 hex digits (surrounding white space ignored).
+pub fn read_signing_key(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the signing key file {}", path.display()))?;
+    let hex = text.trim();
+    let bytes: Option<Vec<u8>> = (hex.len() == 64)
+        .then(|| {
+            (0..32)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten();
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "the signing key file {} must hold 64 hex digits (e.g. from `openssl rand -hex 32`)",
+                path.display()
+            )
+        })
+}
+
+/// Builds the services over `store` with production settings. The key that signs list cursors
+/// comes from the database, and so does the signing key unless one is given, so what one server
+/// issues every other accepts.
 pub async fn services(
     store: Arc<dyn Store>,
     params: HashParams,
@@ -36,7 +65,10 @@ pub async fn services(
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let hasher = PasswordHasher::new(params, cores)?;
     let cursor_key = CursorKey::new(store.installation_secret("list-cursor-hmac").await?);
-    let signing_key = store.installation_secret("token-signing").await?;
+    let signing_key = match policy.signing_key {
+        Some(key) => key,
+        None => store.installation_secret("token-signing").await?,
+    };
     let config = ServiceConfig {
         cursor_key,
         signing_key,
@@ -107,4 +139,27 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::read_signing_key;
+
+    #[test]
+    fn signing_key_files_hold_64_hex_digits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        let hex = "0123456789abcdef".repeat(4);
+        std::fs::write(&path, format!("  {hex}\n")).unwrap();
+        let key = read_signing_key(&path).unwrap();
+        assert_eq!(key[0], 0x01);
+        assert_eq!(key[31], 0xef);
+        for bad in ["", "abc", &"zz".repeat(32), &"00".repeat(33)] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(read_signing_key(&path).is_err(), "{bad:?}");
+        }
+        assert!(read_signing_key(&dir.path().join("missing")).is_err());
+    }
 }

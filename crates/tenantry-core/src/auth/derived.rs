@@ -2,8 +2,10 @@
 //! request tokens, Cloud Elements' user and organization secrets), so they cannot be shown
 //! once and forgotten. They are not stored either: a row keeps a random nonce and the SHA-256 of
 //! the secret, and the secret is recomputed as HMAC(installation signing key, domain ‖ nonce)
-//! when it must be shown. A copy of those rows alone neither reveals nor forges a secret;
-//! presenting one is checked by its hash, in constant time, like every other secret.
+//! when it must be shown. Presenting one is checked by its hash, in constant time, like every
+//! other secret. Those rows alone reveal nothing; with the signing key they reveal everything,
+//! so an installation that keeps its key out of the database (`--signing-key-file`) keeps a
+//! copy of the database from revealing these secrets; by default the key is in the database.
 
 use super::secret::hmac_sha256;
 

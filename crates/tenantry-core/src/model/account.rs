@@ -168,6 +168,9 @@ pub struct AccountChanges {
     /// Disable every user of the account too (Cloud Elements' delete); they stay disabled if
     /// the account is reactivated.
     pub disable_users: bool,
+    /// With `disable_users`: refuse with `Forbidden` if one of the users holds a role above
+    /// this (nobody disables a user who outranks them).
+    pub outranked_by: Option<crate::auth::Role>,
     pub now: OffsetDateTime,
 }
 

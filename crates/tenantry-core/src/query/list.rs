@@ -122,6 +122,9 @@ pub struct ListRequest {
     pub offset: u32,
     /// Whether the client asked for a (capped) total count.
     pub count: bool,
+    /// Where that count stops: [`ListRequest::COUNT_CAP`] unless a surface needs more (offset
+    /// paging must be able to count as far as an offset may reach).
+    pub count_cap: u64,
 }
 
 /// The native API's list parameters, as the client sent them.
@@ -159,6 +162,7 @@ impl ListRequest {
             limit,
             offset: 0,
             count: false,
+            count_cap: Self::COUNT_CAP,
         }
     }
 
@@ -193,6 +197,7 @@ impl ListRequest {
                 limit: limit?,
                 offset: 0,
                 count: params.count.unwrap_or(false),
+                count_cap: Self::COUNT_CAP,
             })
         })
     }
@@ -383,9 +388,14 @@ pub struct Total {
 
 impl Total {
     pub fn capped(counted: u64) -> Total {
-        if counted > ListRequest::COUNT_CAP {
+        Self::capped_at(counted, ListRequest::COUNT_CAP)
+    }
+
+    /// A count that stopped at `cap + 1` rows, as a total.
+    pub fn capped_at(counted: u64, cap: u64) -> Total {
+        if counted > cap {
             Total {
-                value: ListRequest::COUNT_CAP,
+                value: cap,
                 exact: false,
             }
         } else {

@@ -220,12 +220,16 @@ impl AccountService {
             device_seats: command.device_seats,
             log_retention: command.log_retention,
             disable_users: command.disable_users,
+            outranked_by: caller.principal.as_user().map(|u| u.role),
             now,
         };
         if command.disable_users && command.status.is_none_or(|s| s == AccountStatus::Active) {
             return Err(Error::internal(
                 "disabling an account's users goes with deactivating it",
             ));
+        }
+        if command.disable_users {
+            caller.require(Permission::EditUsers, &account.path, Resource::Account)?;
         }
         if changes.is_empty() {
             return Err(Error::invalid("the request changes nothing"));

@@ -146,11 +146,8 @@ impl Deps {
             }
         }
         let total = if request.count {
-            let counted = self
-                .store
-                .count(scope, request, ListRequest::COUNT_CAP)
-                .await?;
-            Some(Total::capped(counted))
+            let counted = self.store.count(scope, request, request.count_cap).await?;
+            Some(Total::capped_at(counted, request.count_cap))
         } else {
             None
         };

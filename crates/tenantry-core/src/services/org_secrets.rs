@@ -60,11 +60,16 @@ impl SecretService {
         Ok((user, organization))
     }
 
-    /// A user's secret, for themselves or for someone with authority to edit them.
+    /// A user's secret, for themselves or for someone who may edit them and outranks them (the
+    /// vendor shows it to whoever creates the user); a peer of equal rank gets `Forbidden`.
     pub async fn user_secret(&self, caller: &Caller, user: &User) -> Result<String> {
         if caller.user_id() != Some(user.id) {
             caller.require(Permission::EditUsers, &user.account_path, Resource::User)?;
-            caller.require_rank_at_least(user.role, "reading this user's secret")?;
+            if caller.principal.rank() <= user.role.rank() {
+                return Err(Error::forbidden(
+                    "only a user's superiors may read their secret",
+                ));
+            }
         }
         self.ensure(SecretOwner::User(user.id)).await
     }

@@ -47,10 +47,16 @@ pub async fn login(
             }
             other => other.into(),
         })?;
+    // Behind a TLS-terminating proxy the cookie must never travel in clear.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
     let cookie = format!(
-        "{COOKIE}={}; Path=/compat/cloud-elements; Max-Age={}; HttpOnly; SameSite=Strict",
+        "{COOKIE}={}; Path=/compat/cloud-elements; Max-Age={}; HttpOnly; SameSite=Strict{}",
         tokens.access_token.expose(),
-        tokens.expires_in
+        tokens.expires_in,
+        if secure { "; Secure" } else { "" }
     );
     let cookie = HeaderValue::from_str(&cookie)
         .map_err(|_| tenantry_core::Error::internal("a session cookie that is not a header"))?;
@@ -75,7 +81,10 @@ pub struct Secrets {
     company: String,
 }
 
-pub async fn secrets(State(app): State<AppState>, headers: HeaderMap) -> CeResult<Json<Secrets>> {
+pub async fn secrets(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> CeResult<impl IntoResponse> {
     let token = session_token(&headers)
         .ok_or_else(|| CeError::unauthorized("Log in through the console first"))?;
     let caller = app
@@ -84,7 +93,10 @@ pub async fn secrets(State(app): State<AppState>, headers: HeaderMap) -> CeResul
         .authenticate(token, crate::extract::request_id_of(&headers))
         .await?;
     let (user, company) = app.services.secrets.own_secrets(&caller).await?;
-    Ok(Json(Secrets { user, company }))
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(Secrets { user, company }),
+    ))
 }
 
 #[cfg(test)]

@@ -88,6 +88,8 @@ pub fn request(resource: ListResource, query: &PageQuery) -> CeResult<ListReques
     let mut request = ListRequest {
         filter,
         count: true,
+        // Far enough that `offset < total` reaches every page an offset may ask for.
+        count_cap: u64::from(ListRequest::MAX_OFFSET) + u64::from(MAX_PAGE_SIZE),
         ..ListRequest::all(resource, size)
     };
     let offset = match (

@@ -131,16 +131,8 @@ pub fn role_for_keys(keys: &[String], in_default: bool) -> CeResult<Role> {
             }
             "org-admin" => Role::Owner,
             "admin" => Role::Admin,
-            "org" if !in_default => {
-                return Err(CeError::bad_request(
-                    "org is the role of users of the Default account",
-                ));
-            }
-            "user" if in_default => {
-                return Err(CeError::bad_request(
-                    "user is the role of users of company accounts",
-                ));
-            }
+            // Membership roles (`org`, `user`) come with the account; clients echo them back,
+            // whichever they are.
             _ => Role::User,
         };
         role = role.max(wanted);
@@ -188,7 +180,11 @@ pub async fn grant_user_role(
     if role.key == SYS_ADMIN.key {
         return Err(CeError::forbidden("Nobody may grant sys-admin"));
     }
-    if of_user(&user).iter().any(|held| held.key == role.key) {
+    // Authority first: whether a role is held is only told to those who may change it.
+    app.services.users.check_editable(&caller, &user)?;
+    // Membership roles (`org`, `user`) come with the account: everyone holds theirs.
+    let membership = role.key == ORG.key || role.key == USER.key;
+    if membership || of_user(&user).iter().any(|held| held.key == role.key) {
         return Err(CeError::conflict(format!(
             "The user already has {}",
             role.key
@@ -201,13 +197,7 @@ pub async fn grant_user_role(
             ));
         }
         "org-admin" => Role::Owner,
-        "admin" => Role::Admin,
-        _ => {
-            return Err(CeError::bad_request(format!(
-                "{} is the membership role of another kind of account",
-                role.key
-            )));
-        }
+        _ => Role::Admin,
     };
     app.services
         .users
@@ -223,6 +213,7 @@ pub async fn revoke_user_role(
 ) -> CeResult<()> {
     let role = lookup(&key)?;
     let user = other_user(&app, &caller, &id).await?;
+    app.services.users.check_editable(&caller, &user)?;
     if !of_user(&user).iter().any(|held| held.key == role.key) {
         return Err(CeError::not_found(format!(
             "The user does not have {}",
@@ -231,7 +222,7 @@ pub async fn revoke_user_role(
     }
     let lowered = match (role.key, user.role) {
         ("org-admin", _) => Role::Admin,
-        ("admin", Role::Owner) => {
+        ("admin", Role::Owner) if in_default_account(&user) => {
             return Err(CeError::bad_request(
                 "An organization administrator is an admin; withdraw org-admin first",
             ));

@@ -78,7 +78,13 @@ impl UserBody {
             return Ok(None);
         }
         let mut preferences = base.map(|p| p.as_map().clone()).unwrap_or_default();
-        preferences.insert("address".to_owned(), Value::Object(fields));
+        // Fields sent replace those stored; fields not sent stay.
+        let mut address = match preferences.remove("address") {
+            Some(Value::Object(stored)) => stored,
+            _ => Map::new(),
+        };
+        address.extend(fields);
+        preferences.insert("address".to_owned(), Value::Object(address));
         Preferences::parse(Value::Object(preferences))
             .map(Some)
             .map_err(|m| CeError::bad_request(format!("address: {m}")))
@@ -160,7 +166,16 @@ pub async fn list_in_account(
     if users.is_empty() {
         return Err(CeError::not_found("No users found"));
     }
-    Ok(Json(users.iter().map(UserRecord::from).collect()))
+    // The vendor's list shows a placeholder where the password would be.
+    Ok(Json(
+        users
+            .iter()
+            .map(|user| UserRecord {
+                password: Some("secured"),
+                ..UserRecord::from(user)
+            })
+            .collect(),
+    ))
 }
 
 /// A user by id or email address (the address may come quoted: `'a@b.com'`).
@@ -171,11 +186,16 @@ async fn find(app: &AppState, caller: &Caller, raw: &str) -> CeResult<User> {
         .and_then(|s| s.strip_suffix('\''))
         .unwrap_or(raw);
     if unquoted.contains('@') {
-        return Ok(app
-            .services
-            .users
-            .find_by_email(caller, &email(unquoted)?)
-            .await?);
+        // By address, a user of another organization is as absent as nobody: addresses are
+        // unique across the installation, and a 403 would confirm one is taken elsewhere.
+        let not_found = || CeError::not_found("No user found");
+        let address = Email::parse(unquoted).map_err(|_| not_found())?;
+        return match app.services.users.find_by_email(caller, &address).await {
+            Err(tenantry_core::Error::OutOfScope(_) | tenantry_core::Error::NotFound(_)) => {
+                Err(not_found())
+            }
+            other => Ok(other?),
+        };
     }
     let id = UserId(path_id(unquoted, "user")?);
     Ok(app.services.users.get(caller, id).await?)
@@ -275,6 +295,21 @@ async fn apply(
     user: &User,
     body: UserBody,
 ) -> CeResult<UserRecord> {
+    let sent_something = body.first_name.is_some()
+        || body.last_name.is_some()
+        || body.email.is_some()
+        || body.password.is_some()
+        || body.roles.is_some()
+        || body.active.is_some()
+        || body
+            .other
+            .keys()
+            .any(|k| ADDRESS_FIELDS.contains(&k.as_str()));
+    if !sent_something {
+        return Err(CeError::bad_request(
+            "Send at least one of firstName, lastName, email, password, roles, active",
+        ));
+    }
     let role = match body.role_keys() {
         Some(keys) => {
             let role = roles::role_for_keys(&keys, user.account_id == user.tenant_id)?;

@@ -275,6 +275,20 @@ async fn accounts_are_the_organization_administrators(app: TestApp) {
     }
     // But /users is theirs too, for the part of the tree they administer.
     get(&app, "/users", &staff).await.expect(StatusCode::OK);
+    // Another organization's user, looked up by address, is as absent as nobody.
+    let foreign = error(
+        get(&app, "/users/'boss@other.test'", &acme.auth).await,
+        StatusCode::NOT_FOUND,
+    );
+    let nobody = error(
+        get(&app, "/users/nobody@acme.test", &acme.auth).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_eq!(foreign["message"], nobody["message"]);
+    error(
+        get(&app, "/users/a@", &acme.auth).await,
+        StatusCode::NOT_FOUND,
+    );
 }
 
 async fn ceql_and_both_kinds_of_paging(app: TestApp) {

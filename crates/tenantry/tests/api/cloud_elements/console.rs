@@ -27,7 +27,9 @@ async fn console_login_gives_secrets_that_authenticate(app: TestApp) {
     );
 
     // getSecrets: the same secrets every time, shaped like the vendor's.
-    let secrets = get_secrets(&app, &cookie).await.expect(StatusCode::OK);
+    let answer = get_secrets(&app, &cookie).await;
+    assert_eq!(answer.headers[header::CACHE_CONTROL], "no-store");
+    let secrets = answer.expect(StatusCode::OK);
     let again = get_secrets(&app, &cookie).await.expect(StatusCode::OK);
     assert_eq!(secrets, again);
     let user = secrets["user"].as_str().unwrap();

@@ -155,6 +155,11 @@ async fn user_roles_follow_the_vendor_rules(app: TestApp) {
         role_keys(&get(&app, &roles, &acme.auth).await.expect(StatusCode::OK)),
         ["admin", "user"]
     );
+    // Everyone holds their membership role, whichever of the two a client names.
+    error(
+        ce(&app, Method::PUT, &format!("{roles}/org"), &acme.auth, None).await,
+        StatusCode::CONFLICT,
+    );
     // org-admin is only for users of the Default account.
     error(
         ce(

@@ -104,6 +104,7 @@ async fn users_replay_the_seed(app: TestApp) {
     let listed = get(&app, &users, &acme.auth).await.expect(StatusCode::OK);
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(listed[0].get("secret").is_none() && listed[0].get("roles").is_none());
+    assert_eq!(listed[0]["password"], "secured");
     let by_email = get(
         &app,
         &format!("{users}/'FirstLast@company.com'"),
@@ -166,6 +167,31 @@ async fn users_replay_the_seed(app: TestApp) {
     assert_eq!(patched["fullName"], "Neta Last");
     assert_eq!(patched["password"], "secured");
     assert_eq!(patched["city"], "Denver");
+    // Address fields sent replace those stored; the others stay. An empty PATCH is a 400.
+    let moved = ce(
+        &app,
+        Method::PATCH,
+        &format!("/users/{id}"),
+        &acme.auth,
+        Some(json!({"street1": "1 Main St"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(
+        (moved["city"].clone(), moved["street1"].clone()),
+        (json!("Denver"), json!("1 Main St"))
+    );
+    error(
+        ce(
+            &app,
+            Method::PATCH,
+            &format!("/users/{id}"),
+            &acme.auth,
+            Some(json!({})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
     let off = ce(
         &app,
         Method::PATCH,
