@@ -60,6 +60,9 @@ pub enum Error {
     /// Authenticated and in scope, but the caller's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts from this client; retry after this many seconds.
+    #[error("too many attempts; retry in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
     /// The database cannot be reached right now; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -7,8 +7,9 @@
 //! `NotFound` for a missing target, `Unavailable` when the database cannot be reached.
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
+use crate::auth::lockout::LockoutPolicy;
 use crate::auth::org_secrets::SecretOwnerKind;
 use crate::auth::{Role, TokenHash};
 use crate::error::Result;
@@ -174,8 +175,37 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditDraft,
     ) -> Result<Option<Session>>;
     async fn delete_session(&self, id: SessionId, audit: AuditDraft) -> Result<()>;
-    /// Removes sessions whose refresh token has expired; returns how many.
+    /// Removes sessions whose refresh token has expired, and address failure windows that
+    /// closed long ago; returns how many sessions.
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64>;
+
+    // Brute-force protection (see [`crate::auth::lockout`]).
+
+    /// Counts a wrong password for `user` and, at the policy's threshold, locks them; when a
+    /// lock begins it is recorded with `audit`. Returns until when the user is now locked.
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: &LockoutPolicy,
+        audit: AuditDraft,
+    ) -> Result<Option<OffsetDateTime>>;
+    /// Lifts a user's lock and forgets their failures.
+    async fn unlock_user(&self, user: UserId, audit: AuditDraft) -> Result<User>;
+    /// Failed logins from `address` in the window that began at the returned time, if that
+    /// window is still open at `now`.
+    async fn address_login_failures(
+        &self,
+        address: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Option<(i64, OffsetDateTime)>>;
+    /// Counts a failed login from `address`, in the open window or a new one.
+    async fn record_address_login_failure(
+        &self,
+        address: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<()>;
 
     // Service tokens.
 

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 pub struct ErrorBody {
     /// A stable machine-readable code: `bad_request`, `unauthenticated`, `forbidden`,
     /// `not_found`, `method_not_allowed`, `conflict`, `payload_too_large`,
-    /// `unsupported_media_type`, `invalid`, `unavailable`, `internal`.
+    /// `unsupported_media_type`, `invalid`, `too_many_requests`, `unavailable`, `internal`.
     #[schema(example = "invalid")]
     pub code: &'static str,
     /// A human-readable explanation.
@@ -34,6 +34,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for `Retry-After` on a 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -45,7 +47,17 @@ impl ApiError {
                 message: message.into(),
                 fields: None,
             },
+            retry_after: None,
         }
+    }
+
+    pub fn too_many(retry_after: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many attempts; retry in {retry_after} seconds"),
+        );
+        error.retry_after = Some(retry_after);
+        error
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -77,6 +89,7 @@ fn code_for(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
         StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         s if s.is_client_error() => "bad_request",
         _ => "internal",
@@ -99,6 +112,7 @@ impl From<Error> for ApiError {
             }
             Error::Unauthenticated(message) => Self::unauthenticated(message),
             Error::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, message),
+            Error::RateLimited { retry_after } => Self::too_many(retry_after),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 Self::new(
@@ -123,6 +137,9 @@ impl IntoResponse for ApiError {
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -117,3 +117,41 @@ impl FromRequestParts<AppState> for Authenticated {
         Ok(Authenticated(caller))
     }
 }
+
+/// The client's address: the connection's peer, or, when the state trusts a proxy in front, the
+/// last address in `X-Forwarded-For`. `None` when neither is known (e.g. in-process tests).
+pub fn client_address(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
+    if state.trust_forwarded_for
+        && let Some(forwarded) = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .next_back()
+    {
+        return Some(forwarded);
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// Where a login attempt comes from: its request id and the client's address.
+pub struct LoginOrigin(pub tenantry_core::services::auth::Origin);
+
+impl FromRequestParts<AppState> for LoginOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(LoginOrigin(tenantry_core::services::auth::Origin {
+            request_id: request_id(parts),
+            address: client_address(parts, state),
+        }))
+    }
+}

@@ -12,14 +12,17 @@
 //! - [`native`]: the native REST API under `/api`, with its OpenAPI 3.1 document.
 //! - [`compat`]: the vendor surfaces under `/compat/…`.
 //! - [`health`]: the `/healthz` liveness probe.
+//! - [`rate_limit`]: request rate limits per client address and per credential (429).
 
 pub mod compat;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod native;
+pub mod rate_limit;
 pub mod router;
 pub mod state;
 
+pub use rate_limit::{Rate, RateLimits};
 pub use router::router;
 pub use state::{AppState, CompatSettings, HttpLimits};

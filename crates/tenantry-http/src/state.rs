@@ -12,6 +12,8 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// A request that takes longer than this is answered 408 and abandoned.
     pub request_timeout: Duration,
+    /// Requests per client address and per credential (off unless configured).
+    pub rate: crate::rate_limit::RateLimits,
 }
 
 impl Default for HttpLimits {
@@ -19,6 +21,7 @@ impl Default for HttpLimits {
         Self {
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            rate: crate::rate_limit::RateLimits::default(),
         }
     }
 }
@@ -43,6 +46,11 @@ pub struct AppState {
     pub services: Services,
     pub limits: HttpLimits,
     pub compat: Arc<CompatSettings>,
+    /// Take the client's address from the last `X-Forwarded-For` entry (a proxy in front of
+    /// every server sets it) instead of the connection's peer.
+    pub trust_forwarded_for: bool,
+    /// The state of the rate limits, shared by all requests of this server.
+    pub limiters: Arc<crate::rate_limit::Limiters>,
 }
 
 impl AppState {
@@ -51,7 +59,14 @@ impl AppState {
             services,
             limits,
             compat: Arc::new(CompatSettings::default()),
+            trust_forwarded_for: false,
+            limiters: crate::rate_limit::Limiters::new(limits.rate),
         }
+    }
+
+    pub fn trusting_forwarded_for(mut self, trust: bool) -> Self {
+        self.trust_forwarded_for = trust;
+        self
     }
 
     pub fn with_compat(mut self, compat: CompatSettings) -> Self {

@@ -25,8 +25,8 @@ macro_rules! user_columns {
     () => {
         "id, tenant_id, account_id, account_path, email, username, first_name, last_name, role, \
          status, email_verified, email_verified_at, terms_agreed_at, \
-         password_hash IS NOT NULL AS has_password, last_login_at, preferences, created_at, \
-         updated_at"
+         password_hash IS NOT NULL AS has_password, last_login_at, locked_until, preferences, \
+         created_at, updated_at"
     };
 }
 pub(crate) use user_columns;
@@ -119,6 +119,7 @@ pub(crate) struct UserRow {
     terms_agreed_at: Option<OffsetDateTime>,
     has_password: bool,
     last_login_at: Option<OffsetDateTime>,
+    locked_until: Option<OffsetDateTime>,
     preferences: Value,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -147,6 +148,7 @@ impl TryFrom<UserRow> for User {
             terms_agreed_at: row.terms_agreed_at,
             has_password: row.has_password,
             last_login: row.last_login_at,
+            locked_until: row.locked_until,
             preferences: Preferences::from_stored(preferences),
             created: row.created_at,
             updated: row.updated_at,

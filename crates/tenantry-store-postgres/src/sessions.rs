@@ -72,11 +72,13 @@ async fn insert_tx(
     .bind(tokens.now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-        .bind(tokens.now)
-        .bind(user.id.get())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET last_login_at = $1, failed_logins = 0, locked_until = NULL WHERE id = $2",
+    )
+    .bind(tokens.now)
+    .bind(user.id.get())
+    .execute(&mut *conn)
+    .await?;
     // Activity is kept to the minute: frequent logins into one account need not rewrite it.
     sqlx::query(
         "UPDATE accounts SET activity_at = $1 \

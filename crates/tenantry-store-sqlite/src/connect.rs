@@ -44,6 +44,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0003_cloud_elements.sql")),
             false,
         ),
+        Migration::new(
+            4,
+            "lockout".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0004_lockout.sql")),
+            false,
+        ),
     ])
 }
 

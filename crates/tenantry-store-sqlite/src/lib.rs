@@ -10,7 +10,7 @@
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
 //!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
 //!   certificate and seat tokens), `org_secrets` (Cloud Elements' user and organization secrets,
-//!   account roles), `bulk`, `secrets`.
+//!   account roles), `lockout` (brute-force protection), `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
@@ -27,6 +27,7 @@ mod errors;
 mod invariants;
 mod invitations;
 pub mod lists;
+mod lockout;
 mod org_secrets;
 mod rows;
 mod secrets;

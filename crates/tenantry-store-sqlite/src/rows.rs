@@ -26,8 +26,8 @@ macro_rules! user_columns {
     () => {
         "id, tenant_id, account_id, account_path, email, username, first_name, last_name, role, \
          status, email_verified, email_verified_at, terms_agreed_at, \
-         password_hash IS NOT NULL AS has_password, last_login_at, preferences, created_at, \
-         updated_at"
+         password_hash IS NOT NULL AS has_password, last_login_at, locked_until, preferences, \
+         created_at, updated_at"
     };
 }
 pub(crate) use user_columns;
@@ -115,6 +115,7 @@ pub(crate) struct UserRow {
     terms_agreed_at: Option<i64>,
     has_password: bool,
     last_login_at: Option<i64>,
+    locked_until: Option<i64>,
     preferences: String,
     created_at: i64,
     updated_at: i64,
@@ -142,6 +143,7 @@ impl TryFrom<UserRow> for User {
             terms_agreed_at: from_db_opt(row.terms_agreed_at)?,
             has_password: row.has_password,
             last_login: from_db_opt(row.last_login_at)?,
+            locked_until: from_db_opt(row.locked_until)?,
             preferences: Preferences::from_stored(preferences),
             created: from_db(row.created_at)?,
             updated: from_db(row.updated_at)?,

@@ -66,12 +66,14 @@ pub(crate) async fn insert(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
-        .bind(now)
-        .bind(user.id.get())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "UPDATE users SET last_login_at = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
+    )
+    .bind(now)
+    .bind(user.id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
     // Activity is kept to the minute: frequent logins into one account need not rewrite it.
     sqlx::query("UPDATE accounts SET activity_at = ? WHERE id = ? AND activity_at < ? - 60000000")
         .bind(now)

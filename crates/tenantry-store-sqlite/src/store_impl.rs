@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use tenantry_core::Result;
+use tenantry_core::auth::lockout::LockoutPolicy;
 use tenantry_core::auth::org_secrets::SecretOwnerKind;
 use tenantry_core::auth::{Role, TokenHash};
 use tenantry_core::model::account::{AccountChanges, NewAccount};
@@ -18,12 +19,12 @@ use tenantry_core::model::{
 };
 use tenantry_core::query::ListRequest;
 use tenantry_core::store::{AccountDeletion, Scope, Store};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::errors::db;
 use crate::{
     SqliteStore, accounts, api_tokens, bulk, device_tokens, devices, invariants, invitations,
-    lists, org_secrets, secrets, sessions, users,
+    lists, lockout, org_secrets, secrets, sessions, users,
 };
 
 #[async_trait]
@@ -140,7 +141,40 @@ impl Store for SqliteStore {
     }
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        // Address windows are minutes long; a day-old one is long closed.
+        lockout::purge_address_failures(&self.writer, now - Duration::days(1)).await?;
         sessions::purge_expired(&self.writer, now).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: &LockoutPolicy,
+        audit: AuditDraft,
+    ) -> Result<Option<OffsetDateTime>> {
+        lockout::record_failure(&self.writer, user, policy, audit).await
+    }
+
+    async fn unlock_user(&self, user: UserId, audit: AuditDraft) -> Result<User> {
+        lockout::unlock(&self.writer, user, audit).await
+    }
+
+    async fn address_login_failures(
+        &self,
+        address: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<Option<(i64, OffsetDateTime)>> {
+        lockout::address_failures(&self.pool, address, now, window).await
+    }
+
+    async fn record_address_login_failure(
+        &self,
+        address: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<()> {
+        lockout::record_address_failure(&self.writer, address, now, window).await
     }
 
     async fn insert_api_token(&self, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken> {

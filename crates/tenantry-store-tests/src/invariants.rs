@@ -165,6 +165,7 @@ pub async fn bulk_loaded_rows_are_consistent_and_searchable(h: Harness) {
                 terms_agreed_at: Some(now),
                 has_password: false,
                 last_login: None,
+                locked_until: None,
                 preferences: Preferences::default(),
                 created: now,
                 updated: now,

@@ -14,7 +14,7 @@
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
 //! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`],
-//! [`org_secrets`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
+//! [`org_secrets`], [`lockout`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
 //! an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
@@ -27,6 +27,7 @@ pub mod device_tokens;
 pub mod devices;
 pub mod harness;
 pub mod invariants;
+pub mod lockout;
 pub mod org_secrets;
 pub mod plans;
 pub mod search;
@@ -93,6 +94,10 @@ macro_rules! conformance_suite {
                 seat_tokens_add_seats_once_along_the_chain,
                 a_seat_token_is_redeemed_once_under_races,
                 device_statistics_split_own_and_below,
+            },
+            lockout {
+                repeated_wrong_passwords_lock_a_user_for_a_growing_while,
+                a_client_address_is_throttled_after_many_failures,
             },
             org_secrets {
                 first_uses_of_a_secret_agree_and_rotation_replaces_it,

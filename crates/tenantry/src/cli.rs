@@ -141,6 +141,23 @@ pub struct ServeArgs {
     /// The `cloudId` the Ioto surface reports: this installation's name as a device cloud.
     #[arg(long, env = "TENANTRY_IOTO_CLOUD_ID", default_value = "tenantry")]
     pub ioto_cloud_id: String,
+    /// Requests per second each client address may make, after a burst (0 turns it off).
+    /// Limits are per server; `/healthz` is exempt.
+    #[arg(long, env = "TENANTRY_RATE_PER_ADDRESS", default_value_t = 50)]
+    pub rate_per_address: u32,
+    /// The burst each client address may make before its rate applies.
+    #[arg(long, env = "TENANTRY_BURST_PER_ADDRESS", default_value_t = 500)]
+    pub burst_per_address: u32,
+    /// Requests per second each credential (`Authorization` header) may make (0: off).
+    #[arg(long, env = "TENANTRY_RATE_PER_CREDENTIAL", default_value_t = 100)]
+    pub rate_per_credential: u32,
+    /// The burst each credential may make before its rate applies.
+    #[arg(long, env = "TENANTRY_BURST_PER_CREDENTIAL", default_value_t = 1000)]
+    pub burst_per_credential: u32,
+    /// Take the client's address from the last `X-Forwarded-For` entry, for servers behind a
+    /// proxy that sets it (never otherwise: clients could then pick their own address).
+    #[arg(long, env = "TENANTRY_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

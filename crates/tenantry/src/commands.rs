@@ -1,5 +1,7 @@
 //! What each subcommand does.
 
+use std::num::NonZeroU32;
+
 use anyhow::Context;
 use tenantry_core::auth::HashParams;
 use tenantry_core::model::{Actor, ApiTokenId};
@@ -39,10 +41,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, database = %database::redact(&args.database.database), "tenantry listening");
     // Also on stdout, alone, so scripts and tests started with port 0 can find the port.
     println!("listening on {address}");
-    let compat = tenantry_http::CompatSettings {
-        ioto_cloud_id: args.ioto_cloud_id.clone(),
+    let rate = |per_second: u32, burst: u32| {
+        Some(tenantry_http::Rate {
+            per_second: NonZeroU32::new(per_second)?,
+            burst: NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN),
+        })
     };
-    server::run(listener, services, compat, server::shutdown_signal()).await
+    let http = server::HttpSettings {
+        compat: tenantry_http::CompatSettings {
+            ioto_cloud_id: args.ioto_cloud_id.clone(),
+        },
+        rate: tenantry_http::RateLimits {
+            per_address: rate(args.rate_per_address, args.burst_per_address),
+            per_credential: rate(args.rate_per_credential, args.burst_per_credential),
+        },
+        trust_forwarded_for: args.trust_forwarded_for,
+    };
+    server::run(listener, services, http, server::shutdown_signal()).await
 }
 
 async fn check(args: &crate::cli::DatabaseArg) -> anyhow::Result<()> {

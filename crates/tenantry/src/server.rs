@@ -11,7 +11,7 @@ use tenantry_core::clock::{Clock, SystemClock};
 use tenantry_core::query::CursorKey;
 use tenantry_core::services::{ServiceConfig, Services};
 use tenantry_core::store::Store;
-use tenantry_http::{AppState, CompatSettings, HttpLimits};
+use tenantry_http::{AppState, CompatSettings, HttpLimits, RateLimits};
 use tokio::net::TcpListener;
 
 /// What the server is allowed to do beyond the defaults, and keys given from outside.
@@ -78,15 +78,37 @@ pub async fn services(
     Ok(Services::new(store, Arc::new(SystemClock), hasher, config))
 }
 
+/// How the HTTP side is set up.
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    pub compat: CompatSettings,
+    pub rate: RateLimits,
+    pub trust_forwarded_for: bool,
+}
+
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
 pub async fn run(
     listener: TcpListener,
     services: Services,
-    compat: CompatSettings,
+    http: HttpSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let janitor = tokio::spawn(purge_expired_sessions(services.clone()));
-    let state = AppState::new(services, HttpLimits::default()).with_compat(compat);
+    let limits = HttpLimits {
+        rate: http.rate,
+        ..HttpLimits::default()
+    };
+    let state = AppState::new(services, limits)
+        .with_compat(http.compat)
+        .trusting_forwarded_for(http.trust_forwarded_for);
+    let limiters = state.limiters.clone();
+    let forgetter = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limiters.forget_idle();
+        }
+    });
     let app = tenantry_http::router(state);
     let served = axum::serve(
         listener,
@@ -95,6 +117,7 @@ pub async fn run(
     .with_graceful_shutdown(shutdown)
     .await;
     janitor.abort();
+    forgetter.abort();
     served?;
     Ok(())
 }

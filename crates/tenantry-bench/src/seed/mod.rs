@@ -266,6 +266,7 @@ fn user(
             terms_agreed_at: Some(created),
             has_password: true,
             last_login: None,
+            locked_until: None,
             preferences: Preferences::default(),
             created,
             updated: created,

@@ -2,6 +2,7 @@
 //!
 //! - [`role`]: the ranked roles and the permission catalogue they map onto.
 //! - [`principal`]: the authenticated caller and the scope/permission checks every service runs.
+//! - [`lockout`]: brute-force protection of logins (per user and per client address).
 //! - [`password`]: argon2id hashing, off the async executor and behind a semaphore.
 //! - [`secret`]: random bearer secrets and the hashes they are stored as.
 //! - [`derived`]: secrets a vendor API shows again, derived from a stored nonce.
@@ -10,6 +11,7 @@
 
 pub mod certificate_token;
 pub mod derived;
+pub mod lockout;
 pub mod org_secrets;
 pub mod password;
 pub mod principal;

@@ -62,6 +62,8 @@ pub struct User {
     /// Whether a password is set; a user created without one cannot log in until they set it.
     pub has_password: bool,
     pub last_login: Option<OffsetDateTime>,
+    /// Locked out of logging in until then, after repeated wrong passwords.
+    pub locked_until: Option<OffsetDateTime>,
     pub preferences: Preferences,
     pub created: OffsetDateTime,
     pub updated: OffsetDateTime,

@@ -35,6 +35,20 @@ pub struct IssuedTokens {
     pub user: User,
 }
 
+/// Where a login attempt comes from: its request id (for the audit trail) and the client's
+/// address (whose failures are counted).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub request_id: Option<String>,
+    pub address: Option<std::net::IpAddr>,
+}
+
+/// What trying a login name's users with a password found.
+struct LoginAttempt {
+    matched: Option<LoginRecord>,
+    failed: Vec<crate::model::UserId>,
+}
+
 /// What a sign-up did.
 #[derive(Debug)]
 pub enum SignUp {
@@ -68,28 +82,80 @@ impl AuthService {
     }
 
     /// Logs in by email address or username, for an access token of the configured lifetime.
+    /// Logs in by email address or username, for an access token of the configured lifetime.
     pub async fn login(
         &self,
         name: &str,
         password: &str,
         request_id: Option<String>,
     ) -> Result<IssuedTokens> {
-        let lifetime = self.deps.config.access_token_ttl;
-        self.login_for(name, password, lifetime, request_id).await
+        let origin = Origin {
+            request_id,
+            address: None,
+        };
+        self.login_from(name, password, &origin).await
     }
 
-    /// [`AuthService::login`] for an access token that lives `access_ttl` (ControlByWeb's are
-    /// valid for a day).
+    /// [`AuthService::login`] from a client at a known address, whose failed logins count
+    /// against it (see [`crate::auth::lockout`]).
+    pub async fn login_from(
+        &self,
+        name: &str,
+        password: &str,
+        origin: &Origin,
+    ) -> Result<IssuedTokens> {
+        let lifetime = self.deps.config.access_token_ttl;
+        self.login_for(name, password, lifetime, origin).await
+    }
+
+    /// [`AuthService::login_from`] for an access token that lives `access_ttl` (ControlByWeb's
+    /// are valid for a day).
     pub async fn login_for(
         &self,
         name: &str,
         password: &str,
         access_ttl: Duration,
-        request_id: Option<String>,
+        origin: &Origin,
     ) -> Result<IssuedTokens> {
         let candidate =
             Password::candidate(password).map_err(|m| Error::invalid_field("password", m))?;
-        let Some(record) = self.verified_login_record(name, &candidate).await? else {
+        let now = self.deps.clock.now();
+        let policy = self.deps.config.lockout;
+        let address = origin.address.map(|a| a.to_string());
+        if let Some(address) = &address
+            && let Some((failures, since)) = self
+                .deps
+                .store
+                .address_login_failures(address, now, policy.address_window)
+                .await?
+            && failures >= policy.address_limit
+        {
+            let left = (since + policy.address_window - now).whole_seconds();
+            return Err(Error::RateLimited {
+                retry_after: u64::try_from(left).unwrap_or(0).max(1),
+            });
+        }
+        let attempt = self.verified_login_record(name, &candidate, now).await?;
+        let Some(record) = attempt.matched else {
+            for user in attempt.failed {
+                let audit = AuditDraft {
+                    actor: Actor::Anonymous,
+                    action: "user.locked",
+                    request_id: origin.request_id.clone(),
+                    details: serde_json::json!({ "address": address }),
+                    at: now,
+                };
+                self.deps
+                    .store
+                    .record_login_failure(user, &policy, audit)
+                    .await?;
+            }
+            if let Some(address) = &address {
+                self.deps
+                    .store
+                    .record_address_login_failure(address, now, policy.address_window)
+                    .await?;
+            }
             return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
         };
         if record.user.status != UserStatus::Active {
@@ -103,13 +169,12 @@ impl AuthService {
         let Some(verified_hash) = record.password_hash.clone() else {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS.to_owned()));
         };
-        let now = self.deps.clock.now();
         let (tokens, session) =
             self.new_session(record.user.clone(), verified_hash, access_ttl, now);
         let audit = AuditDraft {
             actor: Actor::User(record.user.id),
             action: "user.login",
-            request_id,
+            request_id: origin.request_id.clone(),
             details: serde_json::Value::Null,
             at: now,
         };
@@ -402,13 +467,15 @@ impl AuthService {
     /// The user a login name stands for whose password this is. A name can be one user's
     /// email address and another's username (usernames may contain `@`), so each user it names
     /// is tried with their own password: nobody can take over or block another's login by
-    /// choosing a name that matches theirs. With nobody named, the password is still checked
-    /// against a dummy hash, so the answer takes as long either way.
+    /// choosing a name that matches theirs. A locked-out user is tried against a dummy hash, as
+    /// is a name that names nobody, so every answer takes the same hashing work and a lock
+    /// looks exactly like a wrong password. The users tried and not matched are returned.
     async fn verified_login_record(
         &self,
         raw: &str,
         candidate: &Password,
-    ) -> Result<Option<LoginRecord>> {
+        now: OffsetDateTime,
+    ) -> Result<LoginAttempt> {
         let mut named: Vec<LoginRecord> = Vec::with_capacity(2);
         if let Ok(email) = Email::parse(raw) {
             let name = LoginName::Email(email.normalized());
@@ -422,17 +489,28 @@ impl AuthService {
                 named.push(record);
             }
         }
+        let mut attempt = LoginAttempt {
+            matched: None,
+            failed: Vec::new(),
+        };
         if named.is_empty() {
             self.deps.hasher.verify(candidate, None).await?;
-            return Ok(None);
+            return Ok(attempt);
         }
         for record in named {
-            let hash = record.password_hash.as_deref();
+            let locked = record.user.locked_until.is_some_and(|until| until > now);
+            let hash = if locked {
+                None
+            } else {
+                record.password_hash.as_deref()
+            };
             if self.deps.hasher.verify(candidate, hash).await? {
-                return Ok(Some(record));
+                attempt.matched = Some(record);
+                return Ok(attempt);
             }
+            attempt.failed.push(record.user.id);
         }
-        Ok(None)
+        Ok(attempt)
     }
 
     fn check_session_usable(&self, session: &Session) -> Result<()> {

@@ -45,6 +45,7 @@ pub struct ServiceConfig {
     /// Whether anyone may sign up, creating a tenant of their own.
     pub allow_signup: bool,
     pub invitation_ttl: Duration,
+    pub lockout: crate::auth::lockout::LockoutPolicy,
 }
 
 impl Default for ServiceConfig {
@@ -56,6 +57,7 @@ impl Default for ServiceConfig {
             signing_key: crate::auth::secret::random_key(),
             allow_signup: true,
             invitation_ttl: Duration::days(7),
+            lockout: crate::auth::lockout::LockoutPolicy::default(),
         }
     }
 }

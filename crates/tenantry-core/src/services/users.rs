@@ -179,6 +179,15 @@ impl UserService {
             .await
     }
 
+    /// Lifts a user's login lock (after repeated wrong passwords) before it lifts by itself.
+    /// Needs authority to edit the user.
+    pub async fn unlock(&self, caller: &Caller, id: UserId) -> Result<User> {
+        let user = self.deps.user(id).await?;
+        self.require_authority_over(caller, &user, Permission::EditUsers)?;
+        let audit = caller.audit("user.unlock", self.deps.clock.now());
+        self.deps.store.unlock_user(id, audit).await
+    }
+
     pub async fn set_role(&self, caller: &Caller, id: UserId, role: Role) -> Result<User> {
         let user = self.deps.user(id).await?;
         if caller.user_id() == Some(id) {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::dto::{AccountDto, UserDto};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, Authenticated};
+use crate::extract::{AppJson, Authenticated, LoginOrigin};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,13 +76,13 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 )]
 pub async fn login(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    LoginOrigin(origin): LoginOrigin,
     AppJson(body): AppJson<LoginBody>,
 ) -> ApiResult<Json<TokenResponse>> {
     let tokens = app
         .services
         .auth
-        .login(&body.email, &body.password, request_id(&headers))
+        .login_from(&body.email, &body.password, &origin)
         .await?;
     Ok(Json(tokens.into()))
 }

@@ -223,6 +223,9 @@ pub struct UserDto {
     pub has_password: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login: Option<OffsetDateTime>,
+    /// Locked out of logging in until then, after repeated wrong passwords.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_until: Option<OffsetDateTime>,
     #[schema(value_type = Object)]
     pub preferences: Value,
     #[serde(with = "time::serde::rfc3339")]
@@ -248,6 +251,7 @@ impl From<User> for UserDto {
             terms_agreed_at: u.terms_agreed_at,
             has_password: u.has_password,
             last_login: u.last_login,
+            locked_until: u.locked_until,
             preferences: Value::Object(u.preferences.as_map().clone()),
             created: u.created,
             updated: u.updated,

@@ -87,6 +87,7 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
             users::delete_user
         ))
         .routes(routes!(users::set_role))
+        .routes(routes!(users::unlock_user))
         .routes(routes!(devices::create_device, devices::list_devices))
         .routes(routes!(
             devices::get_device,

@@ -381,3 +381,28 @@ pub async fn set_role(
         .await?;
     Ok(Json(user.into()))
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/unlock",
+    tag = "users",
+    summary = "Lift a user's login lock",
+    description = "After repeated wrong passwords a user is locked out for a while (growing with \
+                   each further failure); this lifts it at once. Needs \"Edit Users\" and a rank \
+                   at least the user's.",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, unlocked", body = UserDto),
+        (status = 403, description = "Missing permission or rank", body = ErrorBody),
+        (status = 404, description = "No such user (or not yours)", body = ErrorBody),
+    )
+)]
+pub async fn unlock_user(
+    State(app): State<AppState>,
+    Authenticated(caller): Authenticated,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<Json<UserDto>> {
+    let user = app.services.users.unlock(&caller, UserId(id)).await?;
+    Ok(Json(user.into()))
+}

@@ -87,10 +87,15 @@ macro_rules! on_both_databases {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
+        Self::sqlite_with(|state| state).await
+    }
+
+    /// A SQLite app whose HTTP state `configure` adjusts (limits, trusted proxies).
+    pub async fn sqlite_with(configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("api.db").display());
         let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
-        Self::over(store, Box::new(dir)).await
+        Self::over_with(store, Box::new(dir), configure).await
     }
 
     /// `None` (skip) unless `TENANTRY_TEST_POSTGRES_URL` is set; a schema of its own otherwise.
@@ -106,6 +111,14 @@ impl TestApp {
     }
 
     async fn over(store: Arc<dyn Store>, keep_alive: Box<dyn Any + Send + Sync>) -> TestApp {
+        Self::over_with(store, keep_alive, |state| state).await
+    }
+
+    async fn over_with(
+        store: Arc<dyn Store>,
+        keep_alive: Box<dyn Any + Send + Sync>,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
         let hasher =
             tenantry_core::auth::PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 4)
                 .unwrap();
@@ -124,7 +137,8 @@ impl TestApp {
             )
             .await
             .unwrap();
-        let router = tenantry_http::router(AppState::new(services, HttpLimits::default()));
+        let state = configure(AppState::new(services, HttpLimits::default()));
+        let router = tenantry_http::router(state);
         TestApp {
             router,
             owner: secret.expose().to_owned(),

@@ -14,6 +14,7 @@ mod controlbyweb;
 mod devices_and_audit;
 mod end_to_end;
 mod errors;
+mod hardening;
 mod ioto;
 mod isolation;
 mod lists;

@@ -33,6 +33,7 @@ async fn the_document_covers_every_route(app: TestApp) {
         ("/api/users/{id}", "patch"),
         ("/api/users/{id}", "delete"),
         ("/api/users/{id}/role", "put"),
+        ("/api/users/{id}/unlock", "post"),
         ("/api/accounts/{id}/devices", "post"),
         ("/api/accounts/{id}/devices", "get"),
         ("/api/devices/{id}", "get"),

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::error::{CeError, CeResult};
+use crate::extract::LoginOrigin;
 use crate::state::AppState;
 
 const COOKIE: &str = "JSESSIONID";
@@ -28,6 +29,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(app): State<AppState>,
+    LoginOrigin(origin): LoginOrigin,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> CeResult<Response> {
@@ -35,11 +37,7 @@ pub async fn login(
     let tokens = app
         .services
         .auth
-        .login(
-            &form.j_username,
-            &form.j_password,
-            crate::extract::request_id_of(&headers),
-        )
+        .login_from(&form.j_username, &form.j_password, &origin)
         .await
         .map_err(|e| match e {
             tenantry_core::Error::Invalid { .. } | tenantry_core::Error::Unauthenticated(_) => {

@@ -74,6 +74,10 @@ impl From<Error> for CeError {
             Error::Conflict(message) => Self::conflict(message),
             Error::Unauthenticated(message) => Self::unauthorized(message),
             Error::Forbidden(message) => Self::forbidden(message),
+            Error::RateLimited { retry_after } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many attempts; retry in {retry_after} seconds"),
+            ),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 Self::new(

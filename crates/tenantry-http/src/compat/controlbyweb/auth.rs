@@ -13,7 +13,8 @@ use time::Duration;
 
 use super::error::{CbwError, CbwResult};
 use super::records::{AccountRecord, AccountRecords, UserRecord};
-use super::request::{Fields, RequestId};
+use super::request::Fields;
+use crate::extract::LoginOrigin;
 use crate::state::AppState;
 
 /// How long an access token from this surface lives.
@@ -60,7 +61,7 @@ fn refused(error: tenantry_core::Error, what: &str) -> CbwError {
 
 pub async fn token(
     State(app): State<AppState>,
-    RequestId(request_id): RequestId,
+    LoginOrigin(origin): LoginOrigin,
     fields: Fields,
 ) -> CbwResult<Json<TokenResponse>> {
     let grant = fields.text("grant_type")?.unwrap_or_default();
@@ -75,7 +76,7 @@ pub async fn token(
             };
             app.services
                 .auth
-                .login_for(&username, &password, ACCESS_TOKEN_TTL, request_id)
+                .login_for(&username, &password, ACCESS_TOKEN_TTL, &origin)
                 .await
                 .map_err(|e| refused(e, "The user credentials were incorrect."))?
         }
@@ -87,7 +88,7 @@ pub async fn token(
             };
             app.services
                 .auth
-                .refresh_for(&refresh_token, ACCESS_TOKEN_TTL, request_id)
+                .refresh_for(&refresh_token, ACCESS_TOKEN_TTL, origin.request_id.clone())
                 .await
                 .map_err(|e| refused(e, "The refresh token is invalid."))?
         }

@@ -19,6 +19,7 @@ pub const UNAUTHORIZED: &str = "This action is unauthorized.";
 pub struct CbwError {
     status: StatusCode,
     body: Value,
+    retry_after: Option<u64>,
 }
 
 impl CbwError {
@@ -26,6 +27,7 @@ impl CbwError {
         Self {
             status,
             body: json!({ "message": message.into() }),
+            retry_after: None,
         }
     }
 
@@ -47,6 +49,7 @@ impl CbwError {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             body: json!({ "message": message.into(), "errors": errors }),
+            retry_after: None,
         }
     }
 
@@ -63,6 +66,7 @@ impl CbwError {
         Self {
             status,
             body: json!({ "error": error, "message": message.into() }),
+            retry_after: None,
         }
     }
 
@@ -85,6 +89,11 @@ impl From<Error> for CbwError {
             Error::Conflict(message) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, message),
             Error::Unauthenticated(_) => Self::unauthenticated(),
             Error::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, message),
+            Error::RateLimited { retry_after } => {
+                let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
+                error.retry_after = Some(retry_after);
+                error
+            }
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 Self::new(
@@ -109,6 +118,9 @@ impl IntoResponse for CbwError {
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -23,7 +23,9 @@ use tenantry_core::Error;
 use tenantry_core::services::auth::{IssuedTokens, SignUp};
 use tenantry_core::values::{Email, Password, Text, TextLimit};
 
+use crate::extract::LoginOrigin;
 use crate::state::AppState;
+use tenantry_core::services::auth::Origin;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -56,6 +58,11 @@ impl From<Error> for CognitoError {
             Error::Unauthenticated(message) => fail("NotAuthorizedException", message),
             Error::Conflict(_) => fail("UsernameExistsException", "User already exists"),
             Error::Forbidden(message) => fail("NotAuthorizedException", message),
+            Error::RateLimited { .. } => CognitoError {
+                kind: "TooManyRequestsException",
+                message: "Too many requests".into(),
+                status: StatusCode::TOO_MANY_REQUESTS,
+            },
             Error::Invalid { message, .. } => fail("InvalidParameterException", message),
             Error::NotFound(_) | Error::OutOfScope(_) => {
                 fail("NotAuthorizedException", "Incorrect username or password.")
@@ -126,23 +133,30 @@ struct SignUpRequest {
     client_metadata: std::collections::HashMap<String, String>,
 }
 
-pub async fn cognito(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&app, &headers, &body).await {
+pub async fn cognito(
+    State(app): State<AppState>,
+    LoginOrigin(origin): LoginOrigin,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(&app, &origin, &headers, &body).await {
         Ok(value) => reply(StatusCode::OK, value, None),
         Err(error) => error.into_response(),
     }
 }
 
-async fn handle(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Value, CognitoError> {
+async fn handle(
+    app: &AppState,
+    origin: &Origin,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, CognitoError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix(TARGET_PREFIX))
         .ok_or_else(|| fail("MissingAction", "X-Amz-Target is missing or not Cognito's"))?;
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = origin.request_id.clone();
     let parse = |what: &str| {
         let what = what.to_owned();
         move |e: serde_json::Error| fail("SerializationException", format!("{what}: {e}"))
@@ -151,7 +165,7 @@ async fn handle(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Valu
         "InitiateAuth" => {
             let request: InitiateAuth =
                 serde_json::from_slice(body).map_err(parse("InitiateAuth"))?;
-            initiate_auth(app, request, request_id).await
+            initiate_auth(app, request, origin).await
         }
         "SignUp" => {
             let request: SignUpRequest = serde_json::from_slice(body).map_err(parse("SignUp"))?;
@@ -167,8 +181,9 @@ async fn handle(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Valu
 async fn initiate_auth(
     app: &AppState,
     request: InitiateAuth,
-    request_id: Option<String>,
+    origin: &Origin,
 ) -> Result<Value, CognitoError> {
+    let request_id = origin.request_id.clone();
     let param = |name: &str| {
         request.auth_parameters.get(name).cloned().ok_or_else(|| {
             fail(
@@ -183,7 +198,7 @@ async fn initiate_auth(
             let tokens = app
                 .services
                 .auth
-                .login(&param("USERNAME")?, &param("PASSWORD")?, request_id)
+                .login_from(&param("USERNAME")?, &param("PASSWORD")?, origin)
                 .await?;
             Ok(authentication_result(app, &tokens, &audience, true))
         }

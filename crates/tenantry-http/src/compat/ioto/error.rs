@@ -46,6 +46,10 @@ impl From<Error> for IotoError {
             Error::Conflict(message) => Self::bad_request(message),
             Error::Unauthenticated(message) => Self::forbidden(message),
             Error::Forbidden(message) => Self::forbidden(message),
+            Error::RateLimited { retry_after } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many attempts; retry in {retry_after} seconds"),
+            ),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 Self::new(

@@ -1,0 +1,207 @@
+//! Defences on the wire: request rate limits answering 429 with `Retry-After` in each
+//! surface's own format, and login lockout and address throttling as clients see them.
+
+use std::num::NonZeroU32;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::json;
+use tenantry_http::{AppState, HttpLimits, Rate, RateLimits};
+
+use crate::helpers::{PASSWORD, Reply, TestApp};
+
+/// An app that trusts `X-Forwarded-For` (so each test can be its own client) and allows each
+/// address a burst of 3, then one request a second.
+async fn limited_app() -> TestApp {
+    TestApp::sqlite_with(|state: AppState| {
+        let limits = HttpLimits {
+            rate: RateLimits {
+                per_address: Some(Rate {
+                    per_second: NonZeroU32::MIN,
+                    burst: NonZeroU32::new(3).unwrap(),
+                }),
+                per_credential: None,
+            },
+            ..HttpLimits::default()
+        };
+        AppState {
+            limiters: tenantry_http::rate_limit::Limiters::new(limits.rate),
+            limits,
+            ..state
+        }
+        .trusting_forwarded_for(true)
+    })
+    .await
+}
+
+async fn from(
+    app: &TestApp,
+    client: &str,
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+) -> Reply {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("x-forwarded-for", format!("10.9.9.9, {client}"));
+    if body.is_some() {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_owned()));
+    app.raw_text(request.body(body).unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_429_in_each_surfaces_format() {
+    let app = limited_app().await;
+    let surfaces = [
+        ("203.0.113.1", Method::GET, "/api/me"),
+        ("203.0.113.2", Method::POST, "/compat/ioto/user/get"),
+        (
+            "203.0.113.3",
+            Method::GET,
+            "/compat/controlbyweb/api/v1/accounts/1",
+        ),
+        (
+            "203.0.113.4",
+            Method::GET,
+            "/compat/cloud-elements/elements/api-v2/accounts",
+        ),
+    ];
+    for (client, method, path) in surfaces {
+        for _ in 0..3 {
+            let reply = from(&app, client, method.clone(), path, None).await;
+            assert_ne!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+        }
+        let limited = from(&app, client, method.clone(), path, None).await;
+        assert_eq!(
+            limited.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path}: {}",
+            limited.body
+        );
+        let retry: u64 = limited.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry), "{retry}");
+        match path.split('/').nth(2) {
+            Some("ioto") => {
+                let kind = limited.headers[header::CONTENT_TYPE].to_str().unwrap();
+                assert!(kind.starts_with("text/plain"), "{kind}");
+            }
+            Some("controlbyweb") => assert_eq!(limited.body["message"], "Too Many Attempts."),
+            Some("cloud-elements") => assert!(limited.body["requestId"].is_string()),
+            _ => assert_eq!(limited.body["code"], "too_many_requests"),
+        }
+    }
+    // Probes are never limited; other clients are not affected.
+    for _ in 0..10 {
+        let health = from(&app, "203.0.113.1", Method::GET, "/healthz", None).await;
+        assert_eq!(health.status, StatusCode::OK);
+    }
+    let other = from(&app, "203.0.113.99", Method::GET, "/api/me", None).await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_lock_and_addresses_throttle_on_every_surface() {
+    let app = TestApp::sqlite_with(|state| state.trusting_forwarded_for(true)).await;
+    let acme = app.account(None, "Acme", 0).await;
+    app.post(
+        &format!("/api/accounts/{acme}/users"),
+        &app.owner,
+        json!({"email": "ann@acme.test", "username": "ann", "role": "admin", "password": PASSWORD}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let native = |client: &'static str, password: &'static str| {
+        let body = json!({"email": "ann@acme.test", "password": password}).to_string();
+        let app = &app;
+        async move { from(app, client, Method::POST, "/api/auth/login", Some(&body)).await }
+    };
+    // Five wrong passwords lock Ann; then even hers gets the wrong-password answer.
+    let mut wrong = None;
+    for _ in 0..5 {
+        let reply = native("198.51.100.1", "a wrong password here").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        wrong = Some(reply.body);
+    }
+    let locked = native("198.51.100.2", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(Some(locked.body), wrong);
+    // The other surfaces' logins see the same lock.
+    let cbw = from(
+        &app,
+        "198.51.100.3",
+        Method::POST,
+        "/compat/controlbyweb/api/v1/auth/token",
+        Some(
+            &json!({"grant_type": "password", "username": "ann", "password": PASSWORD}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(cbw.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(cbw.body["error"], "invalid_grant");
+    // An administrator lifts it.
+    let ann = app
+        .get(
+            "/api/users?filter=email%20eq%20%22ann@acme.test%22",
+            &app.owner,
+        )
+        .await
+        .expect(StatusCode::OK)["data"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let unlocked = app
+        .post(&format!("/api/users/{ann}/unlock"), &app.owner, json!({}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(unlocked["locked_until"], serde_json::Value::Null);
+    assert_eq!(
+        native("198.51.100.2", PASSWORD).await.status,
+        StatusCode::OK
+    );
+
+    // Spraying from one address: after 50 failures it gets 429, on every login path.
+    for n in 0..50 {
+        let body =
+            json!({"email": format!("v{n}@spray.test"), "password": "a wrong password here"});
+        let reply = from(
+            &app,
+            "192.0.2.66",
+            Method::POST,
+            "/api/auth/login",
+            Some(&body.to_string()),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let throttled = from(
+        &app,
+        "192.0.2.66",
+        Method::POST,
+        "/api/auth/login",
+        Some(&json!({"email": "ann@acme.test", "password": PASSWORD}).to_string()),
+    )
+    .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers.contains_key(header::RETRY_AFTER));
+    let cognito = Request::post("/compat/ioto/cognito")
+        .header("x-forwarded-for", "192.0.2.66")
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.InitiateAuth",
+        )
+        .body(Body::from(
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": "web",
+                   "AuthParameters": {"USERNAME": "ann@acme.test", "PASSWORD": PASSWORD}})
+            .to_string(),
+        ))
+        .unwrap();
+    let cognito = app.raw_text(cognito).await;
+    assert_eq!(cognito.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(cognito.body["__type"], "TooManyRequestsException");
+}
