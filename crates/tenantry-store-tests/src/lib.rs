@@ -14,7 +14,7 @@
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
 //! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`],
-//! [`org_secrets`], [`lockout`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
+//! [`org_secrets`], [`lockout`], [`signup`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
 //! an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
@@ -32,6 +32,7 @@ pub mod org_secrets;
 pub mod plans;
 pub mod search;
 pub mod seats;
+pub mod signup;
 pub mod users;
 
 pub use harness::{Harness, TestDb};
@@ -85,9 +86,7 @@ macro_rules! conformance_suite {
                 a_login_checked_against_an_old_password_is_refused,
                 refreshes_are_audited,
                 concurrent_logins_of_one_user_all_succeed,
-                sign_up_makes_tenants_and_completes_invitations,
                 the_last_owner_stays,
-                a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password,
             },
             device_tokens {
                 certificate_tokens_work_for_twelve_hours,
@@ -95,7 +94,11 @@ macro_rules! conformance_suite {
                 a_seat_token_is_redeemed_once_under_races,
                 device_statistics_split_own_and_below,
             },
+            signup {
+                sign_up_makes_tenants_and_completes_invitations,
+            },
             lockout {
+                a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password,
                 repeated_wrong_passwords_lock_a_user_for_a_growing_while,
                 a_client_address_is_throttled_after_many_failures,
             },

@@ -1,6 +1,7 @@
-//! Brute-force protection: users locked after repeated wrong passwords (with a growing delay,
-//! lifting by itself or by an administrator), and client addresses throttled after many
-//! failures. The counts live in the database, so every server on it agrees.
+//! Who a login name stands for, and brute-force protection: users locked after repeated wrong
+//! passwords (with a growing delay, lifting by itself or by an administrator), and client
+//! addresses throttled after many failures. The counts live in the database, so every server
+//! on it agrees.
 
 use std::net::IpAddr;
 
@@ -10,7 +11,9 @@ use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::services::auth::{BAD_CREDENTIALS, Origin};
 use time::Duration;
 
-use crate::harness::{Harness, PASSWORD};
+use tenantry_core::values::Username;
+
+use crate::harness::{Harness, PASSWORD, password, user_command};
 
 const WRONG: &str = "not the password at all";
 
@@ -139,4 +142,41 @@ pub async fn a_client_address_is_throttled_after_many_failures(h: Harness) {
         .login_from("bob@spray.test", PASSWORD, &sprayer)
         .await
         .unwrap();
+}
+
+/// One string can be one user's email address and another's username (usernames may contain
+/// `@`): each logs in with it using their own password, and neither can lock the other out.
+pub async fn a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password(h: Harness) {
+    let root = h.root("Shared names", 0).await;
+    let (by_email, _) = h.user(&root, "pat@names.test", Role::User).await;
+    let mut other = user_command("other@names.test", Role::User);
+    other.username = Some(Username::parse("pat@names.test").unwrap());
+    other.password = Some(password("another long passphrase"));
+    let by_username = h
+        .services
+        .users
+        .create(&h.service, root.id, other)
+        .await
+        .unwrap();
+    let first = h
+        .services
+        .auth
+        .login("pat@names.test", PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(first.user.id, by_email.id);
+    let second = h
+        .services
+        .auth
+        .login("PAT@names.test", "another long passphrase", None)
+        .await
+        .unwrap();
+    assert_eq!(second.user.id, by_username.id);
+    let wrong = h
+        .services
+        .auth
+        .login("pat@names.test", "neither of their passwords", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, Error::Unauthenticated(_)), "{wrong:?}");
 }
