@@ -19,6 +19,8 @@ pub enum Resource {
     CertificateToken,
     SeatToken,
     Role,
+    Invitation,
+    Mail,
 }
 
 impl fmt::Display for Resource {
@@ -32,6 +34,8 @@ impl fmt::Display for Resource {
             Resource::CertificateToken => "certificate token",
             Resource::SeatToken => "device seat token",
             Resource::Role => "role",
+            Resource::Invitation => "invitation",
+            Resource::Mail => "mail",
         })
     }
 }

@@ -11,12 +11,14 @@
 //!   token secrets.
 //! - [`query`]: the filter language, its parsers and limits, sorting and signed keyset cursors.
 //! - [`store`]: the [`store::Store`] port that each database crate implements.
+//! - [`mail`]: mail templates, the transport port and the outbox dispatcher.
 //! - [`clock`]: the injected clock, so expiry is testable without sleeping.
 //! - [`services`]: the use cases; every read and write passes an authorization check here.
 
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod mail;
 pub mod model;
 pub mod query;
 pub mod seats;

@@ -17,14 +17,16 @@ use crate::model::account::{AccountChanges, NewAccount};
 use crate::model::api_token::NewApiToken;
 use crate::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use crate::model::device_tokens::{NewCertificateToken, NewSeatToken};
-use crate::model::invitation::NewInvitation;
+use crate::model::invitation::{InvitationFilter, InvitationRenewal, NewInvitation};
+use crate::model::mail::{MailFilter, MailOutcome, NewMail};
 use crate::model::secrets::{NewSecret, StoredSecret};
 use crate::model::session::{NewSession, SessionTokens};
 use crate::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
+use crate::model::user_token::{NewUserToken, TokenRedemption};
 use crate::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord,
-    CertificateToken, Device, DeviceId, Invitation, InvitationId, SeatToken, Session, SessionId,
-    User, UserId,
+    CertificateToken, Device, DeviceId, Invitation, InvitationId, MailId, OutboxMail, SeatToken,
+    Session, SessionId, User, UserId, UserToken, UserTokenId,
 };
 use crate::query::ListRequest;
 
@@ -249,16 +251,25 @@ pub trait Store: Send + Sync + 'static {
     // Tenants and invitations.
 
     /// Creates a root account and its first user in one transaction (sign-up, Ioto's
-    /// `account/create`). The user's `account_id` is ignored: it becomes the new account.
+    /// `account/create`). The user's `account_id` is ignored: it becomes the new account. With
+    /// `verification`, the new user's email-verification token and its mail are recorded in the
+    /// same transaction (the token's `user_id` is ignored too).
     async fn insert_tenant(
         &self,
         account: NewAccount,
         user: NewUser,
+        verification: Option<(NewUserToken, NewMail)>,
         audit: AuditDraft,
     ) -> Result<(Account, User)>;
 
-    /// Records an invitation for an existing user.
-    async fn insert_invitation(&self, new: NewInvitation, audit: AuditDraft) -> Result<Invitation>;
+    /// Records an invitation, for an existing user or a new one created with it, and queues its
+    /// mail, all in one transaction.
+    async fn insert_invitation(
+        &self,
+        new: NewInvitation,
+        mail: NewMail,
+        audit: AuditDraft,
+    ) -> Result<Invitation>;
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>>;
     /// The invitation whose token has this hash, and the stored hash for a constant-time check.
     async fn invitation_by_token(
@@ -279,6 +290,71 @@ pub trait Store: Send + Sync + 'static {
         password_hash: Option<String>,
         audit: AuditDraft,
     ) -> Result<User>;
+    /// Gives an invitation that was neither accepted nor revoked a new token and expiry (the old
+    /// token stops working) and queues its mail again. `Conflict` otherwise.
+    async fn renew_invitation(
+        &self,
+        id: InvitationId,
+        renewal: InvitationRenewal,
+        mail: NewMail,
+        audit: AuditDraft,
+    ) -> Result<Invitation>;
+    /// Revokes an invitation that was not accepted (again: no change). `Conflict` if accepted.
+    async fn revoke_invitation(&self, id: InvitationId, audit: AuditDraft) -> Result<Invitation>;
+    /// Invitations of the accounts in `within` (everything with `None`), newest first.
+    async fn invitations(
+        &self,
+        within: Option<&AccountPath>,
+        filter: &InvitationFilter,
+    ) -> Result<Vec<Invitation>>;
+
+    // Email verification and password reset.
+
+    /// Records a single-use token for a user and queues its mail in one transaction. A new
+    /// password-reset token uses up the user's earlier unused ones.
+    async fn insert_user_token(
+        &self,
+        new: NewUserToken,
+        mail: NewMail,
+        audit: AuditDraft,
+    ) -> Result<UserToken>;
+    /// The token with this hash, and the stored hash for a constant-time check.
+    async fn user_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(UserToken, TokenHash)>>;
+    /// Uses a token up and applies its effect, in one transaction. `Conflict` if it was used
+    /// already or has expired by `audit.at`.
+    async fn redeem_user_token(
+        &self,
+        id: UserTokenId,
+        redemption: TokenRedemption,
+        audit: AuditDraft,
+    ) -> Result<User>;
+
+    // The mail outbox.
+
+    /// Claims up to `limit` pending mails that are due at `now` and not claimed by another
+    /// dispatcher, for `lease`; each claim counts as an attempt. Dispatchers on one database
+    /// never claim the same mail at once.
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxMail>>;
+    /// Records how a delivery attempt ended and releases the claim. Sent and failed mails lose
+    /// their token.
+    async fn settle_mail(
+        &self,
+        id: MailId,
+        outcome: MailOutcome,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>>;
+    /// Mails of the accounts in `within` (everything with `None`), newest first.
+    async fn mails(
+        &self,
+        within: Option<&AccountPath>,
+        filter: &MailFilter,
+    ) -> Result<Vec<OutboxMail>>;
 
     // ControlByWeb tokens.
 

@@ -11,6 +11,8 @@
 //!   extractor that yields the authenticated [`tenantry_core::auth::Caller`].
 //! - [`native`]: the native REST API under `/api`, with its OpenAPI 3.1 document.
 //! - [`compat`]: the vendor surfaces under `/compat/…`.
+//! - [`pages`]: the HTML forms that mailed links open (accept an invitation, reset a password,
+//!   confirm an address).
 //! - [`health`]: the `/healthz` liveness probe.
 //! - [`rate_limit`]: request rate limits per client address and per credential (429).
 
@@ -19,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod native;
+pub mod pages;
 pub mod rate_limit;
 pub mod router;
 pub mod state;

@@ -25,7 +25,8 @@ pub fn router(state: AppState) -> Router {
     let native = native
         .merge(crate::compat::ioto::router())
         .merge(crate::compat::controlbyweb::router())
-        .merge(crate::compat::cloud_elements::router());
+        .merge(crate::compat::cloud_elements::router())
+        .merge(crate::pages::router());
     let layers = ServiceBuilder::new()
         // Honour a client's X-Request-Id if it is a sane token, else make one; echo it back.
         .layer(axum::middleware::map_request(drop_unusable_request_id))

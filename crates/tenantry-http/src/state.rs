@@ -51,6 +51,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// The state of the rate limits, shared by all requests of this server.
     pub limiters: Arc<crate::rate_limit::Limiters>,
+    /// Named on the pages the mailed links open.
+    pub product_name: Arc<str>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             compat: Arc::new(CompatSettings::default()),
             trust_forwarded_for: false,
             limiters: crate::rate_limit::Limiters::new(limits.rate),
+            product_name: Arc::from("Tenantry"),
         }
     }
 

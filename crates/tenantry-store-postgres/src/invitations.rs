@@ -1,10 +1,15 @@
-//! Invitations, and tenants created together with their first user.
+//! Invitations (each written with its mail), and tenants created together with their first
+//! user.
 
 use sqlx::{FromRow, PgConnection, PgPool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::account::NewAccount;
-use tenantry_core::model::invitation::NewInvitation;
+use tenantry_core::model::invitation::{
+    InvitationFilter, InvitationRenewal, Invitee, NewInvitation,
+};
+use tenantry_core::model::mail::NewMail;
 use tenantry_core::model::user::NewUser;
+use tenantry_core::model::user_token::NewUserToken;
 use tenantry_core::model::{
     Account, AccountId, AccountPath, AuditDraft, Invitation, InvitationId, User, UserId,
 };
@@ -13,7 +18,8 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Target};
 use crate::errors::{StoreError, db};
-use crate::{accounts, tx, users};
+use crate::outbox::{self, Owner};
+use crate::{accounts, tx, user_tokens, users};
 
 macro_rules! invitation_columns {
     () => {
@@ -88,6 +94,7 @@ pub(crate) async fn insert_tenant(
     pool: &PgPool,
     account: NewAccount,
     user: NewUser,
+    verification: Option<(NewUserToken, NewMail)>,
     audit: AuditDraft,
 ) -> Result<(Account, User)> {
     tx::write(pool, |conn| {
@@ -95,6 +102,7 @@ pub(crate) async fn insert_tenant(
             conn,
             account.clone(),
             user.clone(),
+            verification.clone(),
             audit.clone(),
         ))
     })
@@ -105,6 +113,7 @@ async fn insert_tenant_tx(
     conn: &mut PgConnection,
     account: NewAccount,
     user: NewUser,
+    verification: Option<(NewUserToken, NewMail)>,
     audit: AuditDraft,
 ) -> Result<(Account, User), StoreError> {
     let account_audit = AuditDraft {
@@ -120,17 +129,29 @@ async fn insert_tenant_tx(
         account_id: account.id,
         ..user
     };
-    let user = users::insert_tx(conn, user, user_audit).await?;
+    let user = users::insert_tx(conn, user, user_audit.clone()).await?;
+    if let Some((token, mail)) = verification {
+        let token = NewUserToken {
+            user_id: user.id,
+            ..token
+        };
+        let token_audit = AuditDraft {
+            action: "user.verification_requested",
+            ..user_audit
+        };
+        user_tokens::insert_tx(conn, &token, &mail, &token_audit).await?;
+    }
     Ok((account, user))
 }
 
 pub(crate) async fn insert(
     pool: &PgPool,
     new: NewInvitation,
+    mail: NewMail,
     audit: AuditDraft,
 ) -> Result<Invitation> {
     tx::write(pool, |conn| {
-        Box::pin(insert_tx(conn, new.clone(), audit.clone()))
+        Box::pin(insert_tx(conn, new.clone(), mail.clone(), audit.clone()))
     })
     .await
 }
@@ -138,11 +159,21 @@ pub(crate) async fn insert(
 async fn insert_tx(
     conn: &mut PgConnection,
     new: NewInvitation,
+    mail: NewMail,
     audit: AuditDraft,
 ) -> Result<Invitation, StoreError> {
-    let user = users::fetch(conn, new.user_id)
-        .await?
-        .ok_or(Error::NotFound(Resource::User))?;
+    let user = match new.invitee {
+        Invitee::Existing(id) => users::fetch(conn, id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?,
+        Invitee::New(user) => {
+            let user_audit = AuditDraft {
+                action: "user.create",
+                ..audit.clone()
+            };
+            users::insert_tx(conn, *user, user_audit).await?
+        }
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO invitations (tenant_id, account_id, account_path, user_id, email, role, \
          token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -162,8 +193,127 @@ async fn insert_tx(
     let invitation = fetch(conn, InvitationId(id))
         .await?
         .ok_or_else(|| Error::internal("the new invitation vanished"))?;
+    outbox::enqueue(conn, &mail, owner(&invitation)).await?;
     audit::record(conn, &audit, target(&invitation)).await?;
     Ok(invitation)
+}
+
+fn owner(invitation: &Invitation) -> Owner<'_> {
+    Owner {
+        tenant_id: invitation.tenant_id,
+        path: &invitation.account_path,
+        user_id: invitation.user_id,
+    }
+}
+
+pub(crate) async fn renew(
+    pool: &PgPool,
+    id: InvitationId,
+    renewal: InvitationRenewal,
+    mail: NewMail,
+    audit: AuditDraft,
+) -> Result<Invitation> {
+    tx::write(pool, |conn| {
+        Box::pin(renew_tx(
+            conn,
+            id,
+            renewal.clone(),
+            mail.clone(),
+            audit.clone(),
+        ))
+    })
+    .await
+}
+
+async fn renew_tx(
+    conn: &mut PgConnection,
+    id: InvitationId,
+    renewal: InvitationRenewal,
+    mail: NewMail,
+    audit: AuditDraft,
+) -> Result<Invitation, StoreError> {
+    let done = sqlx::query(
+        "UPDATE invitations SET token_hash = $1, expires_at = $2 \
+         WHERE id = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(renewal.token_hash.as_bytes().as_slice())
+    .bind(renewal.expires)
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict(
+            "only invitations that were neither accepted nor revoked can be sent again",
+        )
+        .into());
+    }
+    let invitation = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Invitation))?;
+    outbox::enqueue(conn, &mail, owner(&invitation)).await?;
+    audit::record(conn, &audit, target(&invitation)).await?;
+    Ok(invitation)
+}
+
+pub(crate) async fn revoke(
+    pool: &PgPool,
+    id: InvitationId,
+    audit: AuditDraft,
+) -> Result<Invitation> {
+    tx::write(pool, |conn| Box::pin(revoke_tx(conn, id, audit.clone()))).await
+}
+
+async fn revoke_tx(
+    conn: &mut PgConnection,
+    id: InvitationId,
+    audit: AuditDraft,
+) -> Result<Invitation, StoreError> {
+    let done = sqlx::query(
+        "UPDATE invitations SET revoked_at = COALESCE(revoked_at, $1) \
+         WHERE id = $2 AND accepted_at IS NULL",
+    )
+    .bind(audit.at)
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?;
+    let invitation = fetch(conn, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Invitation))?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict("the invitation was accepted already").into());
+    }
+    audit::record(conn, &audit, target(&invitation)).await?;
+    Ok(invitation)
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    within: Option<&AccountPath>,
+    filter: &InvitationFilter,
+) -> Result<Vec<Invitation>> {
+    let (low, high) = within.map_or((None, None), |p| {
+        let (low, high) = p.subtree_range();
+        (Some(low), Some(high))
+    });
+    let rows: Vec<InvitationRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        invitation_columns!(),
+        " FROM invitations \
+         WHERE ($1::text IS NULL OR (account_path >= $1 AND account_path < $2::text)) \
+           AND ($3::timestamptz IS NULL \
+             OR (accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3)) \
+           AND ($4::bigint IS NULL OR id < $4) \
+         ORDER BY id DESC LIMIT $5"
+    ))
+    .bind(low)
+    .bind(high)
+    .bind(filter.pending_at)
+    .bind(filter.before.map(InvitationId::get))
+    .bind(i64::from(filter.limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.into_iter().map(Invitation::try_from).collect()
 }
 
 pub(crate) async fn get(pool: &PgPool, id: InvitationId) -> Result<Option<Invitation>> {

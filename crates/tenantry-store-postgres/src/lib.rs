@@ -14,7 +14,9 @@
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
 //!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
 //!   certificate and seat tokens), `org_secrets` (Cloud Elements' user and organization secrets,
-//!   account roles), `lockout` (brute-force protection), `bulk`, `secrets`.
+//!   account roles), `lockout` (brute-force protection), `user_tokens` (email-verification and
+//!   password-reset tokens), `outbox` (mail queued with its change, claimed by dispatchers),
+//!   `bulk`, `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
@@ -33,6 +35,7 @@ mod invitations;
 pub mod lists;
 mod lockout;
 mod org_secrets;
+mod outbox;
 mod rows;
 mod secrets;
 mod sessions;
@@ -40,6 +43,7 @@ mod store_impl;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod tx;
+mod user_tokens;
 mod users;
 
 pub use connect::{PostgresOptions, PostgresStore, TlsMode};

@@ -51,6 +51,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0004_lockout.sql")),
             false,
         ),
+        Migration::new(
+            5,
+            "mail".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0005_mail.sql")),
+            false,
+        ),
     ])
 }
 

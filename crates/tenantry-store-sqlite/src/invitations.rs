@@ -1,10 +1,15 @@
-//! Invitations, and tenants created together with their first user.
+//! Invitations (each written with its mail), and tenants created together with their first
+//! user.
 
 use sqlx::{FromRow, SqliteConnection, SqlitePool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::account::NewAccount;
-use tenantry_core::model::invitation::NewInvitation;
+use tenantry_core::model::invitation::{
+    InvitationFilter, InvitationRenewal, Invitee, NewInvitation,
+};
+use tenantry_core::model::mail::NewMail;
 use tenantry_core::model::user::NewUser;
+use tenantry_core::model::user_token::NewUserToken;
 use tenantry_core::model::{
     Account, AccountId, AccountPath, AuditDraft, Invitation, InvitationId, User, UserId,
 };
@@ -14,8 +19,9 @@ use time::OffsetDateTime;
 use crate::accounts::begin_write;
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::outbox::{self, Owner};
 use crate::timestamps::{from_db, from_db_opt, to_db};
-use crate::{accounts, users};
+use crate::{accounts, user_tokens, users};
 
 const COLUMNS: &str = "id, tenant_id, account_id, account_path, user_id, email, role, \
                        created_at, expires_at, accepted_at, revoked_at";
@@ -81,6 +87,7 @@ pub(crate) async fn insert_tenant(
     pool: &SqlitePool,
     account: NewAccount,
     user: NewUser,
+    verification: Option<(NewUserToken, NewMail)>,
     audit: AuditDraft,
 ) -> Result<(Account, User)> {
     let mut tx = begin_write(pool).await?;
@@ -97,7 +104,18 @@ pub(crate) async fn insert_tenant(
         account_id: account.id,
         ..user
     };
-    let user = users::insert_in(&mut tx, user, user_audit).await?;
+    let user = users::insert_in(&mut tx, user, user_audit.clone()).await?;
+    if let Some((token, mail)) = verification {
+        let token = NewUserToken {
+            user_id: user.id,
+            ..token
+        };
+        let token_audit = AuditDraft {
+            action: "user.verification_requested",
+            ..user_audit
+        };
+        user_tokens::insert_in(&mut tx, &token, &mail, &token_audit).await?;
+    }
     tx.commit().await.map_err(db)?;
     Ok((account, user))
 }
@@ -105,12 +123,22 @@ pub(crate) async fn insert_tenant(
 pub(crate) async fn insert(
     pool: &SqlitePool,
     new: NewInvitation,
+    mail: NewMail,
     audit: AuditDraft,
 ) -> Result<Invitation> {
     let mut tx = begin_write(pool).await?;
-    let user = users::fetch(&mut tx, new.user_id)
-        .await?
-        .ok_or(Error::NotFound(Resource::User))?;
+    let user = match new.invitee {
+        Invitee::Existing(id) => users::fetch(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?,
+        Invitee::New(user) => {
+            let user_audit = AuditDraft {
+                action: "user.create",
+                ..audit.clone()
+            };
+            users::insert_in(&mut tx, *user, user_audit).await?
+        }
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO invitations (tenant_id, account_id, account_path, user_id, email, role, \
          token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -130,9 +158,104 @@ pub(crate) async fn insert(
     let invitation = fetch(&mut tx, InvitationId(id))
         .await?
         .ok_or_else(|| Error::internal("the new invitation vanished"))?;
+    outbox::enqueue(&mut tx, &mail, owner(&invitation)).await?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
     tx.commit().await.map_err(db)?;
     Ok(invitation)
+}
+
+fn owner(invitation: &Invitation) -> Owner<'_> {
+    Owner {
+        tenant_id: invitation.tenant_id,
+        path: &invitation.account_path,
+        user_id: invitation.user_id,
+    }
+}
+
+pub(crate) async fn renew(
+    pool: &SqlitePool,
+    id: InvitationId,
+    renewal: InvitationRenewal,
+    mail: NewMail,
+    audit: AuditDraft,
+) -> Result<Invitation> {
+    let mut tx = begin_write(pool).await?;
+    let done = sqlx::query(
+        "UPDATE invitations SET token_hash = ?, expires_at = ? \
+         WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(renewal.token_hash.as_bytes().as_slice())
+    .bind(to_db(renewal.expires))
+    .bind(id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict(
+            "only invitations that were neither accepted nor revoked can be sent again",
+        ));
+    }
+    let invitation = fetch(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Invitation))?;
+    outbox::enqueue(&mut tx, &mail, owner(&invitation)).await?;
+    audit::record(&mut tx, &audit, target(&invitation)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(invitation)
+}
+
+pub(crate) async fn revoke(
+    pool: &SqlitePool,
+    id: InvitationId,
+    audit: AuditDraft,
+) -> Result<Invitation> {
+    let mut tx = begin_write(pool).await?;
+    let done = sqlx::query(
+        "UPDATE invitations SET revoked_at = COALESCE(revoked_at, ?) \
+         WHERE id = ? AND accepted_at IS NULL",
+    )
+    .bind(to_db(audit.at))
+    .bind(id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let invitation = fetch(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Invitation))?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict("the invitation was accepted already"));
+    }
+    audit::record(&mut tx, &audit, target(&invitation)).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(invitation)
+}
+
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    within: Option<&AccountPath>,
+    filter: &InvitationFilter,
+) -> Result<Vec<Invitation>> {
+    let (low, high) = within.map_or((None, None), |p| {
+        let (low, high) = p.subtree_range();
+        (Some(low), Some(high))
+    });
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM invitations \
+         WHERE (?1 IS NULL OR (account_path >= ?1 AND account_path < ?2)) \
+           AND (?3 IS NULL OR (accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?3)) \
+           AND (?4 IS NULL OR id < ?4) \
+         ORDER BY id DESC LIMIT ?5"
+    ));
+    let rows: Vec<InvitationRow> = sqlx::query_as(sql)
+        .bind(low)
+        .bind(high)
+        .bind(filter.pending_at.map(to_db))
+        .bind(filter.before.map(InvitationId::get))
+        .bind(i64::from(filter.limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.into_iter().map(Invitation::try_from).collect()
 }
 
 pub(crate) async fn get(pool: &SqlitePool, id: InvitationId) -> Result<Option<Invitation>> {

@@ -29,11 +29,13 @@ mod invitations;
 pub mod lists;
 mod lockout;
 mod org_secrets;
+mod outbox;
 mod rows;
 mod secrets;
 mod sessions;
 mod store_impl;
 mod timestamps;
+mod user_tokens;
 mod users;
 
 pub use connect::SqliteStore;

@@ -9,13 +9,16 @@ use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use tenantry_core::model::device_tokens::{NewCertificateToken, NewSeatToken};
-use tenantry_core::model::invitation::NewInvitation;
+use tenantry_core::model::invitation::{InvitationFilter, InvitationRenewal, NewInvitation};
+use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
 use tenantry_core::model::secrets::{NewSecret, StoredSecret};
 use tenantry_core::model::session::{NewSession, SessionTokens};
 use tenantry_core::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::user_token::{NewUserToken, TokenRedemption};
 use tenantry_core::model::{
-    Account, AccountId, ApiToken, ApiTokenId, AuditDraft, AuditRecord, CertificateToken, Device,
-    DeviceId, Invitation, InvitationId, SeatToken, Session, SessionId, User, UserId,
+    Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord,
+    CertificateToken, Device, DeviceId, Invitation, InvitationId, MailId, OutboxMail, SeatToken,
+    Session, SessionId, User, UserId, UserToken, UserTokenId,
 };
 use tenantry_core::query::ListRequest;
 use tenantry_core::store::{AccountDeletion, Scope, Store};
@@ -24,7 +27,7 @@ use time::{Duration, OffsetDateTime};
 use crate::errors::db;
 use crate::{
     SqliteStore, accounts, api_tokens, bulk, device_tokens, devices, invariants, invitations,
-    lists, lockout, org_secrets, secrets, sessions, users,
+    lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens, users,
 };
 
 #[async_trait]
@@ -238,13 +241,19 @@ impl Store for SqliteStore {
         &self,
         account: NewAccount,
         user: NewUser,
+        verification: Option<(NewUserToken, NewMail)>,
         audit: AuditDraft,
     ) -> Result<(Account, User)> {
-        invitations::insert_tenant(&self.writer, account, user, audit).await
+        invitations::insert_tenant(&self.writer, account, user, verification, audit).await
     }
 
-    async fn insert_invitation(&self, new: NewInvitation, audit: AuditDraft) -> Result<Invitation> {
-        invitations::insert(&self.writer, new, audit).await
+    async fn insert_invitation(
+        &self,
+        new: NewInvitation,
+        mail: NewMail,
+        audit: AuditDraft,
+    ) -> Result<Invitation> {
+        invitations::insert(&self.writer, new, mail, audit).await
     }
 
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>> {
@@ -273,6 +282,80 @@ impl Store for SqliteStore {
         audit: AuditDraft,
     ) -> Result<User> {
         invitations::accept(&self.writer, id, password_hash, audit).await
+    }
+
+    async fn renew_invitation(
+        &self,
+        id: InvitationId,
+        renewal: InvitationRenewal,
+        mail: NewMail,
+        audit: AuditDraft,
+    ) -> Result<Invitation> {
+        invitations::renew(&self.writer, id, renewal, mail, audit).await
+    }
+
+    async fn revoke_invitation(&self, id: InvitationId, audit: AuditDraft) -> Result<Invitation> {
+        invitations::revoke(&self.writer, id, audit).await
+    }
+
+    async fn invitations(
+        &self,
+        within: Option<&AccountPath>,
+        filter: &InvitationFilter,
+    ) -> Result<Vec<Invitation>> {
+        invitations::list(&self.pool, within, filter).await
+    }
+
+    async fn insert_user_token(
+        &self,
+        new: NewUserToken,
+        mail: NewMail,
+        audit: AuditDraft,
+    ) -> Result<UserToken> {
+        user_tokens::insert(&self.writer, new, mail, audit).await
+    }
+
+    async fn user_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(UserToken, TokenHash)>> {
+        user_tokens::by_hash(&self.pool, hash).await
+    }
+
+    async fn redeem_user_token(
+        &self,
+        id: UserTokenId,
+        redemption: TokenRedemption,
+        audit: AuditDraft,
+    ) -> Result<User> {
+        user_tokens::redeem(&self.writer, id, redemption, audit).await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxMail>> {
+        outbox::claim(&self.writer, now, lease, limit).await
+    }
+
+    async fn settle_mail(
+        &self,
+        id: MailId,
+        outcome: MailOutcome,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        outbox::settle(&self.writer, id, outcome, now).await
+    }
+
+    async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>> {
+        outbox::get(&self.pool, id).await
+    }
+
+    async fn mails(
+        &self,
+        within: Option<&AccountPath>,
+        filter: &MailFilter,
+    ) -> Result<Vec<OutboxMail>> {
+        outbox::list(&self.pool, within, filter).await
     }
 
     async fn insert_certificate_token(

@@ -124,6 +124,27 @@ impl Harness {
         tenantry_core::clock::Clock::now(self.clock.as_ref())
     }
 
+    /// The token in the newest mail of `kind` to `recipient`, read from the outbox as the
+    /// dispatcher would.
+    pub async fn mailed_token(
+        &self,
+        kind: tenantry_core::model::MailKind,
+        recipient: &str,
+    ) -> String {
+        let filter = tenantry_core::model::mail::MailFilter {
+            limit: 500,
+            ..Default::default()
+        };
+        self.store
+            .mails(None, &filter)
+            .await
+            .expect("read the outbox")
+            .into_iter()
+            .find(|m| m.kind == kind && m.recipient == recipient)
+            .and_then(|m| m.token)
+            .unwrap_or_else(|| panic!("no {kind:?} mail with a token to {recipient}"))
+    }
+
     /// Re-reads an account.
     pub async fn reload(&self, account: &Account) -> Account {
         self.store

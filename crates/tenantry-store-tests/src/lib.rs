@@ -14,7 +14,7 @@
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
 //! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`],
-//! [`org_secrets`], [`lockout`], [`signup`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
+//! [`org_secrets`], [`lockout`], [`signup`], [`invitations`], [`outbox`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
 //! an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
@@ -27,8 +27,10 @@ pub mod device_tokens;
 pub mod devices;
 pub mod harness;
 pub mod invariants;
+pub mod invitations;
 pub mod lockout;
 pub mod org_secrets;
+pub mod outbox;
 pub mod plans;
 pub mod search;
 pub mod seats;
@@ -96,6 +98,20 @@ macro_rules! conformance_suite {
             },
             signup {
                 sign_up_makes_tenants_and_completes_invitations,
+            },
+            invitations {
+                invitations_are_mailed_and_accepted_once,
+                invitations_are_managed_only_with_authority,
+                password_resets_work_once_and_end_sessions,
+                a_password_reset_ends_every_session,
+                email_addresses_are_verified_with_their_token,
+            },
+            outbox {
+                claims_are_exclusive_leases,
+                concurrent_claims_never_share_a_mail,
+                administrators_read_their_own_mail_without_tokens,
+                the_dispatcher_retries_backs_off_and_gives_up,
+                without_a_mail_server_mails_are_logged_and_kept,
             },
             lockout {
                 a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password,

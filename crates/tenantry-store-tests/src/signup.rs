@@ -7,12 +7,13 @@ use tenantry_core::auth::Role;
 use crate::harness::{Harness, password};
 
 pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
-    use tenantry_core::services::auth::SignUp;
+    use tenantry_core::model::MailKind;
+    use tenantry_core::services::onboarding::SignUp;
     let email = crate::harness::email;
     let pw = password("a long passphrase");
     let outcome = h
         .services
-        .auth
+        .onboarding
         .sign_up(&email("new@tenant.test"), &pw, None, None, None)
         .await
         .unwrap();
@@ -22,6 +23,10 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
     assert!(account.is_root());
     assert_eq!(user.role, Role::Owner);
     assert_eq!(user.account_id, account.id);
+    assert!(!user.email_verified);
+    // The verification mail was queued with the tenant, for the new tenant's eyes only.
+    h.mailed_token(MailKind::VerifyEmail, "new@tenant.test")
+        .await;
     h.services
         .auth
         .login("new@tenant.test", "a long passphrase", None)
@@ -29,7 +34,7 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
         .unwrap();
     let err = h
         .services
-        .auth
+        .onboarding
         .sign_up(&email("NEW@tenant.test"), &pw, None, None, None)
         .await
         .unwrap_err();
@@ -45,17 +50,20 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
         .create(&h.service, acme.id, command)
         .await
         .unwrap();
-    let (invitation, token) = h
+    let invitation = h
         .services
-        .users
-        .invite(&h.service, invited.id)
+        .invitations
+        .invite_user(&h.service, invited.id)
         .await
         .unwrap();
     assert_eq!(invitation.user_id, invited.id);
+    let token = h
+        .mailed_token(MailKind::Invitation, "invited@acme.test")
+        .await;
     for wrong in [None, Some("tnt_iv_wrong")] {
         let err = h
             .services
-            .auth
+            .onboarding
             .sign_up(&email("invited@acme.test"), &pw, None, wrong, None)
             .await
             .unwrap_err();
@@ -63,12 +71,12 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
     }
     let outcome = h
         .services
-        .auth
+        .onboarding
         .sign_up(
             &email("invited@acme.test"),
             &pw,
             None,
-            Some(token.expose()),
+            Some(token.as_str()),
             None,
         )
         .await
@@ -85,12 +93,12 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
         .unwrap();
     let err = h
         .services
-        .auth
+        .onboarding
         .sign_up(
             &email("invited@acme.test"),
             &pw,
             None,
-            Some(token.expose()),
+            Some(token.as_str()),
             None,
         )
         .await
@@ -101,8 +109,8 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
     );
     let err = h
         .services
-        .users
-        .invite(&h.service, invited.id)
+        .invitations
+        .invite_user(&h.service, invited.id)
         .await
         .unwrap_err();
     assert!(

@@ -91,6 +91,47 @@ pub enum Command {
         #[command(subcommand)]
         command: SeatTokenCommand,
     },
+    /// Read the mail outbox: what was sent, what waits for a retry, what failed.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// List mails, newest first, one line each.
+    List {
+        /// Only mails in this state.
+        #[arg(long, value_parser = ["pending", "sent", "logged", "failed"])]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Print one mail as it is (or was) sent, link and token included while it has one: for
+    /// following an invitation locally when no mail server is configured.
+    Show {
+        id: i64,
+        /// The link base the mail is rendered with.
+        #[arg(
+            long,
+            env = "TENANTRY_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        #[arg(long, env = "TENANTRY_PRODUCT_NAME", default_value = "Tenantry")]
+        product_name: String,
+        #[arg(
+            long,
+            env = "TENANTRY_MAIL_FROM",
+            default_value = "Tenantry <no-reply@localhost>"
+        )]
+        mail_from: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +199,56 @@ pub struct ServeArgs {
     /// proxy that sets it (never otherwise: clients could then pick their own address).
     #[arg(long, env = "TENANTRY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Mail: invitations, email verification and password resets.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// The SMTP server mails go to: `smtp://[user:password@]host[:port]` (plain, or
+    /// `?tls=required` for STARTTLS) or `smtps://…` (TLS). Without it mails are written to the
+    /// log without their links' tokens and stay readable with `tenantry mail show ID`.
+    #[arg(long, env = "TENANTRY_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail.
+    #[arg(
+        long,
+        env = "TENANTRY_MAIL_FROM",
+        default_value = "Tenantry <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+    /// Where the links in mails lead: this server as users reach it (default: the listen
+    /// address). A front end of one's own can serve the same paths instead.
+    #[arg(long, env = "TENANTRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The product name mails and pages show.
+    #[arg(long, env = "TENANTRY_PRODUCT_NAME", default_value = "Tenantry")]
+    pub product_name: String,
+    /// Seconds to wait after a failed delivery; the wait doubles with each further failure.
+    #[arg(long, env = "TENANTRY_MAIL_RETRY_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub mail_retry_seconds: u32,
+    /// The longest wait between two delivery attempts, in seconds.
+    #[arg(long, env = "TENANTRY_MAIL_RETRY_MAX_SECONDS", default_value_t = 1800,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub mail_retry_max_seconds: u32,
+    /// Hours after which an undelivered mail is marked failed.
+    #[arg(long, env = "TENANTRY_MAIL_GIVE_UP_HOURS", default_value_t = 72,
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub mail_give_up_hours: u32,
+    /// Milliseconds between two looks at the outbox when it is empty.
+    #[arg(long, env = "TENANTRY_MAIL_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(20..=60_000))]
+    pub mail_poll_ms: u64,
+    /// Hours an invitation link works.
+    #[arg(long, env = "TENANTRY_INVITATION_TTL_HOURS", default_value_t = 168,
+          value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub invitation_ttl_hours: u32,
+    /// Minutes a password-reset link works.
+    #[arg(long, env = "TENANTRY_PASSWORD_RESET_TTL_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(5..=10_080))]
+    pub password_reset_ttl_minutes: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,9 +3,14 @@
 use std::num::NonZeroU32;
 
 use anyhow::Context;
+use std::sync::Arc;
 use tenantry_core::auth::HashParams;
 use tenantry_core::model::{Actor, ApiTokenId};
 use tenantry_core::values::{Text, TextLimit};
+
+use tenantry_core::clock::SystemClock;
+use tenantry_core::mail::MailSettings;
+use tenantry_core::mail::dispatcher::{MailDispatcher, RetryPolicy};
 use time::format_description::well_known::Rfc3339;
 use tokio::net::TcpListener;
 
@@ -24,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { command } => token(command).await,
         Command::SeatToken { command } => seat_token(command).await,
         Command::Secret { command } => secret(command).await,
+        Command::Mail { command } => crate::mail_cli::run(command).await,
     }
 }
 
@@ -32,8 +38,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = server::Policy {
         allow_signup: !args.disable_signup,
         signing_key: signing_key(&args.database)?,
+        invitation_ttl: time::Duration::hours(i64::from(args.mail.invitation_ttl_hours)),
+        password_reset_ttl: time::Duration::minutes(i64::from(
+            args.mail.password_reset_ttl_minutes,
+        )),
     };
-    let services = server::services(store, HashParams::OWASP, policy).await?;
+    let transport = crate::mail::transport(args.mail.smtp_url.as_deref())?;
+    let services = server::services(store.clone(), HashParams::OWASP, policy).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -56,8 +67,39 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             per_credential: rate(args.rate_per_credential, args.burst_per_credential),
         },
         trust_forwarded_for: args.trust_forwarded_for,
+        product_name: args.mail.product_name.clone(),
     };
-    server::run(listener, services, http, server::shutdown_signal()).await
+    let link_base = match &args.mail.public_url {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.clone(),
+        Some(_) => anyhow::bail!("--public-url must start with http:// or https://"),
+        None => format!("http://{address}"),
+    };
+    let settings = MailSettings {
+        product_name: args.mail.product_name.clone(),
+        link_base,
+        sender: args.mail.mail_from.clone(),
+    };
+    let retry = RetryPolicy {
+        first_retry: time::Duration::seconds(i64::from(args.mail.mail_retry_seconds)),
+        max_retry: time::Duration::seconds(i64::from(args.mail.mail_retry_max_seconds)),
+        give_up_after: time::Duration::hours(i64::from(args.mail.mail_give_up_hours)),
+        ..RetryPolicy::default()
+    };
+    let dispatcher = MailDispatcher::new(store, Arc::new(SystemClock), transport, settings, retry);
+    let background = server::Background {
+        mail: Some((
+            Arc::new(dispatcher),
+            std::time::Duration::from_millis(args.mail.mail_poll_ms),
+        )),
+    };
+    server::run(
+        listener,
+        services,
+        http,
+        background,
+        server::shutdown_signal(),
+    )
+    .await
 }
 
 async fn check(args: &crate::cli::DatabaseArg) -> anyhow::Result<()> {
@@ -179,7 +221,7 @@ async fn secret(command: SecretCommand) -> anyhow::Result<()> {
 }
 
 /// Services for one-shot commands.
-async fn cli_services(
+pub(crate) async fn cli_services(
     database: &crate::cli::DatabaseArg,
 ) -> anyhow::Result<tenantry_core::services::Services> {
     let store = database::open(database).await?;

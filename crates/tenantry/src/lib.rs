@@ -5,9 +5,13 @@
 //! - [`server`]: serving the HTTP application on a listener until told to stop.
 //! - [`commands`]: what each subcommand does.
 //! - [`logging`]: tracing set-up.
+//! - [`mail`]: SMTP delivery and the background loop that drains the mail outbox.
+//! - [`mail_cli`]: `tenantry mail list/show`.
 
 pub mod cli;
 pub mod commands;
 pub mod database;
 pub mod logging;
+pub mod mail;
+pub mod mail_cli;
 pub mod server;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tenantry_core::auth::{HashParams, PasswordHasher};
 use tenantry_core::clock::{Clock, SystemClock};
+use tenantry_core::mail::dispatcher::MailDispatcher;
 use tenantry_core::query::CursorKey;
 use tenantry_core::services::{ServiceConfig, Services};
 use tenantry_core::store::Store;
@@ -21,13 +22,18 @@ pub struct Policy {
     pub allow_signup: bool,
     /// The signing key from `--signing-key-file`; `None` keeps it in the database.
     pub signing_key: Option<[u8; 32]>,
+    pub invitation_ttl: time::Duration,
+    pub password_reset_ttl: time::Duration,
 }
 
 impl Default for Policy {
     fn default() -> Self {
+        let defaults = ServiceConfig::default();
         Self {
             allow_signup: true,
             signing_key: None,
+            invitation_ttl: defaults.invitation_ttl,
+            password_reset_ttl: defaults.password_reset_ttl,
         }
     }
 }
@@ -73,6 +79,8 @@ pub async fn services(
         cursor_key,
         signing_key,
         allow_signup: policy.allow_signup,
+        invitation_ttl: policy.invitation_ttl,
+        password_reset_ttl: policy.password_reset_ttl,
         ..ServiceConfig::default()
     };
     Ok(Services::new(store, Arc::new(SystemClock), hasher, config))
@@ -84,6 +92,15 @@ pub struct HttpSettings {
     pub compat: CompatSettings,
     pub rate: RateLimits,
     pub trust_forwarded_for: bool,
+    /// Named on the pages mailed links open.
+    pub product_name: String,
+}
+
+/// Work the server does besides answering requests.
+#[derive(Default)]
+pub struct Background {
+    /// Drains the mail outbox, looking every so often when it is empty.
+    pub mail: Option<(Arc<MailDispatcher>, Duration)>,
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
@@ -91,16 +108,23 @@ pub async fn run(
     listener: TcpListener,
     services: Services,
     http: HttpSettings,
+    background: Background,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let janitor = tokio::spawn(purge_expired_sessions(services.clone()));
+    let mailer = background
+        .mail
+        .map(|(dispatcher, poll)| tokio::spawn(crate::mail::dispatch_forever(dispatcher, poll)));
     let limits = HttpLimits {
         rate: http.rate,
         ..HttpLimits::default()
     };
-    let state = AppState::new(services, limits)
+    let mut state = AppState::new(services, limits)
         .with_compat(http.compat)
         .trusting_forwarded_for(http.trust_forwarded_for);
+    if !http.product_name.is_empty() {
+        state.product_name = Arc::from(http.product_name.as_str());
+    }
     let limiters = state.limiters.clone();
     let forgetter = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -118,6 +142,9 @@ pub async fn run(
     .await;
     janitor.abort();
     forgetter.abort();
+    if let Some(mailer) = mailer {
+        mailer.abort();
+    }
     served?;
     Ok(())
 }

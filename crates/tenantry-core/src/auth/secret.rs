@@ -37,6 +37,10 @@ pub enum SecretKind {
     Invitation,
     /// A ControlByWeb device seat token: redeemed once for more seats, never a bearer.
     SeatToken,
+    /// Proves a user received mail at their address; used once.
+    VerifyEmail,
+    /// Lets a user set a new password; used once.
+    PasswordReset,
 }
 
 impl SecretKind {
@@ -47,6 +51,8 @@ impl SecretKind {
             SecretKind::ServiceToken => "tnt_st_",
             SecretKind::Invitation => "tnt_iv_",
             SecretKind::SeatToken => "tnt_ds_",
+            SecretKind::VerifyEmail => "tnt_ve_",
+            SecretKind::PasswordReset => "tnt_pr_",
         }
     }
 
@@ -59,6 +65,8 @@ impl SecretKind {
             SecretKind::ServiceToken,
             SecretKind::Invitation,
             SecretKind::SeatToken,
+            SecretKind::VerifyEmail,
+            SecretKind::PasswordReset,
         ]
         .into_iter()
         .find(|kind| token.starts_with(kind.prefix()))

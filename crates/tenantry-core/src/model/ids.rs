@@ -33,4 +33,8 @@ id_type!(
     InvitationId,
     CertificateTokenId,
     SeatTokenId,
+    /// A mail in the outbox.
+    MailId,
+    /// A single-use email-verification or password-reset token.
+    UserTokenId,
 );

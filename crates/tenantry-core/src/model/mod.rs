@@ -6,6 +6,7 @@
 //!   family each.
 //! - [`device_tokens`]: certificate request tokens and device seat tokens (ControlByWeb).
 //! - [`secrets`]: user and organization secrets (Cloud Elements).
+//! - [`mail`]: the mail outbox; [`user_token`]: email-verification and password-reset tokens.
 
 pub mod account;
 pub mod api_token;
@@ -14,9 +15,11 @@ pub mod device;
 pub mod device_tokens;
 pub mod ids;
 pub mod invitation;
+pub mod mail;
 pub mod secrets;
 pub mod session;
 pub mod user;
+pub mod user_token;
 
 pub use account::{Account, AccountPath, AccountStatus};
 pub use api_token::ApiToken;
@@ -24,9 +27,11 @@ pub use audit::{Actor, AuditDraft, AuditRecord};
 pub use device::Device;
 pub use device_tokens::{CertificateToken, SeatToken};
 pub use ids::{
-    AccountId, ApiTokenId, AuditId, CertificateTokenId, DeviceId, InvitationId, SeatTokenId,
-    SessionId, UserId,
+    AccountId, ApiTokenId, AuditId, CertificateTokenId, DeviceId, InvitationId, MailId,
+    SeatTokenId, SessionId, UserId, UserTokenId,
 };
 pub use invitation::Invitation;
+pub use mail::{MailKind, MailStatus, OutboxMail};
 pub use session::Session;
 pub use user::{User, UserStatus};
+pub use user_token::{UserToken, UserTokenPurpose};

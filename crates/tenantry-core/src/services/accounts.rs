@@ -142,7 +142,7 @@ impl AccountService {
         let audit = caller.audit("account.create", now);
         self.deps
             .store
-            .insert_tenant(new_account, new_user, audit)
+            .insert_tenant(new_account, new_user, None, audit)
             .await
     }
 

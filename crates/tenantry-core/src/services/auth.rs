@@ -10,16 +10,13 @@ use time::{Duration, OffsetDateTime};
 
 use super::Deps;
 use crate::auth::{
-    Caller, Principal, Role, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
+    Caller, Principal, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
 };
 use crate::error::{Error, Result};
-use crate::model::account::NewAccount;
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::user::{LoginName, LoginRecord, NewUser};
-use crate::model::{
-    Account, AccountId, AccountStatus, Actor, AuditDraft, Session, User, UserStatus,
-};
-use crate::values::{Email, Password, Preferences, Text, Username};
+use crate::model::user::{LoginName, LoginRecord};
+use crate::model::{Account, AccountStatus, Actor, AuditDraft, Session, User, UserStatus};
+use crate::values::{Email, Password, Username};
 
 pub const BAD_CREDENTIALS: &str = "invalid email or password";
 /// The answer to the right password of a disabled user.
@@ -47,18 +44,6 @@ pub struct Origin {
 struct LoginAttempt {
     matched: Option<LoginRecord>,
     failed: Vec<crate::model::UserId>,
-}
-
-/// What a sign-up did.
-#[derive(Debug)]
-pub enum SignUp {
-    /// A new tenant with the signed-up user as its owner.
-    NewTenant {
-        account: Box<Account>,
-        user: Box<User>,
-    },
-    /// The user had been invited: they set their password and joined the inviting account.
-    AcceptedInvitation { user: Box<User> },
 }
 
 /// Who the caller is, for `GET /me`.
@@ -277,108 +262,6 @@ impl AuthService {
         })
     }
 
-    /// Self-service sign-up. With the token of a pending invitation for this address, the
-    /// invited user sets their password and joins the inviting account (the token proves they
-    /// received the invitation mail); without one, the address must be new, and its owner gets
-    /// a tenant of their own, named after them, with themselves as its owner.
-    pub async fn sign_up(
-        &self,
-        email: &Email,
-        password: &Password,
-        name: Option<Text>,
-        invitation_token: Option<&str>,
-        request_id: Option<String>,
-    ) -> Result<SignUp> {
-        let now = self.deps.clock.now();
-        let audit = AuditDraft {
-            actor: Actor::Anonymous,
-            action: "account.signup",
-            request_id,
-            details: serde_json::Value::Null,
-            at: now,
-        };
-        if let Some(record) = self
-            .deps
-            .store
-            .login_record(&LoginName::Email(email.normalized()))
-            .await?
-        {
-            let pending = match invitation_token {
-                Some(token) if token.len() <= TokenHash::MAX_PRESENTED_LEN => {
-                    let hash = TokenHash::of(token);
-                    self.deps
-                        .store
-                        .invitation_by_token(&hash)
-                        .await?
-                        .filter(|(invitation, stored)| {
-                            stored.ct_eq(&hash)
-                                && invitation.user_id == record.user.id
-                                && invitation.is_pending(now)
-                        })
-                        .map(|(invitation, _)| invitation)
-                }
-                _ => None,
-            };
-            return match pending {
-                Some(invitation) => {
-                    let hash = self.deps.hasher.hash(password).await?;
-                    let audit = AuditDraft {
-                        actor: Actor::User(record.user.id),
-                        action: "invitation.accept",
-                        ..audit
-                    };
-                    let user = self
-                        .deps
-                        .store
-                        .accept_invitation(invitation.id, Some(hash), audit)
-                        .await?;
-                    Ok(SignUp::AcceptedInvitation {
-                        user: Box::new(user),
-                    })
-                }
-                None => Err(Error::conflict(
-                    "a user with this email address already exists",
-                )),
-            };
-        }
-        if !self.deps.config.allow_signup {
-            return Err(Error::forbidden("sign-up is disabled on this installation"));
-        }
-        let hash = self.deps.hasher.hash(password).await?;
-        let account = NewAccount {
-            parent_id: None,
-            name: name.map_or_else(|| email.as_str().to_owned(), Text::into_string),
-            email: Some(email.as_str().to_owned()),
-            description: None,
-            external_id: None,
-            status: AccountStatus::Active,
-            device_seats: 0,
-            log_retention: crate::model::account::DEFAULT_LOG_RETENTION,
-            now,
-        };
-        let user = NewUser {
-            account_id: AccountId(0),
-            email: email.as_str().to_owned(),
-            email_normalized: email.normalized(),
-            username: None,
-            username_normalized: None,
-            first_name: None,
-            last_name: None,
-            role: Role::Owner,
-            status: UserStatus::Active,
-            email_verified: false,
-            terms_agreed: false,
-            password_hash: Some(hash),
-            preferences: Preferences::default(),
-            now,
-        };
-        let (account, user) = self.deps.store.insert_tenant(account, user, audit).await?;
-        Ok(SignUp::NewTenant {
-            account: Box::new(account),
-            user: Box::new(user),
-        })
-    }
-
     /// Ends the caller's session: its access and refresh tokens stop working everywhere.
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
         let Some(user) = caller.principal.as_user() else {
@@ -433,7 +316,14 @@ impl AuthService {
                     .ok_or_else(unauthenticated)?;
                 Principal::Service(ServicePrincipal { token_id: token.id })
             }
-            Some(SecretKind::Refresh | SecretKind::Invitation | SecretKind::SeatToken) | None => {
+            Some(
+                SecretKind::Refresh
+                | SecretKind::Invitation
+                | SecretKind::SeatToken
+                | SecretKind::VerifyEmail
+                | SecretKind::PasswordReset,
+            )
+            | None => {
                 return Err(unauthenticated());
             }
         };

@@ -10,6 +10,9 @@
 //! - [`device_tokens`]: certificate request tokens and device seat tokens (ControlByWeb).
 //! - [`org_secrets`]: user and organization secrets, and callers authenticated by them (Cloud
 //!   Elements).
+//! - [`invitations`]: inviting users by mail, and accepting, resending and revoking invitations.
+//! - [`onboarding`]: sign-up, email verification and password reset.
+//! - [`mail`]: reading the mail outbox.
 //! - [`audit`]: reading the audit trail.
 
 pub mod accounts;
@@ -17,6 +20,9 @@ pub mod audit;
 pub mod auth;
 pub mod device_tokens;
 pub mod devices;
+pub mod invitations;
+pub mod mail;
+pub mod onboarding;
 pub mod org_secrets;
 pub mod service_tokens;
 pub mod users;
@@ -45,6 +51,8 @@ pub struct ServiceConfig {
     /// Whether anyone may sign up, creating a tenant of their own.
     pub allow_signup: bool,
     pub invitation_ttl: Duration,
+    pub email_verification_ttl: Duration,
+    pub password_reset_ttl: Duration,
     pub lockout: crate::auth::lockout::LockoutPolicy,
 }
 
@@ -57,6 +65,8 @@ impl Default for ServiceConfig {
             signing_key: crate::auth::secret::random_key(),
             allow_signup: true,
             invitation_ttl: Duration::days(7),
+            email_verification_ttl: Duration::days(3),
+            password_reset_ttl: Duration::hours(1),
             lockout: crate::auth::lockout::LockoutPolicy::default(),
         }
     }
@@ -179,6 +189,9 @@ pub struct Services {
     pub auth: auth::AuthService,
     pub service_tokens: service_tokens::ServiceTokenService,
     pub audit: audit::AuditService,
+    pub invitations: invitations::InvitationService,
+    pub onboarding: onboarding::OnboardingService,
+    pub mail: mail::MailService,
     deps: Arc<Deps>,
 }
 
@@ -204,6 +217,9 @@ impl Services {
             auth: auth::AuthService::new(deps.clone()),
             service_tokens: service_tokens::ServiceTokenService::new(deps.clone()),
             audit: audit::AuditService::new(deps.clone()),
+            invitations: invitations::InvitationService::new(deps.clone()),
+            onboarding: onboarding::OnboardingService::new(deps.clone()),
+            mail: mail::MailService::new(deps.clone()),
             deps,
         }
     }

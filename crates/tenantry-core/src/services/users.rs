@@ -8,11 +8,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Deps, Within};
-use crate::auth::{Caller, Permission, Role, SecretKind, SecretToken};
+use crate::auth::{Caller, Permission, Role};
 use crate::error::{Error, Resource, Result};
-use crate::model::invitation::NewInvitation;
 use crate::model::user::{EndSessions, NewUser, UserChanges};
-use crate::model::{AccountId, Invitation, InvitationId, User, UserId, UserStatus};
+use crate::model::{AccountId, User, UserId, UserStatus};
 use crate::query::ast::Literal;
 use crate::query::{CmpOp, Filter};
 use crate::query::{ListPage, ListRequest, ListResource};
@@ -75,25 +74,10 @@ impl UserService {
             None => None,
         };
         let now = self.deps.clock.now();
-        let new = NewUser {
-            account_id,
-            email_normalized: command.email.normalized(),
-            email: command.email.as_str().to_owned(),
-            username_normalized: command.username.as_ref().map(Username::normalized),
-            username: command.username.map(|u| u.as_str().to_owned()),
-            first_name: command.first_name.map(Text::into_string),
-            last_name: command.last_name.map(Text::into_string),
-            role: command.role,
-            status: UserStatus::Active,
-            email_verified: false,
-            terms_agreed: command.terms_agreed,
-            password_hash,
-            preferences: command.preferences.unwrap_or_default(),
-            now,
-        };
         let audit = caller
             .audit("user.create", now)
             .with_details(json!({ "role": command.role.as_str() }));
+        let new = new_user(account_id, command, password_hash, now);
         self.deps.store.insert_user(new, audit).await
     }
 
@@ -250,54 +234,6 @@ impl UserService {
         Ok(found)
     }
 
-    /// Invites a user who has no password yet to set one and join: records an invitation with
-    /// a fresh token (shown once, to be delivered by mail). Needs "Add Users" over their account.
-    pub async fn invite(&self, caller: &Caller, id: UserId) -> Result<(Invitation, SecretToken)> {
-        let user = self.deps.user(id).await?;
-        self.require_authority_over(caller, &user, Permission::AddUsers)?;
-        if user.has_password {
-            return Err(Error::conflict("the user has already set a password"));
-        }
-        let now = self.deps.clock.now();
-        let token = SecretToken::generate(SecretKind::Invitation);
-        let new = NewInvitation {
-            user_id: id,
-            token_hash: token.hash(),
-            expires: now + self.deps.config.invitation_ttl,
-            now,
-        };
-        let audit = caller.audit("invitation.create", now);
-        let invitation = self.deps.store.insert_invitation(new, audit).await?;
-        Ok((invitation, token))
-    }
-
-    /// The caller accepts an invitation addressed to them (e.g. Ioto's `user/login` with
-    /// `invite`): their email becomes verified.
-    pub async fn accept_own_invitation(&self, caller: &Caller, id: InvitationId) -> Result<User> {
-        let Some(me) = caller.principal.as_user() else {
-            return Err(Error::forbidden("only users accept invitations"));
-        };
-        let now = self.deps.clock.now();
-        let invitation = self
-            .deps
-            .store
-            .invitation(id)
-            .await?
-            .filter(|i| i.user_id == me.user_id)
-            .ok_or_else(|| Error::invalid_field("invite", "is not an invitation for you"))?;
-        if invitation.accepted.is_some() {
-            return self.deps.user(me.user_id).await;
-        }
-        if !invitation.is_pending(now) {
-            return Err(Error::invalid_field("invite", "has expired or was revoked"));
-        }
-        let audit = caller.audit("invitation.accept", now);
-        self.deps
-            .store
-            .accept_invitation(invitation.id, None, audit)
-            .await
-    }
-
     /// A user changes their own password, proving the current one. Their other sessions end.
     pub async fn change_own_password(
         &self,
@@ -350,5 +286,30 @@ impl UserService {
     ) -> Result<()> {
         caller.require(permission, &target.account_path, Resource::User)?;
         caller.require_rank_at_least(target.role, "changing this user")
+    }
+}
+
+/// The stored form of a new user.
+pub(super) fn new_user(
+    account_id: AccountId,
+    command: CreateUser,
+    password_hash: Option<String>,
+    now: time::OffsetDateTime,
+) -> NewUser {
+    NewUser {
+        account_id,
+        email_normalized: command.email.normalized(),
+        email: command.email.as_str().to_owned(),
+        username_normalized: command.username.as_ref().map(Username::normalized),
+        username: command.username.map(|u| u.as_str().to_owned()),
+        first_name: command.first_name.map(Text::into_string),
+        last_name: command.last_name.map(Text::into_string),
+        role: command.role,
+        status: UserStatus::Active,
+        email_verified: false,
+        terms_agreed: command.terms_agreed,
+        password_hash,
+        preferences: command.preferences.unwrap_or_default(),
+        now,
     }
 }

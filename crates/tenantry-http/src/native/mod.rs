@@ -6,6 +6,9 @@
 //! - [`accounts`], [`users`], [`devices`], [`audit`]: one resource family each.
 //! - [`device_tokens`]: device seat tokens, certificate request tokens, device enrolment.
 //! - [`secrets`]: rotating Cloud Elements' user and organization secrets.
+//! - [`invitations`]: inviting by mail; accepting, resending and revoking invitations.
+//! - [`onboarding`]: sign-up, email verification and password reset.
+//! - [`mail`]: reading the mail outbox.
 
 pub mod accounts;
 pub mod audit;
@@ -13,6 +16,9 @@ pub mod auth;
 pub mod device_tokens;
 pub mod devices;
 pub mod dto;
+pub mod invitations;
+pub mod mail;
+pub mod onboarding;
 pub mod secrets;
 pub mod users;
 
@@ -31,7 +37,7 @@ use crate::state::AppState;
     info(
         title = "Tenantry native API",
         description = "Multi-tenant accounts, users, roles, devices and audit. Every endpoint but \
-                       login, refresh and /healthz needs `Authorization: Bearer <token>`: an access \
+                       login, refresh, sign-up, the mailed-token endpoints and /healthz needs `Authorization: Bearer <token>`: an access \
                        token from login, or a service owner token from `tenantry token create`. \
                        Records outside the caller's account subtree answer 404, exactly like \
                        records that do not exist.",
@@ -43,6 +49,8 @@ use crate::state::AppState;
         (name = "accounts", description = "The account tree and device seats"),
         (name = "users", description = "Users and roles"),
         (name = "devices", description = "Devices; each non-test device occupies a seat"),
+        (name = "invitations", description = "Inviting users by mail"),
+        (name = "mail", description = "The mail outbox"),
         (name = "audit", description = "The audit trail"),
         (name = "health", description = "Probes"),
     )
@@ -71,6 +79,20 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
+        .routes(routes!(onboarding::sign_up))
+        .routes(routes!(onboarding::verify_email))
+        .routes(routes!(onboarding::request_verification))
+        .routes(routes!(onboarding::forgot_password))
+        .routes(routes!(onboarding::reset_password))
+        .routes(routes!(invitations::invite, invitations::list_invitations))
+        .routes(routes!(invitations::accept_invitation))
+        .routes(routes!(
+            invitations::get_invitation,
+            invitations::revoke_invitation
+        ))
+        .routes(routes!(invitations::resend_invitation))
+        .routes(routes!(mail::list_mail))
+        .routes(routes!(mail::get_mail))
         .routes(routes!(accounts::create_account, accounts::list_accounts))
         .routes(routes!(
             accounts::get_account,

@@ -20,7 +20,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tenantry_core::Error;
-use tenantry_core::services::auth::{IssuedTokens, SignUp};
+use tenantry_core::services::auth::IssuedTokens;
+use tenantry_core::services::onboarding::SignUp;
 use tenantry_core::values::{Email, Password, Text, TextLimit};
 
 use crate::extract::LoginOrigin;
@@ -291,7 +292,7 @@ async fn sign_up(
         .map_err(|m| fail("InvalidParameterException", format!("name {m}")))?;
     let outcome = app
         .services
-        .auth
+        .onboarding
         .sign_up(
             &email,
             &password,

@@ -104,11 +104,17 @@ pub async fn create(
         preferences: None,
         terms_agreed: false,
     };
-    let user = app.services.users.create(&caller, account, command).await?;
-    if body.send_invite {
-        // Recorded now; the mail itself goes out through the invitation delivery.
-        app.services.users.invite(&caller, user.id).await?;
-    }
+    let user = if body.send_invite {
+        // The user, the invitation and its mail are written in one transaction.
+        let invitation = app
+            .services
+            .invitations
+            .invite(&caller, account, command)
+            .await?;
+        app.services.users.get(&caller, invitation.user_id).await?
+    } else {
+        app.services.users.create(&caller, account, command).await?
+    };
     Ok(Json(record(&app, user)))
 }
 
@@ -260,8 +266,8 @@ pub async fn login(
             }
             .ok_or_else(|| IotoError::bad_request("invite is not an invitation id"))?;
             app.services
-                .users
-                .accept_own_invitation(&caller, InvitationId(id))
+                .invitations
+                .accept_own(&caller, InvitationId(id))
                 .await?
         }
     };
@@ -368,7 +374,10 @@ pub async fn update_role(
         .set_role(&caller, UserId(id), new_role)
         .await?;
     if body.send_invite && !user.has_password {
-        app.services.users.invite(&caller, user.id).await?;
+        app.services
+            .invitations
+            .invite_user(&caller, user.id)
+            .await?;
     }
     Ok(Json(record(&app, user)))
 }

@@ -1,0 +1,191 @@
+//! Drains the outbox: claims due mails, hands them to the transport, and records the outcome.
+//! Claims are leases in the database, so several servers on one database share the work and
+//! never send a mail twice at once; a server that dies mid-send leaves its claim to expire and
+//! the mail is tried again.
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use super::templates::render;
+use super::{MailSettings, MailTransport};
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::model::OutboxMail;
+use crate::model::mail::MailOutcome;
+use crate::store::Store;
+
+/// When to try again, and when to give up.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; it doubles with every further failure.
+    pub first_retry: Duration,
+    /// The longest wait between two attempts.
+    pub max_retry: Duration,
+    /// A mail still undelivered this long after it was queued is marked failed.
+    pub give_up_after: Duration,
+    /// How long a claim lasts; longer than any single delivery takes.
+    pub lease: Duration,
+    /// Mails claimed at once.
+    pub batch: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_retry: Duration::seconds(30),
+            max_retry: Duration::minutes(30),
+            give_up_after: Duration::days(3),
+            lease: Duration::minutes(5),
+            batch: 20,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempts + 1`, after `attempts` failed ones.
+    pub fn delay_after(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(30);
+        let delay = self
+            .first_retry
+            .checked_mul(1_i32 << doublings)
+            .unwrap_or(self.max_retry);
+        delay.min(self.max_retry)
+    }
+}
+
+/// What one round of dispatching did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub sent: usize,
+    pub logged: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+impl DispatchReport {
+    pub fn handled(&self) -> usize {
+        self.sent + self.logged + self.retried + self.failed
+    }
+}
+
+pub struct MailDispatcher {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    transport: Arc<dyn MailTransport>,
+    settings: MailSettings,
+    policy: RetryPolicy,
+}
+
+impl MailDispatcher {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        transport: Arc<dyn MailTransport>,
+        settings: MailSettings,
+        policy: RetryPolicy,
+    ) -> Self {
+        MailDispatcher {
+            store,
+            clock,
+            transport,
+            settings,
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
+    /// Claims one batch of due mails and delivers it.
+    pub async fn run_once(&self) -> Result<DispatchReport> {
+        let now = self.clock.now();
+        let claimed = self
+            .store
+            .claim_mail(now, self.policy.lease, self.policy.batch)
+            .await?;
+        let mut report = DispatchReport::default();
+        for mail in claimed {
+            let outcome = self.deliver(&mail).await;
+            match &outcome {
+                MailOutcome::Sent => report.sent += 1,
+                MailOutcome::Logged => report.logged += 1,
+                MailOutcome::Retry { .. } => report.retried += 1,
+                MailOutcome::Failed { .. } => report.failed += 1,
+            }
+            self.store
+                .settle_mail(mail.id, outcome, self.clock.now())
+                .await?;
+        }
+        Ok(report)
+    }
+
+    async fn deliver(&self, mail: &OutboxMail) -> MailOutcome {
+        if !self.transport.delivers() {
+            let shown = render(mail, &self.settings, false);
+            tracing::info!(
+                mail_id = mail.id.get(),
+                kind = mail.kind.as_str(),
+                to = %mail.recipient,
+                subject = %shown.subject,
+                "no mail server configured; the mail stays in the outbox \
+                 (read it with `tenantry mail show {}`)\n{}",
+                mail.id,
+                shown.text
+            );
+            return MailOutcome::Logged;
+        }
+        let rendered = render(mail, &self.settings, true);
+        match self.transport.send(&rendered).await {
+            Ok(()) => {
+                tracing::info!(
+                    mail_id = mail.id.get(),
+                    kind = mail.kind.as_str(),
+                    "mail sent"
+                );
+                MailOutcome::Sent
+            }
+            Err(error) => {
+                let now = self.clock.now();
+                let given_up = now - mail.created >= self.policy.give_up_after;
+                tracing::warn!(
+                    mail_id = mail.id.get(),
+                    attempts = mail.attempts,
+                    permanent = error.permanent,
+                    error = %error.message,
+                    "mail delivery failed"
+                );
+                if error.permanent || given_up {
+                    MailOutcome::Failed {
+                        error: error.message,
+                    }
+                } else {
+                    MailOutcome::Retry {
+                        error: error.message,
+                        at: now + self.policy.delay_after(mail.attempts),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let policy = RetryPolicy {
+            first_retry: Duration::seconds(10),
+            max_retry: Duration::seconds(60),
+            ..RetryPolicy::default()
+        };
+        let delays: Vec<i64> = (1..=6)
+            .map(|n| policy.delay_after(n).whole_seconds())
+            .collect();
+        assert_eq!(delays, [10, 20, 40, 60, 60, 60]);
+        assert_eq!(policy.delay_after(1000), Duration::seconds(60));
+    }
+}

@@ -1,0 +1,564 @@
+//! Invitations, email verification and password reset: every flow queues its mail in the same
+//! transaction, tokens work once, and only those with authority over the account manage them.
+
+use tenantry_core::Error;
+use tenantry_core::auth::Role;
+use tenantry_core::model::mail::MailFilter;
+use tenantry_core::model::{InvitationId, MailKind, MailStatus};
+use tenantry_core::query::ListResource;
+use tenantry_core::services::Within;
+
+use crate::harness::{Harness, email, first, password, user_command};
+
+fn invite_command(address: &str, role: Role) -> tenantry_core::services::users::CreateUser {
+    let mut command = user_command(address, role);
+    command.password = None;
+    command
+}
+
+pub async fn invitations_are_mailed_and_accepted_once(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (_, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let invitation = h
+        .services
+        .invitations
+        .invite(&admin, acme.id, invite_command("new@acme.test", Role::User))
+        .await
+        .unwrap();
+    assert_eq!(invitation.account_id, acme.id);
+    assert_eq!(invitation.role, Role::User);
+    let invited = h.store.user(invitation.user_id).await.unwrap().unwrap();
+    assert!(!invited.has_password && !invited.email_verified);
+
+    // The mail waits in the outbox with the token, filed under the inviting tenant.
+    let mails = h
+        .store
+        .mails(
+            Some(&acme.path),
+            &MailFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].kind, MailKind::Invitation);
+    assert_eq!(mails[0].status, MailStatus::Pending);
+    assert_eq!(mails[0].params["account_name"], "Acme");
+    let token = h.mailed_token(MailKind::Invitation, "new@acme.test").await;
+
+    let pw = password("a fresh passphrase");
+    for wrong in ["tnt_iv_nope", "", &"x".repeat(5000)] {
+        let err = h
+            .services
+            .invitations
+            .accept(wrong, &pw, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    }
+    let user = h
+        .services
+        .invitations
+        .accept(&token, &pw, None)
+        .await
+        .unwrap();
+    assert_eq!(user.id, invited.id);
+    assert!(user.has_password && user.email_verified);
+    h.services
+        .auth
+        .login("new@acme.test", "a fresh passphrase", None)
+        .await
+        .unwrap();
+    let err = h
+        .services
+        .invitations
+        .accept(&token, &pw, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Invalid { .. }),
+        "a token works once: {err:?}"
+    );
+
+    // Inviting a registered address is a conflict; re-inviting a password-less user is not.
+    let err = h
+        .services
+        .invitations
+        .invite(&admin, acme.id, invite_command("NEW@acme.test", Role::User))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let again = h
+        .services
+        .invitations
+        .invite(
+            &admin,
+            acme.id,
+            invite_command("later@acme.test", Role::User),
+        )
+        .await
+        .unwrap();
+    let twice = h
+        .services
+        .invitations
+        .invite(
+            &admin,
+            acme.id,
+            invite_command("later@acme.test", Role::User),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.user_id, twice.user_id);
+    assert_ne!(again.id, twice.id);
+
+    let trail = h
+        .services
+        .audit
+        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.items.iter().map(|r| r.action.as_str()).collect();
+    for expected in ["invitation.create", "invitation.accept", "user.create"] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+}
+
+pub async fn invitations_are_managed_only_with_authority(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let globex = h.root("Globex", 0).await;
+    let (_, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let (_, plain) = h.user(&acme, "plain@acme.test", Role::User).await;
+    let (_, stranger) = h.user(&globex, "admin@globex.test", Role::Owner).await;
+
+    let err = h
+        .services
+        .invitations
+        .invite(&plain, acme.id, invite_command("x@acme.test", Role::User))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let err = h
+        .services
+        .invitations
+        .invite(&admin, acme.id, invite_command("x@acme.test", Role::Owner))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Forbidden(_)),
+        "nobody invites above their rank: {err:?}"
+    );
+    let err = h
+        .services
+        .invitations
+        .invite(
+            &stranger,
+            acme.id,
+            invite_command("x@acme.test", Role::User),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound(_) | Error::OutOfScope(_)),
+        "{err:?}"
+    );
+    let err = h
+        .services
+        .invitations
+        .invite(&admin, acme.id, {
+            let mut c = invite_command("x@acme.test", Role::User);
+            c.password = Some(password("chosen by the admin"));
+            c
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+
+    let invitation = h
+        .services
+        .invitations
+        .invite(&admin, acme.id, invite_command("x@acme.test", Role::User))
+        .await
+        .unwrap();
+    let first_token = h.mailed_token(MailKind::Invitation, "x@acme.test").await;
+    for caller in [&stranger] {
+        let err = h
+            .services
+            .invitations
+            .get(caller, invitation.id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound(_) | Error::OutOfScope(_)),
+            "{err:?}"
+        );
+        let err = h
+            .services
+            .invitations
+            .revoke(caller, invitation.id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound(_) | Error::OutOfScope(_)),
+            "{err:?}"
+        );
+        let listed = h
+            .services
+            .invitations
+            .list(caller, acme.id, false, None, 100)
+            .await;
+        assert!(listed.is_err());
+    }
+    let err = h
+        .services
+        .invitations
+        .resend(&plain, invitation.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+
+    // Resending replaces the token; the old link stops working.
+    h.clock.advance(time::Duration::seconds(1));
+    h.services
+        .invitations
+        .resend(&admin, invitation.id)
+        .await
+        .unwrap();
+    let second_token = h.mailed_token(MailKind::Invitation, "x@acme.test").await;
+    assert_ne!(first_token, second_token);
+    let pw = password("a fresh passphrase");
+    assert!(
+        h.services
+            .invitations
+            .accept(&first_token, &pw, None)
+            .await
+            .is_err()
+    );
+
+    // Revoking stops the new one too; a revoked invitation is not resent.
+    let revoked = h
+        .services
+        .invitations
+        .revoke(&admin, invitation.id)
+        .await
+        .unwrap();
+    assert!(revoked.revoked.is_some());
+    assert!(
+        h.services
+            .invitations
+            .accept(&second_token, &pw, None)
+            .await
+            .is_err()
+    );
+    let err = h
+        .services
+        .invitations
+        .resend(&admin, invitation.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+
+    let all = h
+        .services
+        .invitations
+        .list(&admin, acme.id, false, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    let pending = h
+        .services
+        .invitations
+        .list(&admin, acme.id, true, None, 100)
+        .await
+        .unwrap();
+    assert!(pending.is_empty());
+    let err = h
+        .services
+        .invitations
+        .get(&admin, InvitationId(999_999))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+
+    // Expired invitations cannot be accepted, but can be sent again.
+    let late = h
+        .services
+        .invitations
+        .invite(
+            &admin,
+            acme.id,
+            invite_command("late@acme.test", Role::User),
+        )
+        .await
+        .unwrap();
+    let late_token = h.mailed_token(MailKind::Invitation, "late@acme.test").await;
+    h.clock.advance(time::Duration::days(8));
+    assert!(
+        h.services
+            .invitations
+            .accept(&late_token, &pw, None)
+            .await
+            .is_err()
+    );
+    h.services
+        .invitations
+        .resend(&admin, late.id)
+        .await
+        .unwrap();
+    let renewed = h.mailed_token(MailKind::Invitation, "late@acme.test").await;
+    h.services
+        .invitations
+        .accept(&renewed, &pw, None)
+        .await
+        .unwrap();
+    let err = h
+        .services
+        .invitations
+        .revoke(&admin, late.id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(_)),
+        "accepted invitations stay: {err:?}"
+    );
+}
+
+pub async fn password_resets_work_once_and_end_sessions(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (user, _) = h.user(&acme, "ann@acme.test", Role::User).await;
+    let before = h
+        .store
+        .mails(
+            None,
+            &MailFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len();
+    h.services
+        .onboarding
+        .forgot_password(&email("nobody@acme.test"), None)
+        .await
+        .unwrap();
+    let after = h
+        .store
+        .mails(
+            None,
+            &MailFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        before, after,
+        "unknown addresses get no mail, and the same answer"
+    );
+
+    h.services
+        .onboarding
+        .forgot_password(&email("ANN@acme.test"), None)
+        .await
+        .unwrap();
+    let superseded = h
+        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
+        .await;
+    h.services
+        .onboarding
+        .forgot_password(&email("ann@acme.test"), None)
+        .await
+        .unwrap();
+    let token = h
+        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
+        .await;
+    assert_ne!(superseded, token);
+    let pw = password("a brand new passphrase");
+    assert!(
+        h.services
+            .onboarding
+            .reset_password(&superseded, &pw, None)
+            .await
+            .is_err(),
+        "a newer link replaces older ones"
+    );
+    // A token of another purpose does not reset a password.
+    let err = h
+        .services
+        .onboarding
+        .verify_email(&token, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+
+    let reset = h
+        .services
+        .onboarding
+        .reset_password(&token, &pw, None)
+        .await
+        .unwrap();
+    assert_eq!(reset.id, user.id);
+    assert!(reset.email_verified);
+    let err = h
+        .services
+        .auth
+        .login("ann@acme.test", crate::harness::PASSWORD, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
+    h.services
+        .auth
+        .login("ann@acme.test", "a brand new passphrase", None)
+        .await
+        .unwrap();
+    assert!(
+        h.services
+            .onboarding
+            .reset_password(&token, &pw, None)
+            .await
+            .is_err(),
+        "a token works once"
+    );
+
+    // Links expire.
+    h.services
+        .onboarding
+        .forgot_password(&email("ann@acme.test"), None)
+        .await
+        .unwrap();
+    let old = h
+        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
+        .await;
+    h.clock.advance(time::Duration::hours(2));
+    assert!(
+        h.services
+            .onboarding
+            .reset_password(&old, &pw, None)
+            .await
+            .is_err()
+    );
+}
+
+pub async fn a_password_reset_ends_every_session(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (user, _) = h.user(&acme, "ann@acme.test", Role::User).await;
+    let tokens = h
+        .services
+        .auth
+        .login("ann@acme.test", crate::harness::PASSWORD, None)
+        .await
+        .unwrap();
+    h.services
+        .onboarding
+        .forgot_password(&email("ann@acme.test"), None)
+        .await
+        .unwrap();
+    let token = h
+        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
+        .await;
+    h.services
+        .onboarding
+        .reset_password(&token, &password("another passphrase"), None)
+        .await
+        .unwrap();
+    let err = h
+        .services
+        .auth
+        .authenticate(tokens.access_token.expose(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
+    assert!(
+        h.services
+            .auth
+            .refresh(tokens.refresh_token.expose(), None)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        h.store.user(user.id).await.unwrap().unwrap().locked_until,
+        None
+    );
+}
+
+pub async fn email_addresses_are_verified_with_their_token(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let (user, caller) = h.user(&acme, "ann@acme.test", Role::User).await;
+    assert!(!user.email_verified);
+    h.services
+        .onboarding
+        .request_verification(&caller)
+        .await
+        .unwrap();
+    let token = h.mailed_token(MailKind::VerifyEmail, "ann@acme.test").await;
+    assert!(
+        h.services
+            .onboarding
+            .verify_email("tnt_ve_forged", None)
+            .await
+            .is_err()
+    );
+    let verified = h
+        .services
+        .onboarding
+        .verify_email(&token, None)
+        .await
+        .unwrap();
+    assert!(verified.email_verified && verified.email_verified_at.is_some());
+    assert!(
+        h.services
+            .onboarding
+            .verify_email(&token, None)
+            .await
+            .is_err(),
+        "a token works once"
+    );
+    let err = h
+        .services
+        .onboarding
+        .request_verification(&caller)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let err = h
+        .services
+        .onboarding
+        .request_verification(&h.service)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+
+    // Quiet sign-up: a registered address gets a reset mail instead, and the same answer.
+    h.services
+        .onboarding
+        .sign_up_quietly(
+            &email("ann@acme.test"),
+            &password("whatever it is"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    h.mailed_token(MailKind::PasswordReset, "ann@acme.test")
+        .await;
+    h.services
+        .onboarding
+        .sign_up_quietly(
+            &email("fresh@new.test"),
+            &password("whatever it is"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    h.mailed_token(MailKind::VerifyEmail, "fresh@new.test")
+        .await;
+}
