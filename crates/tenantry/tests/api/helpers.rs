@@ -24,6 +24,8 @@ pub struct TestApp {
     router: Router,
     /// A service owner token.
     pub owner: String,
+    /// The store underneath, for reading what the API does not show (the outbox's tokens).
+    pub store: Arc<dyn Store>,
     _keep_alive: Box<dyn Any + Send + Sync>,
 }
 
@@ -123,7 +125,7 @@ impl TestApp {
             tenantry_core::auth::PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 4)
                 .unwrap();
         let services = Services::new(
-            store,
+            store.clone(),
             Arc::new(tenantry_core::clock::SystemClock),
             hasher,
             ServiceConfig::default(),
@@ -142,6 +144,7 @@ impl TestApp {
         TestApp {
             router,
             owner: secret.expose().to_owned(),
+            store,
             _keep_alive: keep_alive,
         }
     }
@@ -253,5 +256,24 @@ impl TestApp {
             .await
             .expect(StatusCode::OK);
         reply["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    /// The token in the newest mail of `kind` ("invitation", "verify_email", "password_reset")
+    /// to `recipient`, read from the outbox as the dispatcher would.
+    pub async fn mailed_token(&self, kind: &str, recipient: &str) -> String {
+        let filter = tenantry_core::model::mail::MailFilter {
+            limit: 500,
+            ..Default::default()
+        };
+        self.store
+            .mails(None, &filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.kind.as_str() == kind && m.recipient == recipient)
+            .and_then(|m| m.token)
+            .unwrap_or_else(|| panic!("no {kind} mail with a token to {recipient}"))
     }
 }

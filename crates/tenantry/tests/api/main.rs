@@ -15,6 +15,7 @@ mod devices_and_audit;
 mod end_to_end;
 mod errors;
 mod hardening;
+mod invitations;
 mod ioto;
 mod isolation;
 mod lists;
