@@ -21,4 +21,5 @@ mod isolation;
 mod lists;
 mod many_instances;
 mod openapi;
+mod smtp;
 mod users;
