@@ -340,14 +340,16 @@ pub trait Store: Send + Sync + 'static {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<OutboxMail>>;
-    /// Records how a delivery attempt ended and releases the claim. Sent and failed mails lose
-    /// their token.
+    /// Records how a delivery attempt ended and releases the claim, if the mail is still
+    /// pending under the claim that ends at `claimed_until`; false (and no change) when that
+    /// claim ran out and another dispatcher took the mail. Sent and failed mails lose their token.
     async fn settle_mail(
         &self,
         id: MailId,
+        claimed_until: OffsetDateTime,
         outcome: MailOutcome,
         now: OffsetDateTime,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>>;
     /// Mails of the accounts in `within` (everything with `None`), newest first.
     async fn mails(

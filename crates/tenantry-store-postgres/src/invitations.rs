@@ -11,7 +11,7 @@ use tenantry_core::model::mail::NewMail;
 use tenantry_core::model::user::NewUser;
 use tenantry_core::model::user_token::NewUserToken;
 use tenantry_core::model::{
-    Account, AccountId, AccountPath, AuditDraft, Invitation, InvitationId, User, UserId,
+    Account, AccountId, AccountPath, AuditDraft, Invitation, InvitationId, MailKind, User, UserId,
 };
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
@@ -250,6 +250,14 @@ async fn renew_tx(
     let invitation = fetch(conn, id)
         .await?
         .ok_or(Error::NotFound(Resource::Invitation))?;
+    let superseded = "cancelled: the invitation was sent again";
+    outbox::cancel(
+        conn,
+        invitation.user_id,
+        Some(MailKind::Invitation),
+        superseded,
+    )
+    .await?;
     outbox::enqueue(conn, &mail, owner(&invitation)).await?;
     audit::record(conn, &audit, target(&invitation)).await?;
     Ok(invitation)
@@ -282,6 +290,14 @@ async fn revoke_tx(
     if done.rows_affected() == 0 {
         return Err(Error::conflict("the invitation was accepted already").into());
     }
+    let revoked = "cancelled: the invitation was revoked";
+    outbox::cancel(
+        conn,
+        invitation.user_id,
+        Some(MailKind::Invitation),
+        revoked,
+    )
+    .await?;
     audit::record(conn, &audit, target(&invitation)).await?;
     Ok(invitation)
 }
@@ -399,16 +415,21 @@ async fn accept_tx(
     let Some(user_id) = user_id else {
         return Err(Error::conflict("the invitation is no longer pending").into());
     };
-    sqlx::query(
+    // A password chosen meanwhile (e.g. through a reset) is never overwritten by a stale link.
+    let updated = sqlx::query(
         "UPDATE users SET email_verified = TRUE, \
          email_verified_at = COALESCE(email_verified_at, $2), \
-         password_hash = COALESCE($1, password_hash), updated_at = $2 WHERE id = $3",
+         password_hash = COALESCE($1, password_hash), updated_at = $2 \
+         WHERE id = $3 AND ($1::text IS NULL OR password_hash IS NULL)",
     )
     .bind(password_hash)
     .bind(audit.at)
     .bind(user_id)
     .execute(&mut *conn)
     .await?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::conflict("the user has set a password already").into());
+    }
     let invitation = fetch(conn, id)
         .await?
         .ok_or(Error::NotFound(Resource::User))?;

@@ -6,7 +6,9 @@
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgPool};
 use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
-use tenantry_core::model::{AccountId, AccountPath, MailId, MailStatus, OutboxMail, UserId};
+use tenantry_core::model::{
+    AccountId, AccountPath, MailId, MailKind, MailStatus, OutboxMail, UserId,
+};
 use tenantry_core::{Error, Result};
 use time::{Duration, OffsetDateTime};
 
@@ -16,7 +18,7 @@ use crate::tx;
 macro_rules! mail_columns {
     () => {
         "id, kind, recipient, tenant_id, account_path, user_id, params, token, status, attempts, \
-         next_attempt_at, last_error, created_at, sent_at"
+         next_attempt_at, claimed_until, last_error, created_at, sent_at"
     };
 }
 
@@ -33,6 +35,7 @@ struct MailRow {
     status: String,
     attempts: i64,
     next_attempt_at: OffsetDateTime,
+    claimed_until: Option<OffsetDateTime>,
     last_error: Option<String>,
     created_at: OffsetDateTime,
     sent_at: Option<OffsetDateTime>,
@@ -60,6 +63,7 @@ impl TryFrom<MailRow> for OutboxMail {
                 .map_err(|_| Error::internal("unexpected stored mail status"))?,
             attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
             next_attempt: row.next_attempt_at,
+            claimed_until: row.claimed_until,
             last_error: row.last_error,
             created: row.created_at,
             sent: row.sent_at,
@@ -142,9 +146,10 @@ async fn claim_tx(
 pub(crate) async fn settle(
     pool: &PgPool,
     id: MailId,
+    claimed_until: OffsetDateTime,
     outcome: MailOutcome,
     now: OffsetDateTime,
-) -> Result<()> {
+) -> Result<bool> {
     let (status, error, next, keep_token) = match outcome {
         MailOutcome::Sent => (MailStatus::Sent, None, None, false),
         MailOutcome::Logged => (MailStatus::Logged, None, None, true),
@@ -152,12 +157,12 @@ pub(crate) async fn settle(
         MailOutcome::Failed { error } => (MailStatus::Failed, Some(error), None, false),
     };
     let sent_at = (status == MailStatus::Sent).then_some(now);
-    // One statement: its own transaction.
-    sqlx::query(
+    // One statement: its own transaction. The claim fences out a dispatcher whose lease ran out.
+    let done = sqlx::query(
         "UPDATE mail_outbox SET status = $1, last_error = COALESCE($2, last_error), \
          next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = NULL, \
          sent_at = COALESCE($4, sent_at), token = CASE WHEN $5 THEN token ELSE NULL END \
-         WHERE id = $6",
+         WHERE id = $6 AND status = 'pending' AND claimed_until = $7",
     )
     .bind(status.as_str())
     .bind(error)
@@ -165,9 +170,33 @@ pub(crate) async fn settle(
     .bind(sent_at)
     .bind(keep_token)
     .bind(id.get())
+    .bind(claimed_until)
     .execute(pool)
     .await
     .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdraws a user's mails whose links no longer work (the invitation was revoked or resent,
+/// the address changed): pending ones are failed with `reason`, and every such mail loses its
+/// token. `kind` limits this to one kind of mail.
+pub(crate) async fn cancel(
+    conn: &mut PgConnection,
+    user: UserId,
+    kind: Option<MailKind>,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE mail_outbox SET token = NULL, claimed_until = NULL, \
+         last_error = CASE WHEN status = 'pending' THEN $1 ELSE last_error END, \
+         status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END \
+         WHERE user_id = $2 AND token IS NOT NULL AND ($3::text IS NULL OR kind = $3)",
+    )
+    .bind(reason)
+    .bind(user.get())
+    .bind(kind.map(MailKind::as_str))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -340,10 +340,11 @@ impl Store for PostgresStore {
     async fn settle_mail(
         &self,
         id: MailId,
+        claimed_until: OffsetDateTime,
         outcome: MailOutcome,
         now: OffsetDateTime,
-    ) -> Result<()> {
-        outbox::settle(&self.pool, id, outcome, now).await
+    ) -> Result<bool> {
+        outbox::settle(&self.pool, id, claimed_until, outcome, now).await
     }
 
     async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>> {

@@ -181,3 +181,26 @@ async fn redeem_tx(
     audit::record(conn, &audit, users::target(&user)).await?;
     Ok(user)
 }
+
+/// Voids everything mailed to a user's old address when it changes: unused tokens are used up,
+/// pending invitations revoked, and their mails withdrawn. Runs in the caller's transaction.
+pub(crate) async fn void_for_new_address(
+    conn: &mut PgConnection,
+    user: UserId,
+    now: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(user.get())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = $1 WHERE user_id = $2 AND accepted_at IS NULL \
+         AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user.get())
+    .execute(&mut *conn)
+    .await?;
+    outbox::cancel(conn, user, None, "cancelled: the address changed").await
+}

@@ -171,6 +171,7 @@ async fn update_tx(
         check_not_last_owner(conn, &before).await?;
     }
     let (email, email_norm) = changes.email.clone().unzip();
+    let address_changes = email.as_ref().is_some_and(|e| *e != before.email);
     let username = changes.username.clone();
     // The folded and search columns follow from the fields as they will be after the change.
     let after_email = email.clone().unwrap_or_else(|| before.email.clone());
@@ -262,6 +263,9 @@ async fn update_tx(
                 .execute(&mut *conn)
                 .await?;
         }
+    }
+    if address_changes {
+        crate::user_tokens::void_for_new_address(conn, id, changes.now).await?;
     }
     let user = fetch_existing(conn, id).await?;
     audit::record(conn, &audit, target(&user)).await?;

@@ -11,7 +11,7 @@ use tenantry_core::model::mail::NewMail;
 use tenantry_core::model::user::NewUser;
 use tenantry_core::model::user_token::NewUserToken;
 use tenantry_core::model::{
-    Account, AccountId, AccountPath, AuditDraft, Invitation, InvitationId, User, UserId,
+    Account, AccountId, AccountPath, AuditDraft, Invitation, InvitationId, MailKind, User, UserId,
 };
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
@@ -198,6 +198,14 @@ pub(crate) async fn renew(
     let invitation = fetch(&mut tx, id)
         .await?
         .ok_or(Error::NotFound(Resource::Invitation))?;
+    let superseded = "cancelled: the invitation was sent again";
+    outbox::cancel(
+        &mut tx,
+        invitation.user_id,
+        Some(MailKind::Invitation),
+        superseded,
+    )
+    .await?;
     outbox::enqueue(&mut tx, &mail, owner(&invitation)).await?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
     tx.commit().await.map_err(db)?;
@@ -225,6 +233,14 @@ pub(crate) async fn revoke(
     if done.rows_affected() == 0 {
         return Err(Error::conflict("the invitation was accepted already"));
     }
+    let revoked = "cancelled: the invitation was revoked";
+    outbox::cancel(
+        &mut tx,
+        invitation.user_id,
+        Some(MailKind::Invitation),
+        revoked,
+    )
+    .await?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
     tx.commit().await.map_err(db)?;
     Ok(invitation)
@@ -331,18 +347,24 @@ pub(crate) async fn accept(
     let Some(user_id) = user_id else {
         return Err(Error::conflict("the invitation is no longer pending"));
     };
-    sqlx::query(
+    // A password chosen meanwhile (e.g. through a reset) is never overwritten by a stale link.
+    let updated = sqlx::query(
         "UPDATE users SET email_verified = 1, \
          email_verified_at = COALESCE(email_verified_at, ?), \
-         password_hash = COALESCE(?, password_hash), updated_at = ? WHERE id = ?",
+         password_hash = COALESCE(?, password_hash), updated_at = ? \
+         WHERE id = ? AND (? IS NULL OR password_hash IS NULL)",
     )
     .bind(now)
-    .bind(password_hash)
+    .bind(password_hash.clone())
     .bind(now)
     .bind(user_id)
+    .bind(password_hash)
     .execute(&mut *tx)
     .await
     .map_err(db)?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::conflict("the user has set a password already"));
+    }
     let invitation = fetch(&mut tx, id)
         .await?
         .ok_or(Error::NotFound(Resource::User))?;

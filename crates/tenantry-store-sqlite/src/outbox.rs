@@ -4,7 +4,9 @@
 
 use sqlx::{FromRow, SqliteConnection, SqlitePool};
 use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
-use tenantry_core::model::{AccountId, AccountPath, MailId, MailStatus, OutboxMail, UserId};
+use tenantry_core::model::{
+    AccountId, AccountPath, MailId, MailKind, MailStatus, OutboxMail, UserId,
+};
 use tenantry_core::{Error, Result};
 use time::{Duration, OffsetDateTime};
 
@@ -13,7 +15,8 @@ use crate::errors::db;
 use crate::timestamps::{from_db, from_db_opt, to_db};
 
 const COLUMNS: &str = "id, kind, recipient, tenant_id, account_path, user_id, params, token, \
-                       status, attempts, next_attempt_at, last_error, created_at, sent_at";
+                       status, attempts, next_attempt_at, claimed_until, last_error, created_at, \
+                       sent_at";
 
 #[derive(FromRow)]
 struct MailRow {
@@ -28,6 +31,7 @@ struct MailRow {
     status: String,
     attempts: i64,
     next_attempt_at: i64,
+    claimed_until: Option<i64>,
     last_error: Option<String>,
     created_at: i64,
     sent_at: Option<i64>,
@@ -56,6 +60,7 @@ impl TryFrom<MailRow> for OutboxMail {
                 .map_err(|_| Error::internal("unexpected stored mail status"))?,
             attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
             next_attempt: from_db(row.next_attempt_at)?,
+            claimed_until: from_db_opt(row.claimed_until)?,
             last_error: row.last_error,
             created: from_db(row.created_at)?,
             sent: from_db_opt(row.sent_at)?,
@@ -130,9 +135,10 @@ pub(crate) async fn claim(
 pub(crate) async fn settle(
     pool: &SqlitePool,
     id: MailId,
+    claimed_until: OffsetDateTime,
     outcome: MailOutcome,
     now: OffsetDateTime,
-) -> Result<()> {
+) -> Result<bool> {
     let (status, error, next, keep_token) = match outcome {
         MailOutcome::Sent => (MailStatus::Sent, None, None, false),
         MailOutcome::Logged => (MailStatus::Logged, None, None, true),
@@ -141,11 +147,11 @@ pub(crate) async fn settle(
     };
     let sent_at = (status == MailStatus::Sent).then_some(to_db(now));
     let mut tx = begin_write(pool).await?;
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE mail_outbox SET status = ?, last_error = COALESCE(?, last_error), \
          next_attempt_at = COALESCE(?, next_attempt_at), claimed_until = NULL, \
          sent_at = COALESCE(?, sent_at), token = CASE WHEN ? THEN token ELSE NULL END \
-         WHERE id = ?",
+         WHERE id = ? AND status = 'pending' AND claimed_until = ?",
     )
     .bind(status.as_str())
     .bind(error)
@@ -153,10 +159,37 @@ pub(crate) async fn settle(
     .bind(sent_at)
     .bind(keep_token)
     .bind(id.get())
+    .bind(to_db(claimed_until))
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)
+    tx.commit().await.map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdraws a user's mails whose links no longer work (the invitation was revoked or resent,
+/// the address changed): pending ones are failed with `reason`, and every such mail loses its
+/// token. `kind` limits this to one kind of mail.
+pub(crate) async fn cancel(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    kind: Option<MailKind>,
+    reason: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE mail_outbox SET token = NULL, claimed_until = NULL, \
+         last_error = CASE WHEN status = 'pending' THEN ? ELSE last_error END, \
+         status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END \
+         WHERE user_id = ? AND token IS NOT NULL AND (? IS NULL OR kind = ?)",
+    )
+    .bind(reason)
+    .bind(user.get())
+    .bind(kind.map(MailKind::as_str))
+    .bind(kind.map(MailKind::as_str))
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 pub(crate) async fn get(pool: &SqlitePool, id: MailId) -> Result<Option<OutboxMail>> {

@@ -179,3 +179,28 @@ pub(crate) async fn redeem(
     tx.commit().await.map_err(db)?;
     Ok(user)
 }
+
+/// Voids everything mailed to a user's old address when it changes: unused tokens are used up,
+/// pending invitations revoked, and their mails withdrawn. Runs in the caller's transaction.
+pub(crate) async fn void_for_new_address(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    now: time::OffsetDateTime,
+) -> Result<()> {
+    sqlx::query("UPDATE user_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL")
+        .bind(to_db(now))
+        .bind(user.get())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND accepted_at IS NULL \
+         AND revoked_at IS NULL",
+    )
+    .bind(to_db(now))
+    .bind(user.get())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    outbox::cancel(conn, user, None, "cancelled: the address changed").await
+}

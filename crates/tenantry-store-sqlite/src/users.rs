@@ -163,6 +163,7 @@ pub(crate) async fn update(
         check_not_last_owner(&mut tx, &before).await?;
     }
     let (email, email_norm) = changes.email.clone().unzip();
+    let address_changes = email.as_ref().is_some_and(|e| *e != before.email);
     let username = changes.username.clone();
     // The folded and search columns follow from the fields as they will be after the change.
     let after_email = email.clone().unwrap_or_else(|| before.email.clone());
@@ -256,6 +257,9 @@ pub(crate) async fn update(
                 .await
                 .map_err(db)?;
         }
+    }
+    if address_changes {
+        crate::user_tokens::void_for_new_address(&mut tx, id, changes.now).await?;
     }
     let user = fetch_existing(&mut tx, id).await?;
     audit::record(&mut tx, &audit, target(&user)).await?;

@@ -327,7 +327,7 @@ pub async fn invitations_are_managed_only_with_authority(h: Harness) {
     );
 }
 
-pub async fn password_resets_work_once_and_end_sessions(h: Harness) {
+pub async fn password_resets_work_once_and_expire(h: Harness) {
     let acme = h.root("Acme", 0).await;
     let (user, _) = h.user(&acme, "ann@acme.test", Role::User).await;
     let before = h
@@ -447,7 +447,7 @@ pub async fn password_resets_work_once_and_end_sessions(h: Harness) {
     );
 }
 
-pub async fn a_password_reset_ends_every_session(h: Harness) {
+pub async fn a_password_reset_ends_every_session_and_lifts_a_lockout(h: Harness) {
     let acme = h.root("Acme", 0).await;
     let (user, _) = h.user(&acme, "ann@acme.test", Role::User).await;
     let tokens = h
@@ -456,6 +456,18 @@ pub async fn a_password_reset_ends_every_session(h: Harness) {
         .login("ann@acme.test", crate::harness::PASSWORD, None)
         .await
         .unwrap();
+    for _ in 0..5 {
+        let _ = h
+            .services
+            .auth
+            .login("ann@acme.test", "wrong guess!", None)
+            .await;
+    }
+    let locked = h.store.user(user.id).await.unwrap().unwrap();
+    assert!(
+        locked.locked_until.is_some(),
+        "five wrong passwords lock the user"
+    );
     h.services
         .onboarding
         .forgot_password(&email("ann@acme.test"), None)
@@ -486,6 +498,214 @@ pub async fn a_password_reset_ends_every_session(h: Harness) {
     assert_eq!(
         h.store.user(user.id).await.unwrap().unwrap().locked_until,
         None
+    );
+    h.services
+        .auth
+        .login("ann@acme.test", "another passphrase", None)
+        .await
+        .unwrap();
+}
+
+pub async fn a_changed_address_voids_what_was_mailed_to_the_old_one(h: Harness) {
+    use tenantry_core::services::users::UpdateUser;
+    let acme = h.root("Acme", 0).await;
+    let (user, caller) = h.user(&acme, "ann@acme.test", Role::User).await;
+    h.services
+        .onboarding
+        .request_verification(&caller)
+        .await
+        .unwrap();
+    let verify = h.mailed_token(MailKind::VerifyEmail, "ann@acme.test").await;
+    h.services
+        .onboarding
+        .forgot_password(&email("ann@acme.test"), None)
+        .await
+        .unwrap();
+    let reset = h
+        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
+        .await;
+    let invitation = h
+        .services
+        .invitations
+        .invite(
+            &h.service,
+            acme.id,
+            invite_command("typo@acme.test", Role::User),
+        )
+        .await
+        .unwrap();
+    let invited = h.mailed_token(MailKind::Invitation, "typo@acme.test").await;
+
+    for (id, address) in [
+        (user.id, "ann@elsewhere.test"),
+        (invitation.user_id, "right@acme.test"),
+    ] {
+        let change = UpdateUser {
+            email: Some(email(address)),
+            ..UpdateUser::default()
+        };
+        h.services
+            .users
+            .update(&h.service, id, change)
+            .await
+            .unwrap();
+    }
+    let pw = password("a fresh passphrase");
+    assert!(
+        h.services
+            .onboarding
+            .verify_email(&verify, None)
+            .await
+            .is_err()
+    );
+    assert!(
+        h.services
+            .onboarding
+            .reset_password(&reset, &pw, None)
+            .await
+            .is_err()
+    );
+    assert!(
+        h.services
+            .invitations
+            .accept(&invited, &pw, None)
+            .await
+            .is_err()
+    );
+    let revoked = h.store.invitation(invitation.id).await.unwrap().unwrap();
+    assert!(revoked.revoked.is_some());
+    let mails = h
+        .store
+        .mails(
+            None,
+            &MailFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.token.is_none() && m.status != MailStatus::Pending),
+        "mails to the old addresses are withdrawn: {mails:?}"
+    );
+}
+
+pub async fn stale_invitations_never_override_a_chosen_password(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    h.services
+        .invitations
+        .invite(
+            &h.service,
+            acme.id,
+            invite_command("new@acme.test", Role::User),
+        )
+        .await
+        .unwrap();
+    let invited = h.mailed_token(MailKind::Invitation, "new@acme.test").await;
+    // The invitee sets a password another way first.
+    h.services
+        .onboarding
+        .forgot_password(&email("new@acme.test"), None)
+        .await
+        .unwrap();
+    let reset = h
+        .mailed_token(MailKind::PasswordReset, "new@acme.test")
+        .await;
+    h.services
+        .onboarding
+        .reset_password(&reset, &password("chosen by the invitee"), None)
+        .await
+        .unwrap();
+    let err = h
+        .services
+        .invitations
+        .accept(&invited, &password("someone else's idea"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    h.services
+        .auth
+        .login("new@acme.test", "chosen by the invitee", None)
+        .await
+        .unwrap();
+
+    // Nor does a disabled user join through an old link.
+    let second = h
+        .services
+        .invitations
+        .invite(
+            &h.service,
+            acme.id,
+            invite_command("off@acme.test", Role::User),
+        )
+        .await
+        .unwrap();
+    let token = h.mailed_token(MailKind::Invitation, "off@acme.test").await;
+    let disable = tenantry_core::services::users::UpdateUser {
+        status: Some(tenantry_core::model::UserStatus::Disabled),
+        ..Default::default()
+    };
+    h.services
+        .users
+        .update(&h.service, second.user_id, disable)
+        .await
+        .unwrap();
+    assert!(
+        h.services
+            .invitations
+            .accept(&token, &password("whatever it is"), None)
+            .await
+            .is_err()
+    );
+    let err = h
+        .services
+        .invitations
+        .invite_user(&h.service, second.user_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+}
+
+pub async fn disabled_sign_up_answers_the_same_for_every_address(h: Harness) {
+    use tenantry_core::auth::{HashParams, PasswordHasher};
+    use tenantry_core::services::{ServiceConfig, Services};
+    let acme = h.root("Acme", 0).await;
+    h.user(&acme, "ann@acme.test", Role::User).await;
+    let closed = Services::new(
+        h.store.clone(),
+        h.clock.clone(),
+        PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 2).unwrap(),
+        ServiceConfig {
+            allow_signup: false,
+            ..ServiceConfig::default()
+        },
+    );
+    let pw = password("a long passphrase");
+    for address in ["ann@acme.test", "new@acme.test"] {
+        let err = closed
+            .onboarding
+            .sign_up_quietly(&email(address), &pw, None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)), "{address}: {err:?}");
+    }
+    let mails = h
+        .store
+        .mails(
+            None,
+            &MailFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        mails.is_empty(),
+        "a closed sign-up sends nothing: {mails:?}"
     );
 }
 

@@ -102,8 +102,11 @@ macro_rules! conformance_suite {
             invitations {
                 invitations_are_mailed_and_accepted_once,
                 invitations_are_managed_only_with_authority,
-                password_resets_work_once_and_end_sessions,
-                a_password_reset_ends_every_session,
+                password_resets_work_once_and_expire,
+                a_password_reset_ends_every_session_and_lifts_a_lockout,
+                a_changed_address_voids_what_was_mailed_to_the_old_one,
+                stale_invitations_never_override_a_chosen_password,
+                disabled_sign_up_answers_the_same_for_every_address,
                 email_addresses_are_verified_with_their_token,
             },
             outbox {

@@ -48,23 +48,47 @@ pub async fn claims_are_exclusive_leases(h: Harness) {
     assert_eq!(second.len(), 2, "only the unclaimed rest");
     assert!(h.store.claim_mail(now, lease, 4).await.unwrap().is_empty());
 
+    let claim = |i: usize| {
+        first[i]
+            .claimed_until
+            .expect("claimed mails carry their claim")
+    };
     let sent = first[0].id;
     let retried = first[1].id;
     let failed = first[2].id;
-    h.store
-        .settle_mail(sent, MailOutcome::Sent, now)
-        .await
-        .unwrap();
+    assert!(
+        h.store
+            .settle_mail(sent, claim(0), MailOutcome::Sent, now)
+            .await
+            .unwrap()
+    );
     let again = now + Duration::seconds(30);
     let retry = MailOutcome::Retry {
         error: "421 try later".into(),
         at: again,
     };
-    h.store.settle_mail(retried, retry, now).await.unwrap();
+    assert!(
+        h.store
+            .settle_mail(retried, claim(1), retry, now)
+            .await
+            .unwrap()
+    );
     let fail = MailOutcome::Failed {
         error: "550 no such mailbox".into(),
     };
-    h.store.settle_mail(failed, fail, now).await.unwrap();
+    assert!(
+        h.store
+            .settle_mail(failed, claim(2), fail, now)
+            .await
+            .unwrap()
+    );
+    // Settled is settled: a second outcome under the same claim changes nothing.
+    assert!(
+        !h.store
+            .settle_mail(sent, claim(0), MailOutcome::Logged, now)
+            .await
+            .unwrap()
+    );
 
     let read = |id: MailId| {
         let store = h.store.clone();
@@ -95,16 +119,25 @@ pub async fn claims_are_exclusive_leases(h: Harness) {
     let due = h.store.claim_mail(again, lease, 10).await.unwrap();
     assert_eq!(due.iter().map(|m| m.id).collect::<Vec<_>>(), [retried]);
     assert_eq!(due[0].attempts, 2);
-    let expired = h
-        .store
-        .claim_mail(now + lease + Duration::seconds(1), lease, 10)
-        .await
-        .unwrap();
+    let later = now + lease + Duration::seconds(1);
+    let expired = h.store.claim_mail(later, lease, 10).await.unwrap();
     assert_eq!(
         expired.len(),
         3,
         "one of the first batch and both of the second"
     );
+    // A dispatcher whose claim ran out cannot record over the one that took the mail over.
+    let stale = first[3].id;
+    assert!(expired.iter().any(|m| m.id == stale));
+    assert!(
+        !h.store
+            .settle_mail(stale, claim(3), MailOutcome::Sent, later)
+            .await
+            .unwrap()
+    );
+    let taken_over = h.store.mail(stale).await.unwrap().unwrap();
+    assert_eq!(taken_over.status, MailStatus::Pending);
+    assert!(taken_over.token.is_some());
 
     // Lists are newest first, filter by state and stay inside a subtree.
     let in_acme = h.store.mails(Some(&acme), &all(100)).await.unwrap();

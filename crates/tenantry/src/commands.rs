@@ -44,6 +44,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )),
     };
     let transport = crate::mail::transport(args.mail.smtp_url.as_deref())?;
+    crate::mail::check_sender(&args.mail.mail_from)?;
     let services = server::services(store.clone(), HashParams::OWASP, policy).await?;
     let listener = TcpListener::bind(args.listen)
         .await
@@ -72,7 +73,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let link_base = match &args.mail.public_url {
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.clone(),
         Some(_) => anyhow::bail!("--public-url must start with http:// or https://"),
-        None => format!("http://{address}"),
+        None => {
+            if address.ip().is_unspecified() || !address.ip().is_loopback() {
+                tracing::warn!(
+                    %address,
+                    "links in mails lead to the listen address; set --public-url to the address \
+                     users reach this server at"
+                );
+            }
+            format!("http://{address}")
+        }
     };
     let settings = MailSettings {
         product_name: args.mail.product_name.clone(),

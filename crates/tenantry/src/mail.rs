@@ -27,7 +27,8 @@ impl SmtpTransport {
                 e.to_string().replace(url, "…")
             )
         })?;
-        let transport = builder.timeout(Some(Duration::from_secs(30))).build();
+        // Each SMTP command times out well inside the dispatcher's `send_time_limit`.
+        let transport = builder.timeout(Some(Duration::from_secs(20))).build();
         Ok(SmtpTransport { transport })
     }
 }
@@ -85,6 +86,14 @@ fn build(mail: &RenderedMail) -> Result<Message, String> {
         })
 }
 
+/// Checks the sender at start-up: a typo would otherwise fail every mail for good.
+pub fn check_sender(sender: &str) -> anyhow::Result<()> {
+    sender
+        .parse::<Mailbox>()
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("--mail-from {sender:?} is not a mailbox: {e}"))
+}
+
 /// Checks an SMTP URL at start-up, so a typo fails `serve` instead of every delivery.
 pub fn transport(smtp_url: Option<&str>) -> anyhow::Result<Arc<dyn MailTransport>> {
     match smtp_url {
@@ -101,7 +110,7 @@ pub async fn dispatch_forever(dispatcher: Arc<MailDispatcher>, poll: Duration) {
     let batch = dispatcher.policy().batch as usize;
     loop {
         match dispatcher.run_once().await {
-            Ok(report) if report.handled() >= batch => continue,
+            Ok(report) if report.handled() + report.left + report.lost >= batch => continue,
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not read the mail outbox"),
         }
@@ -145,9 +154,12 @@ mod tests {
 
     // The connection pool starts a task, so building a transport needs a runtime.
     #[tokio::test]
-    async fn smtp_urls_are_checked_without_echoing_secrets() {
+    async fn smtp_urls_and_senders_are_checked_at_start_up() {
         assert!(transport(Some("smtp://127.0.0.1:2525")).is_ok());
-        let error = transport(Some("ftp://user:hunter2@host")).err().unwrap();
-        assert!(!format!("{error:#}").contains("hunter2"));
+        assert!(transport(Some("smtps://user:pw@mail.example.com")).is_ok());
+        assert!(transport(Some("ftp://user:hunter2@host")).is_err());
+        assert!(transport(None).is_ok_and(|t| !t.delivers()));
+        assert!(check_sender("Acme <accounts@acme.test>").is_ok());
+        assert!(check_sender("accounts at acme").is_err());
     }
 }

@@ -28,6 +28,9 @@ pub struct RetryPolicy {
     pub lease: Duration,
     /// Mails claimed at once.
     pub batch: u32,
+    /// The longest one delivery may take (the transport's own timeout, with a margin). A mail
+    /// is only sent while at least this much of its claim is left.
+    pub send_time_limit: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -37,7 +40,8 @@ impl Default for RetryPolicy {
             max_retry: Duration::minutes(30),
             give_up_after: Duration::days(3),
             lease: Duration::minutes(5),
-            batch: 20,
+            batch: 10,
+            send_time_limit: Duration::seconds(45),
         }
     }
 }
@@ -61,9 +65,14 @@ pub struct DispatchReport {
     pub logged: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Claimed but not attempted, because too little of the claim was left.
+    pub left: usize,
+    /// Attempted, but the claim ran out first, so the outcome was not recorded.
+    pub lost: usize,
 }
 
 impl DispatchReport {
+    /// Mails whose outcome this round recorded.
     pub fn handled(&self) -> usize {
         self.sent + self.logged + self.retried + self.failed
     }
@@ -107,16 +116,35 @@ impl MailDispatcher {
             .await?;
         let mut report = DispatchReport::default();
         for mail in claimed {
-            let outcome = self.deliver(&mail).await;
-            match &outcome {
-                MailOutcome::Sent => report.sent += 1,
-                MailOutcome::Logged => report.logged += 1,
-                MailOutcome::Retry { .. } => report.retried += 1,
-                MailOutcome::Failed { .. } => report.failed += 1,
+            let Some(claimed_until) = mail.claimed_until else {
+                continue;
+            };
+            // Leave what the lease may not cover any more: another dispatcher may take it once
+            // the claim runs out, and two must never send one mail at the same time.
+            if self.clock.now() + self.policy.send_time_limit >= claimed_until {
+                report.left += 1;
+                continue;
             }
-            self.store
-                .settle_mail(mail.id, outcome, self.clock.now())
+            let outcome = self.deliver(&mail).await;
+            let counter = match &outcome {
+                MailOutcome::Sent => &mut report.sent,
+                MailOutcome::Logged => &mut report.logged,
+                MailOutcome::Retry { .. } => &mut report.retried,
+                MailOutcome::Failed { .. } => &mut report.failed,
+            };
+            let settled = self
+                .store
+                .settle_mail(mail.id, claimed_until, outcome, self.clock.now())
                 .await?;
+            if settled {
+                *counter += 1;
+            } else {
+                tracing::warn!(
+                    mail_id = mail.id.get(),
+                    "the claim on a mail ran out during delivery"
+                );
+                report.lost += 1;
+            }
         }
         Ok(report)
     }

@@ -129,6 +129,7 @@ mod tests {
             status: MailStatus::Pending,
             attempts: 0,
             next_attempt: datetime!(2026-11-22 0:00 UTC),
+            claimed_until: None,
             last_error: None,
             created: datetime!(2026-11-22 0:00 UTC),
             sent: None,

@@ -116,6 +116,9 @@ pub struct OutboxMail {
     pub status: MailStatus,
     pub attempts: u32,
     pub next_attempt: OffsetDateTime,
+    /// Until when a dispatcher holds the mail; settling needs this exact value, so a dispatcher
+    /// whose claim ran out cannot overwrite what the next one recorded.
+    pub claimed_until: Option<OffsetDateTime>,
     pub last_error: Option<String>,
     pub created: OffsetDateTime,
     pub sent: Option<OffsetDateTime>,

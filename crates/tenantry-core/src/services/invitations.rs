@@ -17,7 +17,9 @@ use crate::error::{Error, Resource, Result};
 use crate::model::invitation::{InvitationFilter, InvitationRenewal, Invitee, NewInvitation};
 use crate::model::mail::NewMail;
 use crate::model::user::LoginName;
-use crate::model::{AccountId, Invitation, InvitationId, MailKind, User, UserId};
+use crate::model::{
+    AccountId, AccountStatus, Invitation, InvitationId, MailKind, User, UserId, UserStatus,
+};
 use crate::values::Password;
 
 /// The most invitations one list answer holds.
@@ -83,6 +85,9 @@ impl InvitationService {
         caller.require_rank_at_least(user.role, "inviting this user")?;
         if user.has_password {
             return Err(Error::conflict("the user has already set a password"));
+        }
+        if user.status != UserStatus::Active {
+            return Err(Error::conflict("the user is disabled"));
         }
         let account = self.deps.account(user.account_id).await?;
         let audit = caller.audit("invitation.create", self.deps.clock.now());
@@ -189,6 +194,15 @@ impl InvitationService {
             .filter(|(invitation, stored)| stored.ct_eq(&hash) && invitation.is_pending(now))
             .map(|(invitation, _)| invitation)
             .ok_or_else(refused)?;
+        // Only a password-less, active user in an active account joins by invitation.
+        let user = self.deps.user(invitation.user_id).await?;
+        let account = self.deps.account(user.account_id).await?;
+        if user.has_password
+            || user.status != UserStatus::Active
+            || account.status != AccountStatus::Active
+        {
+            return Err(refused());
+        }
         let password_hash = self.deps.hasher.hash(password).await?;
         let audit = crate::model::AuditDraft {
             actor: crate::model::Actor::User(invitation.user_id),

@@ -32,8 +32,11 @@ impl MailService {
             .scope(caller, Within::Visible, Permission::ViewAudit)
             .await?;
         let within = match &scope {
+            Scope::All => None,
             Scope::Subtree(path) => Some(path),
-            _ => None,
+            Scope::Account { .. } | Scope::Below(_) => {
+                return Err(Error::internal("the outbox is listed by subtree only"));
+            }
         };
         let mut mails = self.deps.store.mails(within, &filter).await?;
         for mail in &mut mails {

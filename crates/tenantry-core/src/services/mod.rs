@@ -53,6 +53,9 @@ pub struct ServiceConfig {
     pub invitation_ttl: Duration,
     pub email_verification_ttl: Duration,
     pub password_reset_ttl: Duration,
+    /// The least time an answer that must not tell whether an address is registered takes
+    /// (forgotten password, sign-up), so the work done for a registered one does not show.
+    pub quiet_answer_time: std::time::Duration,
     pub lockout: crate::auth::lockout::LockoutPolicy,
 }
 
@@ -67,6 +70,7 @@ impl Default for ServiceConfig {
             invitation_ttl: Duration::days(7),
             email_verification_ttl: Duration::days(3),
             password_reset_ttl: Duration::hours(1),
+            quiet_answer_time: std::time::Duration::from_millis(250),
             lockout: crate::auth::lockout::LockoutPolicy::default(),
         }
     }

@@ -154,7 +154,8 @@ impl OnboardingService {
 
     /// Sign-up that reveals nothing about which addresses are registered: a new address gets a
     /// tenant and a verification mail; a registered one gets a password-reset mail instead (its
-    /// owner may have forgotten they have an account). Both cost one password hash.
+    /// owner may have forgotten they have an account). Both cost one password hash and answer
+    /// no sooner than [`ServiceConfig::quiet_answer_time`](super::ServiceConfig).
     pub async fn sign_up_quietly(
         &self,
         email: &Email,
@@ -162,7 +163,12 @@ impl OnboardingService {
         name: Option<Text>,
         request_id: Option<String>,
     ) -> Result<()> {
-        match self
+        // Checked first: a disabled sign-up must not answer differently for registered addresses.
+        if !self.deps.config.allow_signup {
+            return Err(Error::forbidden("sign-up is disabled on this installation"));
+        }
+        let started = std::time::Instant::now();
+        let outcome = match self
             .sign_up(email, password, name, None, request_id.clone())
             .await
         {
@@ -170,10 +176,12 @@ impl OnboardingService {
             Err(Error::Conflict(_)) => {
                 // Spend the hashing work a new sign-up spends, so timing tells nothing.
                 self.deps.hasher.hash(password).await?;
-                self.forgot_password(email, request_id).await
+                self.queue_reset(email, request_id).await
             }
             Err(other) => Err(other),
-        }
+        };
+        self.quiet_answer(started).await;
+        outcome
     }
 
     /// Mails the caller a new email-verification link (their address is not verified yet).
@@ -205,8 +213,24 @@ impl OnboardingService {
     }
 
     /// Mails a password-reset link to the address if an active user has it. Answers the same
-    /// either way.
+    /// either way, and no sooner than the quiet answer time.
     pub async fn forgot_password(&self, email: &Email, request_id: Option<String>) -> Result<()> {
+        let started = std::time::Instant::now();
+        let outcome = self.queue_reset(email, request_id).await;
+        self.quiet_answer(started).await;
+        outcome
+    }
+
+    /// Waits out the rest of the quiet answer time (plus a little jitter) since `started`.
+    async fn quiet_answer(&self, started: std::time::Instant) {
+        let jitter = std::time::Duration::from_millis(rand::random_range(0..25));
+        let floor = self.deps.config.quiet_answer_time + jitter;
+        if let Some(rest) = floor.checked_sub(started.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
+
+    async fn queue_reset(&self, email: &Email, request_id: Option<String>) -> Result<()> {
         let record = self
             .deps
             .store

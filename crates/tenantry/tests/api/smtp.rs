@@ -196,15 +196,8 @@ async fn invitations_arrive_and_survive_an_outage(database: &str) {
         "--mail-poll-ms",
         "50",
     ];
-    let (ok, owner, stderr) = run(&[
-        "token",
-        "create",
-        "--role",
-        "owner",
-        "--database",
-        database,
-    ])
-    .await;
+    let (ok, owner, stderr) =
+        run(&["token", "create", "--role", "owner", "--database", database]).await;
     assert!(ok, "{stderr}");
     let owner = owner.trim().to_owned();
     let one = Server::start(database, &flags).await;
