@@ -9,8 +9,10 @@ mod process;
 
 mod accounts;
 mod auth;
+mod authorization;
 mod cloud_elements;
 mod controlbyweb;
+mod crash;
 mod devices_and_audit;
 mod end_to_end;
 mod errors;

@@ -102,7 +102,23 @@ pub async fn http(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
+    try_http(address, method, path, token, body)
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// Like [`http`], but a connection that fails or closes before a whole answer is an error, not
+/// a panic (for servers killed on purpose).
+pub async fn try_http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> std::io::Result<(u16, Value)> {
+    let broken =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what.to_owned());
+    let mut stream = TcpStream::connect(address).await?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -116,15 +132,20 @@ pub async fn http(
     }
     request.push_str("\r\n");
     request.push_str(&body);
-    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut response))
         .await
-        .expect("response in time")
-        .unwrap();
-    let response = String::from_utf8(response).unwrap();
-    let (head, payload) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        .map_err(|_| broken("no answer in time"))??;
+    let response = String::from_utf8(response).map_err(|_| broken("not UTF-8"))?;
+    let (head, payload) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| broken("no complete answer"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| broken("no status line"))?;
     let payload = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
@@ -136,20 +157,25 @@ pub async fn http(
     let json = if payload.is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(&payload).unwrap_or_else(|_| panic!("non-JSON body: {payload}"))
+        serde_json::from_str(&payload).map_err(|_| broken("a cut-off or non-JSON body"))?
     };
-    (status, json)
+    Ok((status, json))
 }
 
 fn dechunk(mut payload: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = payload.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        let (Some(chunk), Some(next)) = (rest.get(..size), rest.get(size + 2..)) else {
+            break;
+        };
         if size == 0 {
             break;
         }
-        out.push_str(&rest[..size]);
-        payload = &rest[size + 2..];
+        out.push_str(chunk);
+        payload = next;
     }
     out
 }
