@@ -5,7 +5,8 @@
 //! whether the record lies in the caller's subtree (otherwise `404`, as if it did not exist) and
 //! whether the caller's role holds the route's permission (otherwise `403`). Routes that act on
 //! no particular record are checked for authentication. A route the OpenAPI document lists but
-//! this table does not fails the test.
+//! this table does not fails the test. And every change the matrix makes must appear in the
+//! audit trail under its request id.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -392,15 +393,30 @@ async fn request(
 async fn every_route_answers_by_scope_and_permission(app: TestApp) {
     let world = world(&app).await;
     let mut failures = Vec::new();
+    // Every change the matrix made, by request id, to find in the audit trail afterwards.
+    let mut changes = Vec::new();
     let mut n = 0;
     for rule in record_rules() {
         for caller in &world.callers {
             for place in PLACES {
                 n += 1;
                 let (path, body) = request(&app, &world, &rule, place, n).await;
+                let request_id = format!("matrix-{n}");
                 let reply = app
-                    .call(rule.method.clone(), &path, caller.token.as_deref(), body)
+                    .call_traced(
+                        rule.method.clone(),
+                        &path,
+                        caller.token.as_deref(),
+                        body,
+                        Some(&request_id),
+                    )
                     .await;
+                if rule.method != Method::GET && reply.status.is_success() {
+                    changes.push((
+                        request_id,
+                        format!("{} {path} as {}", rule.method, caller.name),
+                    ));
+                }
                 assert!(
                     reply.status.as_u16() < 500,
                     "{} {path} as {}: {} {}",
@@ -451,12 +467,44 @@ async fn every_route_answers_by_scope_and_permission(app: TestApp) {
             }
         }
     }
+    // Audit completeness: every change that succeeded left a record with its request id.
+    let audited = audited_request_ids(&app).await;
+    for (request_id, change) in &changes {
+        if !audited.contains(request_id) {
+            failures.push(format!(
+                "{change} changed something but left no audit record"
+            ));
+        }
+    }
+    assert!(
+        changes.len() > 100,
+        "the matrix made changes: {}",
+        changes.len()
+    );
     assert!(
         failures.is_empty(),
         "{} of the matrix's cases failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The request ids of every audit record, read page by page as the service owner.
+async fn audited_request_ids(app: &TestApp) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut path = "/api/audit?limit=1000".to_owned();
+    loop {
+        let page = app.get(&path, &app.owner).await.expect(StatusCode::OK);
+        for record in page["data"].as_array().unwrap() {
+            if let Some(id) = record["request_id"].as_str() {
+                ids.insert(id.to_owned());
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/audit?limit=1000&cursor={cursor}"),
+            None => return ids,
+        }
+    }
 }
 
 async fn the_matrix_covers_every_documented_route(app: TestApp) {

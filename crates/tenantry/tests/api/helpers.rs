@@ -193,7 +193,22 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.call_traced(method, path, token, body, None).await
+    }
+
+    /// Like [`TestApp::call`], sending `X-Request-Id: request_id` when given.
+    pub async fn call_traced(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        request_id: Option<&str>,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
