@@ -212,6 +212,7 @@ pub struct ChangePasswordBody {
     responses(
         (status = 204, description = "Changed"),
         (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Service tokens have no password", body = ErrorBody),
         (status = 422, description = "Wrong current password or unacceptable new one", body = ErrorBody),
     )
 )]

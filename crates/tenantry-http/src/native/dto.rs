@@ -304,7 +304,8 @@ pub struct AuditDto {
     pub target_type: String,
     pub target_id: Option<i64>,
     pub request_id: Option<String>,
-    #[schema(value_type = Object)]
+    /// What changed, where the action records it; `null` otherwise.
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,

@@ -9,6 +9,7 @@
 //! - [`invitations`]: inviting by mail; accepting, resending and revoking invitations.
 //! - [`onboarding`]: sign-up, email verification and password reset.
 //! - [`mail`]: reading the mail outbox.
+//! - [`shared_errors`]: the error answers every operation documents.
 
 pub mod accounts;
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod invitations;
 pub mod mail;
 pub mod onboarding;
 pub mod secrets;
+pub mod shared_errors;
 pub mod users;
 
 use axum::Json;
@@ -128,6 +130,9 @@ pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
         .routes(routes!(secrets::rotate_organization_secret))
         .routes(routes!(audit::list_audit))
         .split_for_parts();
+    let mut doc = doc;
+    // After the routes: a modifier in `#[openapi]` would run before any path exists.
+    shared_errors::SharedErrors.modify(&mut doc);
     let document = doc.clone();
     let router = router.route("/api/openapi.json", get(move || async move { Json(doc) }));
     (router, document)

@@ -118,6 +118,7 @@ pub async fn verify_email(
     responses(
         (status = 202, description = "Queued", body = Accepted),
         (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Service tokens have no address", body = ErrorBody),
         (status = 409, description = "The address is verified already", body = ErrorBody),
     )
 )]

@@ -334,6 +334,7 @@ pub async fn update_user(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Missing permission or rank, or yourself", body = ErrorBody),
         (status = 404, description = "No such user (or not yours)", body = ErrorBody),
+        (status = 409, description = "The tenant's last owner stays", body = ErrorBody),
     )
 )]
 pub async fn delete_user(
@@ -365,6 +366,7 @@ pub struct SetRoleBody {
         (status = 200, description = "The user with the new role", body = UserDto),
         (status = 403, description = "Missing permission or rank, or your own role", body = ErrorBody),
         (status = 404, description = "No such user (or not yours)", body = ErrorBody),
+        (status = 409, description = "The last owner keeps the role, or the user's role changed meanwhile", body = ErrorBody),
         (status = 422, description = "Unknown role", body = ErrorBody),
     )
 )]
