@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Run by .ci/run after the tests: schemathesis generates thousands of requests from the served
 # OpenAPI document against a real server (SQLite) and fails on any 5xx answer, any response
 # that breaks the document's schema, and any undocumented status code or content type.

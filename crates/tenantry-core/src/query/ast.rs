@@ -140,6 +140,8 @@ impl LikePattern {
             [Piece::Any, Piece::Lit(s), Piece::Any] => Some(("co", s)),
             [Piece::Lit(s), Piece::Any] => Some(("sw", s)),
             [Piece::Any, Piece::Lit(s)] => Some(("ew", s)),
+            // `sw ""`, `ew ""` and `co ""` all mean "any text"; found by fuzzing.
+            [Piece::Any] => Some(("sw", "")),
             _ => None,
         }
     }

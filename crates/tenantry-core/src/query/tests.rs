@@ -269,3 +269,19 @@ proptest! {
         let _ = fulltext::parse(&input, ListResource::Users, &limits);
     }
 }
+
+#[test]
+fn an_empty_suffix_prints_as_scim() {
+    // Found by fuzzing: `ew ""` matches any text and printed as SQL LIKE, which SCIM rejects.
+    let limits = QueryLimits::DEFAULT;
+    let filter = scim::parse(r#"name ew """#, &native(ListResource::Accounts), &limits).unwrap();
+    assert_eq!(filter.to_string(), r#"name sw """#);
+    assert_eq!(
+        scim::parse(
+            &filter.to_string(),
+            &native(ListResource::Accounts),
+            &limits
+        ),
+        Ok(filter)
+    );
+}
