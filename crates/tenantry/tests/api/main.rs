@@ -11,6 +11,7 @@ mod accounts;
 mod auth;
 mod authorization;
 mod cloud_elements;
+mod compat_audit;
 mod controlbyweb;
 mod crash;
 mod devices_and_audit;
