@@ -150,12 +150,13 @@ pub(crate) async fn settle(
     outcome: MailOutcome,
     now: OffsetDateTime,
 ) -> Result<bool> {
-    let (status, error, next, keep_token) = match outcome {
-        MailOutcome::Sent => (MailStatus::Sent, None, None, false),
-        MailOutcome::Logged => (MailStatus::Logged, None, None, true),
-        MailOutcome::Retry { error, at } => (MailStatus::Pending, Some(error), Some(at), true),
-        MailOutcome::Failed { error } => (MailStatus::Failed, Some(error), None, false),
-    };
+    let settled = outcome.settled();
+    let (status, error, next, keep_token) = (
+        settled.status,
+        settled.error,
+        settled.next_attempt,
+        settled.keeps_token,
+    );
     let sent_at = (status == MailStatus::Sent).then_some(now);
     // One statement: its own transaction. The claim fences out a dispatcher whose lease ran out.
     let done = sqlx::query(

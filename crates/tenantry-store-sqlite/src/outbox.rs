@@ -139,12 +139,13 @@ pub(crate) async fn settle(
     outcome: MailOutcome,
     now: OffsetDateTime,
 ) -> Result<bool> {
-    let (status, error, next, keep_token) = match outcome {
-        MailOutcome::Sent => (MailStatus::Sent, None, None, false),
-        MailOutcome::Logged => (MailStatus::Logged, None, None, true),
-        MailOutcome::Retry { error, at } => (MailStatus::Pending, Some(error), Some(at), true),
-        MailOutcome::Failed { error } => (MailStatus::Failed, Some(error), None, false),
-    };
+    let settled = outcome.settled();
+    let (status, error, next, keep_token) = (
+        settled.status,
+        settled.error,
+        settled.next_attempt,
+        settled.keeps_token,
+    );
     let sent_at = (status == MailStatus::Sent).then_some(to_db(now));
     let mut tx = begin_write(pool).await?;
     let done = sqlx::query(

@@ -140,6 +140,33 @@ pub enum MailOutcome {
     },
 }
 
+/// What a store writes for an outcome: the new status, the error to keep, when to try next,
+/// and whether the mail keeps its token (only while it may still be delivered or shown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledMail {
+    pub status: MailStatus,
+    pub error: Option<String>,
+    pub next_attempt: Option<OffsetDateTime>,
+    pub keeps_token: bool,
+}
+
+impl MailOutcome {
+    pub fn settled(self) -> SettledMail {
+        let (status, error, next_attempt, keeps_token) = match self {
+            MailOutcome::Sent => (MailStatus::Sent, None, None, false),
+            MailOutcome::Logged => (MailStatus::Logged, None, None, true),
+            MailOutcome::Retry { error, at } => (MailStatus::Pending, Some(error), Some(at), true),
+            MailOutcome::Failed { error } => (MailStatus::Failed, Some(error), None, false),
+        };
+        SettledMail {
+            status,
+            error,
+            next_attempt,
+            keeps_token,
+        }
+    }
+}
+
 /// Which outbox mails to list.
 #[derive(Debug, Clone, Default)]
 pub struct MailFilter {
