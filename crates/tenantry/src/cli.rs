@@ -199,6 +199,11 @@ pub struct ServeArgs {
     /// proxy that sets it (never otherwise: clients could then pick their own address).
     #[arg(long, env = "TENANTRY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Seconds a client may take to send a request's headers before the connection is closed
+    /// (slow clients cannot hold connections open).
+    #[arg(long, env = "TENANTRY_HEADER_READ_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_read_timeout: u64,
     #[command(flatten)]
     pub mail: MailArgs,
 }

@@ -3,6 +3,7 @@
 //! - [`cli`]: the command line (clap).
 //! - [`database`]: choosing the store from the database URL's scheme.
 //! - [`server`]: serving the HTTP application on a listener until told to stop.
+//! - [`connections`]: the HTTP/1.1 connection loop, with a header read timeout.
 //! - [`commands`]: what each subcommand does.
 //! - [`logging`]: tracing set-up.
 //! - [`mail`]: SMTP delivery and the background loop that drains the mail outbox.
@@ -10,6 +11,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod connections;
 pub mod database;
 pub mod logging;
 pub mod mail;

@@ -1,7 +1,6 @@
 //! Serving the application: bind, serve until a shutdown signal, drain in-flight requests.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,13 +86,27 @@ pub async fn services(
 }
 
 /// How the HTTP side is set up.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub compat: CompatSettings,
     pub rate: RateLimits,
     pub trust_forwarded_for: bool,
     /// Named on the pages mailed links open.
     pub product_name: String,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            compat: CompatSettings::default(),
+            rate: RateLimits::default(),
+            trust_forwarded_for: false,
+            product_name: "Tenantry".to_owned(),
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Work the server does besides answering requests.
@@ -134,12 +147,7 @@ pub async fn run(
         }
     });
     let app = tenantry_http::router(state);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = crate::connections::serve(listener, app, http.header_read_timeout, shutdown).await;
     janitor.abort();
     forgetter.abort();
     if let Some(mailer) = mailer {

@@ -263,3 +263,52 @@ async fn deep_json_and_huge_headers_are_refused_cleanly() {
     let (status, _) = server.call("GET", "/healthz", None, None).await;
     assert_eq!(status, 200, "the server carries on");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_the_peer_address_still_counts() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("slow.db").display());
+    let server = crate::process::Server::start(
+        &database,
+        &[
+            "--header-read-timeout",
+            "1",
+            "--rate-per-address",
+            "1",
+            "--burst-per-address",
+            "3",
+        ],
+    )
+    .await;
+    // Headers that never end: the server closes the connection after the timeout.
+    let mut slow = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: 1\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server kept a slow client's connection open"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    // The per-address limit sees the real peer: a burst of 3, then 429.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let (status, _) = server.call("GET", "/api/me", None, None).await;
+        statuses.push(status);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.contains(&401), "{statuses:?}");
+}
