@@ -21,6 +21,8 @@ CREATE TABLE mail_outbox (
 );
 CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX mail_outbox_path ON mail_outbox (account_path, id);
+-- Withdrawing a user's mails (address changed, invitation revoked or resent).
+CREATE INDEX mail_outbox_user ON mail_outbox (user_id) WHERE token IS NOT NULL;
 
 CREATE TABLE user_tokens (
     id          BIGSERIAL   PRIMARY KEY,

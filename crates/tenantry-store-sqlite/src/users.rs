@@ -163,7 +163,10 @@ pub(crate) async fn update(
         check_not_last_owner(&mut tx, &before).await?;
     }
     let (email, email_norm) = changes.email.clone().unzip();
-    let address_changes = email.as_ref().is_some_and(|e| *e != before.email);
+    // Same rule as `email_verified` below: only a new address, not a new spelling of it.
+    let address_changes = email_norm
+        .as_ref()
+        .is_some_and(|n| *n != before.email.to_lowercase());
     let username = changes.username.clone();
     // The folded and search columns follow from the fields as they will be after the change.
     let after_email = email.clone().unwrap_or_else(|| before.email.clone());

@@ -107,6 +107,11 @@ impl MailDispatcher {
         self.policy
     }
 
+    fn send_time_limit(&self) -> std::time::Duration {
+        std::time::Duration::try_from(self.policy.send_time_limit)
+            .unwrap_or(std::time::Duration::from_secs(45))
+    }
+
     /// Claims one batch of due mails and delivers it.
     pub async fn run_once(&self) -> Result<DispatchReport> {
         let now = self.clock.now();
@@ -125,7 +130,16 @@ impl MailDispatcher {
                 report.left += 1;
                 continue;
             }
-            let outcome = self.deliver(&mail).await;
+            // The transport's own timeouts bound each round trip, not the whole delivery; this
+            // bounds it all, so no delivery outlives its claim.
+            let outcome =
+                match tokio::time::timeout(self.send_time_limit(), self.deliver(&mail)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => MailOutcome::Retry {
+                        error: "the delivery took too long".to_owned(),
+                        at: self.clock.now() + self.policy.delay_after(mail.attempts),
+                    },
+                };
             let counter = match &outcome {
                 MailOutcome::Sent => &mut report.sent,
                 MailOutcome::Logged => &mut report.logged,

@@ -82,6 +82,10 @@ impl OnboardingService {
                             stored.ct_eq(&hash)
                                 && invitation.user_id == record.user.id
                                 && invitation.is_pending(now)
+                                // Disabled users and accounts do not join through old links.
+                                && record.user.status == UserStatus::Active
+                                && record.account_status == AccountStatus::Active
+                                && !record.user.has_password
                         })
                         .map(|(invitation, _)| invitation)
                 }

@@ -209,9 +209,10 @@ async fn logins_lock_and_addresses_throttle_on_every_surface() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deep_json_and_huge_headers_are_refused_cleanly() {
     let app = TestApp::sqlite().await;
-    // Nesting far past the decoder's depth limit: a clean 4xx, no stack overflow.
+    // Nesting far past the decoder's depth limit, within the body limit: a clean 4xx, no stack
+    // overflow.
     for body in [
-        "[".repeat(100_000),
+        "[".repeat(50_000),
         format!("{}1{}", "{\"a\":".repeat(5000), "}".repeat(5000)),
     ] {
         let request = Request::post("/api/accounts")
@@ -254,8 +255,14 @@ async fn deep_json_and_huge_headers_are_refused_cleanly() {
     // The server may close before reading it all; only its answer matters.
     let _ = stream.write_all(request.as_bytes()).await;
     let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the server neither answered nor closed");
     let answer = String::from_utf8_lossy(&answer);
+    // hyper answers 431 when it can; a reset before the answer arrives is the other outcome.
     assert!(
         answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
         "{answer}"
