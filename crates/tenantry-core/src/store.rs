@@ -350,6 +350,9 @@ pub trait Store: Send + Sync + 'static {
         outcome: MailOutcome,
         now: OffsetDateTime,
     ) -> Result<bool>;
+    /// Gives back a claim without an attempt (the claim was too nearly spent to start one):
+    /// the mail is due again at once, its attempt uncounted. False if the claim was lost.
+    async fn release_mail(&self, id: MailId, claimed_until: OffsetDateTime) -> Result<bool>;
     async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>>;
     /// Mails of the accounts in `within` (everything with `None`), newest first.
     async fn mails(

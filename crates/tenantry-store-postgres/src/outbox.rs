@@ -178,6 +178,23 @@ pub(crate) async fn settle(
     Ok(done.rows_affected() == 1)
 }
 
+pub(crate) async fn release(
+    pool: &PgPool,
+    id: MailId,
+    claimed_until: OffsetDateTime,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE mail_outbox SET claimed_until = NULL, attempts = GREATEST(attempts - 1, 0) \
+         WHERE id = $1 AND status = 'pending' AND claimed_until = $2",
+    )
+    .bind(id.get())
+    .bind(claimed_until)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Withdraws a user's mails whose links no longer work (the invitation was revoked or resent,
 /// the address changed): pending ones are failed with `reason`, and every such mail loses its
 /// token. `kind` limits this to one kind of mail.

@@ -347,6 +347,10 @@ impl Store for PostgresStore {
         outbox::settle(&self.pool, id, claimed_until, outcome, now).await
     }
 
+    async fn release_mail(&self, id: MailId, claimed_until: OffsetDateTime) -> Result<bool> {
+        outbox::release(&self.pool, id, claimed_until).await
+    }
+
     async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>> {
         outbox::get(&self.pool, id).await
     }

@@ -168,6 +168,25 @@ pub(crate) async fn settle(
     Ok(done.rows_affected() == 1)
 }
 
+pub(crate) async fn release(
+    pool: &SqlitePool,
+    id: MailId,
+    claimed_until: OffsetDateTime,
+) -> Result<bool> {
+    let mut tx = begin_write(pool).await?;
+    let done = sqlx::query(
+        "UPDATE mail_outbox SET claimed_until = NULL, attempts = MAX(attempts - 1, 0) \
+         WHERE id = ? AND status = 'pending' AND claimed_until = ?",
+    )
+    .bind(id.get())
+    .bind(to_db(claimed_until))
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Withdraws a user's mails whose links no longer work (the invitation was revoked or resent,
 /// the address changed): pending ones are failed with `reason`, and every such mail loses its
 /// token. `kind` limits this to one kind of mail.

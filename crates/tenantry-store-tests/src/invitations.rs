@@ -112,6 +112,20 @@ pub async fn invitations_are_mailed_and_accepted_once(h: Harness) {
         .unwrap();
     assert_eq!(again.user_id, twice.user_id);
     assert_ne!(again.id, twice.id);
+    let err = h
+        .services
+        .invitations
+        .invite(
+            &admin,
+            acme.id,
+            invite_command("later@acme.test", Role::Admin),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(_)),
+        "a re-invitation never changes the role: {err:?}"
+    );
 
     let trail = h
         .services

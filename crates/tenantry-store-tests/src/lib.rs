@@ -115,6 +115,7 @@ macro_rules! conformance_suite {
                 administrators_read_their_own_mail_without_tokens,
                 the_dispatcher_retries_backs_off_and_gives_up,
                 without_a_mail_server_mails_are_logged_and_kept,
+                a_nearly_spent_claim_is_given_back_unattempted,
             },
             lockout {
                 a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_password,

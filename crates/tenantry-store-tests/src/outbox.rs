@@ -366,3 +366,50 @@ pub async fn without_a_mail_server_mails_are_logged_and_kept(h: Harness) {
         "kept readable for `tenantry mail show`"
     );
 }
+
+pub async fn a_nearly_spent_claim_is_given_back_unattempted(h: Harness) {
+    queue(&h, "acme", 2).await;
+    // A lease shorter than one delivery may take: nothing may be attempted under it.
+    let policy = RetryPolicy {
+        lease: Duration::seconds(30),
+        send_time_limit: Duration::seconds(45),
+        ..RetryPolicy::default()
+    };
+    let server = Arc::new(ScriptedServer::default());
+    let dispatcher = MailDispatcher::new(
+        h.store.clone(),
+        h.clock.clone(),
+        server.clone(),
+        MailSettings::default(),
+        policy,
+    );
+    let left = DispatchReport {
+        left: 2,
+        ..Default::default()
+    };
+    assert_eq!(dispatcher.run_once().await.unwrap(), left);
+    assert!(server.accepted.lock().unwrap().is_empty());
+    let mails = h.store.mails(None, &all(10)).await.unwrap();
+    assert!(
+        mails.iter().all(|m| m.status == MailStatus::Pending
+            && m.attempts == 0
+            && m.claimed_until.is_none()),
+        "given back, uncounted and due at once: {mails:?}"
+    );
+    // A claim given back is gone: the old holder can neither release nor settle it again.
+    let now = h.clock_now();
+    let claimed = h
+        .store
+        .claim_mail(now, Duration::minutes(5), 1)
+        .await
+        .unwrap();
+    let claim = claimed[0].claimed_until.unwrap();
+    assert!(h.store.release_mail(claimed[0].id, claim).await.unwrap());
+    assert!(!h.store.release_mail(claimed[0].id, claim).await.unwrap());
+    assert!(
+        !h.store
+            .settle_mail(claimed[0].id, claim, MailOutcome::Sent, now)
+            .await
+            .unwrap()
+    );
+}

@@ -65,7 +65,7 @@ pub struct DispatchReport {
     pub logged: usize,
     pub retried: usize,
     pub failed: usize,
-    /// Claimed but not attempted, because too little of the claim was left.
+    /// Claimed but given back unattempted, because too little of the claim was left.
     pub left: usize,
     /// Attempted, but the claim ran out first, so the outcome was not recorded.
     pub lost: usize,
@@ -127,6 +127,8 @@ impl MailDispatcher {
             // Leave what the lease may not cover any more: another dispatcher may take it once
             // the claim runs out, and two must never send one mail at the same time.
             if self.clock.now() + self.policy.send_time_limit >= claimed_until {
+                // Given back at once, so the next round (here or on another server) takes it.
+                self.store.release_mail(mail.id, claimed_until).await?;
                 report.left += 1;
                 continue;
             }

@@ -36,8 +36,8 @@ impl InvitationService {
     }
 
     /// Invites `command.email` to `account_id`. A new address gets a password-less user,
-    /// created with the invitation; a password-less user already in that account is invited
-    /// again; any other registered address is a conflict. Needs "Add Users" over the account
+    /// created with the invitation; a password-less user already in that account with that role
+    /// is invited again; any other registered address is a conflict. Needs "Add Users" over the account
     /// and a rank at least the role's.
     pub async fn invite(
         &self,
@@ -60,7 +60,11 @@ impl InvitationService {
             .login_record(&LoginName::Email(command.email.normalized()))
             .await?;
         if let Some(record) = existing {
-            if record.user.account_id == account_id && !record.user.has_password {
+            // Inviting again is sending again; a different role would be a silent role change.
+            if record.user.account_id == account_id
+                && !record.user.has_password
+                && record.user.role == command.role
+            {
                 return self.invite_user(caller, record.user.id).await;
             }
             return Err(Error::conflict(
