@@ -14,8 +14,9 @@
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
 //! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`],
-//! [`org_secrets`], [`lockout`], [`signup`], [`invitations`], [`outbox`], [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store checks use
-//! an index.
+//! [`org_secrets`], [`lockout`], [`signup`], [`invitations`], [`recovery`], [`outbox`],
+//! [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store
+//! checks use an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -32,6 +33,7 @@ pub mod lockout;
 pub mod org_secrets;
 pub mod outbox;
 pub mod plans;
+pub mod recovery;
 pub mod search;
 pub mod seats;
 pub mod signup;
@@ -102,10 +104,12 @@ macro_rules! conformance_suite {
             invitations {
                 invitations_are_mailed_and_accepted_once,
                 invitations_are_managed_only_with_authority,
-                password_resets_work_once_and_expire,
-                a_password_reset_ends_every_session_and_lifts_a_lockout,
                 a_changed_address_voids_what_was_mailed_to_the_old_one,
                 stale_invitations_never_override_a_chosen_password,
+            },
+            recovery {
+                password_resets_work_once_and_expire,
+                a_password_reset_ends_every_session_and_lifts_a_lockout,
                 disabled_sign_up_answers_the_same_for_every_address,
                 email_addresses_are_verified_with_their_token,
             },
