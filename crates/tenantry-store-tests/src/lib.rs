@@ -100,6 +100,7 @@ macro_rules! conformance_suite {
             },
             signup {
                 sign_up_makes_tenants_and_completes_invitations,
+                disabled_invitees_do_not_sign_up_through_old_links,
             },
             invitations {
                 invitations_are_mailed_and_accepted_once,

@@ -118,3 +118,43 @@ pub async fn sign_up_makes_tenants_and_completes_invitations(h: Harness) {
         "no invitation once a password is set"
     );
 }
+
+pub async fn disabled_invitees_do_not_sign_up_through_old_links(h: Harness) {
+    use tenantry_core::model::{MailKind, UserStatus};
+    use tenantry_core::services::users::UpdateUser;
+    let acme = h.root("Acme", 0).await;
+    let mut command = crate::harness::user_command("off@acme.test", Role::User);
+    command.password = None;
+    let invitation = h
+        .services
+        .invitations
+        .invite(&h.service, acme.id, command)
+        .await
+        .unwrap();
+    let token = h.mailed_token(MailKind::Invitation, "off@acme.test").await;
+    let disable = UpdateUser {
+        status: Some(UserStatus::Disabled),
+        ..UpdateUser::default()
+    };
+    h.services
+        .users
+        .update(&h.service, invitation.user_id, disable)
+        .await
+        .unwrap();
+    // The same rule as the native accept: Ioto's SignUp with the token is refused too.
+    let err = h
+        .services
+        .onboarding
+        .sign_up(
+            &crate::harness::email("off@acme.test"),
+            &password("a long passphrase"),
+            None,
+            Some(token.as_str()),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let user = h.store.user(invitation.user_id).await.unwrap().unwrap();
+    assert!(!user.has_password);
+}

@@ -184,29 +184,10 @@ impl InvitationService {
         password: &Password,
         request_id: Option<String>,
     ) -> Result<User> {
-        let refused = || Error::invalid_field("token", "is invalid, used, revoked or expired");
-        if token.len() > TokenHash::MAX_PRESENTED_LEN {
-            return Err(refused());
-        }
-        let now = self.deps.clock.now();
-        let hash = TokenHash::of(token);
-        let invitation = self
-            .deps
-            .store
-            .invitation_by_token(&hash)
+        let invitation = joinable(&self.deps, token)
             .await?
-            .filter(|(invitation, stored)| stored.ct_eq(&hash) && invitation.is_pending(now))
-            .map(|(invitation, _)| invitation)
-            .ok_or_else(refused)?;
-        // Only a password-less, active user in an active account joins by invitation.
-        let user = self.deps.user(invitation.user_id).await?;
-        let account = self.deps.account(user.account_id).await?;
-        if user.has_password
-            || user.status != UserStatus::Active
-            || account.status != AccountStatus::Active
-        {
-            return Err(refused());
-        }
+            .ok_or_else(|| Error::invalid_field("token", "is invalid, used, revoked or expired"))?;
+        let now = self.deps.clock.now();
         let password_hash = self.deps.hasher.hash(password).await?;
         let audit = crate::model::AuditDraft {
             actor: crate::model::Actor::User(invitation.user_id),
@@ -328,4 +309,30 @@ impl InvitationService {
             now: self.deps.clock.now(),
         })
     }
+}
+
+/// The invitation `token` stands for, if its user can still join through it: the invitation is
+/// pending, and the user is active, has no password yet and belongs to an active account. The
+/// one rule for every way of accepting by token (the native accept, Ioto's `SignUp`).
+pub(super) async fn joinable(deps: &Deps, token: &str) -> Result<Option<Invitation>> {
+    if token.len() > TokenHash::MAX_PRESENTED_LEN {
+        return Ok(None);
+    }
+    let now = deps.clock.now();
+    let hash = TokenHash::of(token);
+    let Some(invitation) = deps
+        .store
+        .invitation_by_token(&hash)
+        .await?
+        .filter(|(invitation, stored)| stored.ct_eq(&hash) && invitation.is_pending(now))
+        .map(|(invitation, _)| invitation)
+    else {
+        return Ok(None);
+    };
+    let user = deps.user(invitation.user_id).await?;
+    let account = deps.account(user.account_id).await?;
+    let can_join = !user.has_password
+        && user.status == UserStatus::Active
+        && account.status == AccountStatus::Active;
+    Ok(can_join.then_some(invitation))
 }

@@ -72,24 +72,10 @@ impl OnboardingService {
             .await?
         {
             let pending = match invitation_token {
-                Some(token) if token.len() <= TokenHash::MAX_PRESENTED_LEN => {
-                    let hash = TokenHash::of(token);
-                    self.deps
-                        .store
-                        .invitation_by_token(&hash)
-                        .await?
-                        .filter(|(invitation, stored)| {
-                            stored.ct_eq(&hash)
-                                && invitation.user_id == record.user.id
-                                && invitation.is_pending(now)
-                                // Disabled users and accounts do not join through old links.
-                                && record.user.status == UserStatus::Active
-                                && record.account_status == AccountStatus::Active
-                                && !record.user.has_password
-                        })
-                        .map(|(invitation, _)| invitation)
-                }
-                _ => None,
+                Some(token) => super::invitations::joinable(&self.deps, token)
+                    .await?
+                    .filter(|invitation| invitation.user_id == record.user.id),
+                None => None,
             };
             return match pending {
                 Some(invitation) => {
