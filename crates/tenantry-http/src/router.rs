@@ -23,9 +23,7 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let (native, _) = native::routes();
     let native = native
-        .merge(crate::compat::ioto::router())
-        .merge(crate::compat::controlbyweb::router())
-        .merge(crate::compat::cloud_elements::router())
+        .merge(crate::compat::routes().into_router())
         .merge(crate::pages::router());
     let layers = ServiceBuilder::new()
         // Honour a client's X-Request-Id if it is a sane token, else make one; echo it back.

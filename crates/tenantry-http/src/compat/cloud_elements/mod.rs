@@ -26,60 +26,63 @@ pub mod request;
 pub mod roles;
 pub mod users;
 
-use axum::Router;
-use axum::routing::{get, post, put};
-
-use crate::state::AppState;
+use crate::compat::route_table::{RouteTable, Verb::*};
 
 pub const BASE: &str = "/compat/cloud-elements/elements";
 
-fn api() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(accounts::list).post(accounts::create))
-        .route("/accounts/", get(accounts::list).post(accounts::create))
+fn api() -> RouteTable {
+    let mut table = RouteTable::default();
+    // The vendor answers `/accounts/` and `/users/` like `/accounts` and `/users`.
+    for slash in ["", "/"] {
+        table = table
+            .route(Get, &format!("/accounts{slash}"), accounts::list)
+            .route(Post, &format!("/accounts{slash}"), accounts::create)
+            .route(Get, &format!("/users{slash}"), users::list);
+    }
+    table
+        .route(Get, "/accounts/{id}", accounts::get)
+        .route(Patch, "/accounts/{id}", accounts::update)
+        .route(Delete, "/accounts/{id}", accounts::delete)
+        .route(Get, "/accounts/{id}/users", users::list_in_account)
+        .route(Post, "/accounts/{id}/users", users::create_in_account)
+        .route(Get, "/accounts/{id}/users/{user}", users::get_in_account)
         .route(
-            "/accounts/{id}",
-            get(accounts::get)
-                .patch(accounts::update)
-                .delete(accounts::delete),
-        )
-        .route(
-            "/accounts/{id}/users",
-            get(users::list_in_account).post(users::create_in_account),
-        )
-        .route(
+            Patch,
             "/accounts/{id}/users/{user}",
-            get(users::get_in_account).patch(users::update_in_account),
+            users::update_in_account,
         )
-        .route("/accounts/{id}/roles", get(roles::account_roles))
+        .route(Get, "/accounts/{id}/roles", roles::account_roles)
+        .route(Put, "/accounts/{id}/roles/{key}", roles::grant_account_role)
         .route(
+            Delete,
             "/accounts/{id}/roles/{key}",
-            put(roles::grant_account_role).delete(roles::revoke_account_role),
+            roles::revoke_account_role,
         )
-        .route("/users", get(users::list))
-        .route("/users/", get(users::list))
-        .route(
-            "/users/{user}",
-            get(users::get).patch(users::update).delete(users::delete),
-        )
-        .route("/users/{user}/roles", get(roles::user_roles))
-        .route(
-            "/users/{user}/roles/{key}",
-            put(roles::grant_user_role).delete(roles::revoke_user_role),
-        )
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .fallback(error::not_found)
+        .route(Get, "/users/{user}", users::get)
+        .route(Patch, "/users/{user}", users::update)
+        .route(Delete, "/users/{user}", users::delete)
+        .route(Get, "/users/{user}/roles", roles::user_roles)
+        .route(Put, "/users/{user}/roles/{key}", roles::grant_user_role)
+        .route(Delete, "/users/{user}/roles/{key}", roles::revoke_user_role)
+        .map_router(|router| {
+            router
+                .method_not_allowed_fallback(error::method_not_allowed)
+                .fallback(error::not_found)
+        })
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The surface, with the list of what it routes.
+pub fn routes() -> RouteTable {
+    RouteTable::default()
         .route(
+            Post,
             &format!("{BASE}/j_spring_security_check"),
-            post(console::login),
+            console::login,
         )
         .route(
+            Get,
             &format!("{BASE}/api-v1/ui/getSecrets"),
-            get(console::secrets),
+            console::secrets,
         )
         .nest(&format!("{BASE}/api-v2"), api())
 }

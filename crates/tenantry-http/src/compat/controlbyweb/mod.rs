@@ -24,52 +24,70 @@ pub mod records;
 pub mod request;
 pub mod users;
 
-use axum::Router;
-use axum::routing::{get, post};
-
-use crate::state::AppState;
+use crate::compat::route_table::{RouteTable, Verb::*};
 
 pub const BASE: &str = "/compat/controlbyweb/api";
 
-fn endpoints() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/token", post(auth::token))
+fn endpoints() -> RouteTable {
+    RouteTable::default()
+        .route(Post, "/v1/auth/token", auth::token)
+        .route(Get, "/v1/accounts/{account_id}", accounts::get)
+        .route(Post, "/v1/accounts/{account_id}", accounts::edit)
+        .route(Delete, "/v1/accounts/{account_id}", accounts::delete)
         .route(
-            "/v1/accounts/{account_id}",
-            get(accounts::get)
-                .post(accounts::edit)
-                .delete(accounts::delete),
-        )
-        .route(
+            Get,
             "/v1/accounts/{account_id}/{option}",
-            get(accounts::get_with_option).post(accounts::create_child),
+            accounts::get_with_option,
         )
         .route(
-            "/v1/accounts/{account_id}/users",
-            get(users::list).post(users::create),
+            Post,
+            "/v1/accounts/{account_id}/{option}",
+            accounts::create_child,
         )
+        .route(Get, "/v1/accounts/{account_id}/users", users::list)
+        .route(Post, "/v1/accounts/{account_id}/users", users::create)
+        .route(Get, "/v1/accounts/{account_id}/users/{user_id}", users::get)
         .route(
+            Post,
             "/v1/accounts/{account_id}/users/{user_id}",
-            get(users::get)
-                .post(users::update)
-                .put(users::update)
-                .delete(users::delete),
+            users::update,
         )
-        .route("/v1/accounts/{account_id}/devices", get(devices::list))
-        .route("/v1/accounts/{account_id}/devices/info", get(devices::info))
-        .route("/v1/accounts/{account_id}/tokens", get(devices::tokens))
         .route(
+            Put,
+            "/v1/accounts/{account_id}/users/{user_id}",
+            users::update,
+        )
+        .route(
+            Delete,
+            "/v1/accounts/{account_id}/users/{user_id}",
+            users::delete,
+        )
+        .route(Get, "/v1/accounts/{account_id}/devices", devices::list)
+        .route(Get, "/v1/accounts/{account_id}/devices/info", devices::info)
+        .route(Get, "/v1/accounts/{account_id}/tokens", devices::tokens)
+        .route(
+            Get,
             "/v1/accounts/{account_id}/tokens/create",
-            get(devices::create_token).post(devices::create_token),
+            devices::create_token,
         )
         .route(
-            "/v1/accounts/{account_id}/tokens/{token}",
-            axum::routing::delete(devices::delete_token),
+            Post,
+            "/v1/accounts/{account_id}/tokens/create",
+            devices::create_token,
         )
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .fallback(error::not_found)
+        .route(
+            Delete,
+            "/v1/accounts/{account_id}/tokens/{token}",
+            devices::delete_token,
+        )
+        .map_router(|router| {
+            router
+                .method_not_allowed_fallback(error::method_not_allowed)
+                .fallback(error::not_found)
+        })
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().nest(BASE, endpoints())
+/// The surface, with the list of what it routes.
+pub fn routes() -> RouteTable {
+    RouteTable::default().nest(BASE, endpoints())
 }

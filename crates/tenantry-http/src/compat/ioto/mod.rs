@@ -23,35 +23,36 @@ pub mod records;
 pub mod request;
 pub mod users;
 
-use axum::Router;
-use axum::routing::post;
-
-use crate::state::AppState;
+use crate::compat::route_table::{RouteTable, Verb::Post};
 
 /// Routes relative to the surface's base; mounted at `/compat/ioto` and `/compat/ioto/tok`.
-fn endpoints() -> Router<AppState> {
-    Router::new()
-        .route("/account/create", post(accounts::create))
-        .route("/account/close", post(accounts::close))
-        .route("/account/get", post(accounts::get))
-        .route("/account/find", post(accounts::find))
-        .route("/account/updateIdentity", post(accounts::update_identity))
-        .route("/user/create", post(users::create))
-        .route("/user/get", post(users::get))
-        .route("/user/find", post(users::find))
-        .route("/user/getRoles", post(users::get_roles))
-        .route("/user/login", post(users::login))
-        .route("/user/remove", post(users::remove))
-        .route("/user/update", post(users::update))
-        .route("/user/updateRole", post(users::update_role))
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .fallback(error::unknown_api)
+fn endpoints() -> RouteTable {
+    RouteTable::default()
+        .route(Post, "/account/create", accounts::create)
+        .route(Post, "/account/close", accounts::close)
+        .route(Post, "/account/get", accounts::get)
+        .route(Post, "/account/find", accounts::find)
+        .route(Post, "/account/updateIdentity", accounts::update_identity)
+        .route(Post, "/user/create", users::create)
+        .route(Post, "/user/get", users::get)
+        .route(Post, "/user/find", users::find)
+        .route(Post, "/user/getRoles", users::get_roles)
+        .route(Post, "/user/login", users::login)
+        .route(Post, "/user/remove", users::remove)
+        .route(Post, "/user/update", users::update)
+        .route(Post, "/user/updateRole", users::update_role)
+        .map_router(|router| {
+            router
+                .method_not_allowed_fallback(error::method_not_allowed)
+                .fallback(error::unknown_api)
+        })
 }
 
-pub fn router() -> Router<AppState> {
-    let tok = endpoints().layer(axum::Extension(request::TokPrefix));
-    Router::new()
-        .route("/compat/ioto/cognito", post(cognito::cognito))
+/// The surface, with the list of what it routes.
+pub fn routes() -> RouteTable {
+    let tok = endpoints().map_router(|router| router.layer(axum::Extension(request::TokPrefix)));
+    RouteTable::default()
+        .route(Post, "/compat/ioto/cognito", cognito::cognito)
         .nest("/compat/ioto/tok", tok)
         .nest("/compat/ioto", endpoints())
 }
