@@ -94,6 +94,8 @@ impl Scope {
 pub trait Store: Send + Sync + 'static {
     /// Cheap liveness check of the database connection.
     async fn ping(&self) -> Result<()>;
+    /// Schema version, connection pool and outbox backlog, for `/readyz` and `/metrics`.
+    async fn health(&self) -> Result<crate::model::health::StoreHealth>;
 
     // Accounts.
 

@@ -1,8 +1,17 @@
-//! Liveness: answers without authentication and without touching the database, so a load
-//! balancer can tell a running process from a dead one even while the database is down.
+//! Probes. Liveness (`/healthz`) answers without authentication and without touching the
+//! database, so a load balancer can tell a running process from a dead one even while the
+//! database is down. Readiness (`/readyz`) answers 200 only while the database is reachable
+//! and has every migration this build needs, so traffic goes to servers that can serve it.
 
 use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// Paths no rate limit applies to: probes and scrapers must get through whatever the traffic.
+pub const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 #[utoipa::path(
     get,
@@ -13,4 +22,43 @@ use serde_json::{Value, json};
 )]
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    summary = "Readiness probe",
+    description = "200 while the database answers and has every migration this build needs; \
+                   503 otherwise, with the reason. Needs no credentials and reveals nothing \
+                   about tenants.",
+    responses(
+        (status = 200, description = "Ready to serve", body = Object,
+         example = json!({"status": "ready", "schema_version": 5})),
+        (status = 503, description = "Not ready: the database is unreachable or behind", body = Object,
+         example = json!({"status": "not ready", "reason": "the database is unreachable"})),
+    )
+)]
+pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
+    match app.services.store_health().await {
+        Ok(health) if health.schema_ready() => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "schema_version": health.schema_applied })),
+        ),
+        Ok(health) => not_ready(format!(
+            "the database has schema version {}, this build needs {}",
+            health.schema_applied, health.schema_expected
+        )),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            not_ready("the database is unreachable".to_owned())
+        }
+    }
+}
+
+fn not_ready(reason: String) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "not ready", "reason": reason })),
+    )
 }

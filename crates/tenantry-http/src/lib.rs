@@ -13,13 +13,15 @@
 //! - [`compat`]: the vendor surfaces under `/compat/…`.
 //! - [`pages`]: the HTML forms that mailed links open (accept an invitation, reset a password,
 //!   confirm an address).
-//! - [`health`]: the `/healthz` liveness probe.
+//! - [`health`]: the `/healthz` liveness and `/readyz` readiness probes.
+//! - [`metrics`]: Prometheus metrics at `/metrics` and the middleware that counts requests.
 //! - [`rate_limit`]: request rate limits per client address and per credential (429).
 
 pub mod compat;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod native;
 pub mod pages;
 pub mod rate_limit;

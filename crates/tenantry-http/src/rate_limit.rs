@@ -92,7 +92,7 @@ impl Limiters {
 
 /// Routes no limit applies to: probes must answer whatever the traffic.
 fn exempt(path: &str) -> bool {
-    path == "/healthz"
+    crate::health::PROBES.contains(&path)
 }
 
 pub async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {

@@ -21,6 +21,8 @@ use crate::state::AppState;
 /// `tower::ServiceExt::oneshot` in tests.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
+    // Installed before the first request, so nothing is recorded into the void.
+    crate::metrics::handle();
     let (native, _) = native::routes();
     let native = native
         .merge(crate::compat::routes().into_router())
@@ -73,6 +75,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::rate_limit::enforce,
         ))
+        // Outside the rate limit, so refused requests are counted too.
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(layers)
         .with_state(state)
 }

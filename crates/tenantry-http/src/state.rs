@@ -53,6 +53,8 @@ pub struct AppState {
     pub limiters: Arc<crate::rate_limit::Limiters>,
     /// Named on the pages the mailed links open.
     pub product_name: Arc<str>,
+    /// When set, `/metrics` answers only to `Authorization: Bearer <token>` with this hash.
+    pub metrics_token: Option<Arc<tenantry_core::auth::TokenHash>>,
 }
 
 impl AppState {
@@ -64,7 +66,14 @@ impl AppState {
             trust_forwarded_for: false,
             limiters: crate::rate_limit::Limiters::new(limits.rate),
             product_name: Arc::from("Tenantry"),
+            metrics_token: None,
         }
+    }
+
+    /// Guards `/metrics` with a bearer token (kept only as its hash).
+    pub fn with_metrics_token(mut self, token: Option<&str>) -> Self {
+        self.metrics_token = token.map(|t| Arc::new(tenantry_core::auth::TokenHash::of(t.trim())));
+        self
     }
 
     pub fn trusting_forwarded_for(mut self, trust: bool) -> Self {

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use tenantry_core::model::health::StoreHealth;
 use tenantry_core::{Error, Result};
 
 /// How to talk to the server about TLS; the libpq `sslmode` values.
@@ -144,6 +145,32 @@ impl PostgresStore {
         let store = Self::open(url, options).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Schema version, connections and outbox backlog (see [`Store::health`]).
+    ///
+    /// [`Store::health`]: tenantry_core::store::Store::health
+    pub(crate) async fn health(&self) -> Result<StoreHealth> {
+        let schema_expected = migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        let schema_applied: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::errors::db)?;
+        let mail_pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::errors::db)?;
+        Ok(StoreHealth {
+            schema_applied,
+            schema_expected,
+            connections_open: self.pool.size(),
+            connections_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            connections_max: self.pool.options().get_max_connections(),
+            mail_pending: u64::try_from(mail_pending).unwrap_or(0),
+        })
     }
 
     /// Applies pending migrations under PostgreSQL's advisory lock: of several instances starting

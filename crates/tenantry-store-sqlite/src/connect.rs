@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlStr, SqlitePool};
+use tenantry_core::model::health::StoreHealth;
 use tenantry_core::{Error, Result};
 
 /// The store. Cheap to clone: it is two connection pools.
@@ -112,6 +113,34 @@ impl SqliteStore {
         let store = Self::open(url).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Schema version, connections and outbox backlog (see [`Store::health`]).
+    ///
+    /// [`Store::health`]: tenantry_core::store::Store::health
+    pub(crate) async fn health(&self) -> Result<StoreHealth> {
+        let schema_expected = migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        let schema_applied: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::errors::db)?;
+        let mail_pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::errors::db)?;
+        Ok(StoreHealth {
+            schema_applied,
+            schema_expected,
+            connections_open: self.pool.size() + self.writer.size(),
+            connections_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX)
+                + u32::try_from(self.writer.num_idle()).unwrap_or(u32::MAX),
+            connections_max: self.pool.options().get_max_connections()
+                + self.writer.options().get_max_connections(),
+            mail_pending: u64::try_from(mail_pending).unwrap_or(0),
+        })
     }
 
     /// Applies every migration not yet applied; safe to run repeatedly.

@@ -40,6 +40,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn health(&self) -> Result<tenantry_core::model::health::StoreHealth> {
+        SqliteStore::health(self).await
+    }
+
     async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account> {
         accounts::insert(&self.writer, new, audit).await
     }

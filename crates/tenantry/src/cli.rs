@@ -204,6 +204,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTRY_HEADER_READ_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout: u64,
+    /// Require `Authorization: Bearer <token>` on `/metrics` (default: open, like `/healthz`;
+    /// keep it off the public network instead, or set this).
+    #[arg(long, env = "TENANTRY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     #[command(flatten)]
     pub mail: MailArgs,
 }

@@ -70,6 +70,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trust_forwarded_for: args.trust_forwarded_for,
         product_name: args.mail.product_name.clone(),
         header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
+        metrics_token: args.metrics_token.clone(),
     };
     let link_base = match &args.mail.public_url {
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.clone(),

@@ -95,6 +95,8 @@ pub struct HttpSettings {
     pub product_name: String,
     /// How long a client may take to send a request's headers.
     pub header_read_timeout: Duration,
+    /// When set, `/metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -105,6 +107,7 @@ impl Default for HttpSettings {
             trust_forwarded_for: false,
             product_name: "Tenantry".to_owned(),
             header_read_timeout: Duration::from_secs(10),
+            metrics_token: None,
         }
     }
 }
@@ -134,7 +137,8 @@ pub async fn run(
     };
     let mut state = AppState::new(services, limits)
         .with_compat(http.compat)
-        .trusting_forwarded_for(http.trust_forwarded_for);
+        .trusting_forwarded_for(http.trust_forwarded_for)
+        .with_metrics_token(http.metrics_token.as_deref());
     if !http.product_name.is_empty() {
         state.product_name = Arc::from(http.product_name.as_str());
     }
@@ -144,6 +148,8 @@ pub async fn run(
         loop {
             every.tick().await;
             limiters.forget_idle();
+            // Histogram samples wait for a scrape; an unscraped server drains them here.
+            tenantry_http::metrics::upkeep();
         }
     });
     let app = tenantry_http::router(state);

@@ -67,7 +67,6 @@ impl AuthService {
     }
 
     /// Logs in by email address or username, for an access token of the configured lifetime.
-    /// Logs in by email address or username, for an access token of the configured lifetime.
     pub async fn login(
         &self,
         name: &str,
@@ -102,6 +101,24 @@ impl AuthService {
         access_ttl: Duration,
         origin: &Origin,
     ) -> Result<IssuedTokens> {
+        let outcome = self.try_login(name, password, access_ttl, origin).await;
+        let result = match &outcome {
+            Ok(_) => "success",
+            Err(Error::Unauthenticated(_)) => "failure",
+            // Rate limited, malformed, or the database failed: no verdict on the password.
+            Err(_) => "refused",
+        };
+        metrics::counter!("tenantry_logins_total", "result" => result).increment(1);
+        outcome
+    }
+
+    async fn try_login(
+        &self,
+        name: &str,
+        password: &str,
+        access_ttl: Duration,
+        origin: &Origin,
+    ) -> Result<IssuedTokens> {
         let candidate =
             Password::candidate(password).map_err(|m| Error::invalid_field("password", m))?;
         let now = self.deps.clock.now();
@@ -130,10 +147,15 @@ impl AuthService {
                     details: serde_json::json!({ "address": address }),
                     at: now,
                 };
-                self.deps
+                let locked = self
+                    .deps
                     .store
                     .record_login_failure(user, &policy, audit)
                     .await?;
+                if locked.is_some() {
+                    // Each failure past the threshold locks anew, for longer.
+                    metrics::counter!("tenantry_lockouts_total").increment(1);
+                }
             }
             if let Some(address) = &address {
                 self.deps

@@ -228,6 +228,12 @@ impl Services {
         }
     }
 
+    /// What the store reports about itself (schema, connections, outbox), for probes and
+    /// metrics; it says nothing about any tenant, so it needs no caller.
+    pub async fn store_health(&self) -> Result<crate::model::health::StoreHealth> {
+        self.deps.store.health().await
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.deps.store
     }

@@ -39,7 +39,8 @@ use crate::state::AppState;
     info(
         title = "Tenantry native API",
         description = "Multi-tenant accounts, users, roles, devices and audit. Every endpoint but \
-                       login, refresh, sign-up, the mailed-token endpoints and /healthz needs `Authorization: Bearer <token>`: an access \
+                       login, refresh, sign-up, the mailed-token endpoints and the probes (/healthz, /readyz, \
+                       /metrics unless a metrics token is set) needs `Authorization: Bearer <token>`: an access \
                        token from login, or a service owner token from `tenantry token create`. \
                        Records outside the caller's account subtree answer 404, exactly like \
                        records that do not exist.",
@@ -76,6 +77,8 @@ impl Modify for BearerAuth {
 pub fn routes() -> (axum::Router<AppState>, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(crate::health::healthz))
+        .routes(routes!(crate::health::readyz))
+        .routes(routes!(crate::metrics::metrics))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))

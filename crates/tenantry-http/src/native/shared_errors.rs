@@ -12,7 +12,7 @@ pub struct SharedErrors;
 impl Modify for SharedErrors {
     fn modify(&self, openapi: &mut OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let rate_limited = path != "/healthz";
+            let rate_limited = !crate::health::PROBES.contains(&path.as_str());
             for operation in [
                 &mut item.get,
                 &mut item.put,

@@ -117,7 +117,7 @@ async fn logs_name_routes_not_secrets_and_seat_tokens_come_from_the_cli() {
     assert!(seat_token.starts_with("tnt_ds_"), "{seat_token}");
 
     let log = dir.path().join("server.log");
-    let server = Server::start_logging_to(&database, &log).await;
+    let server = Server::start_logging_to(&database, &log, &[]).await;
     let (status, org) = server
         .call(
             "POST",

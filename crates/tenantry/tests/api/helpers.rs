@@ -196,6 +196,19 @@ impl TestApp {
         self.call_traced(method, path, token, body, None).await
     }
 
+    /// Like [`TestApp::call`], for routes that may answer other than JSON (see
+    /// [`TestApp::raw_text`]).
+    pub async fn call_text(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.raw_text(request(method, path, token, body, None))
+            .await
+    }
+
     /// Like [`TestApp::call`], sending `X-Request-Id: request_id` when given.
     pub async fn call_traced(
         &self,
@@ -205,20 +218,8 @@ impl TestApp {
         body: Option<Value>,
         request_id: Option<&str>,
     ) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(id) = request_id {
-            request = request.header("x-request-id", id);
-        }
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => request.body(Body::empty()),
-        };
-        self.raw(request.unwrap()).await
+        self.raw(request(method, path, token, body, request_id))
+            .await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -291,4 +292,28 @@ impl TestApp {
             .and_then(|m| m.token)
             .unwrap_or_else(|| panic!("no {kind} mail with a token to {recipient}"))
     }
+}
+
+/// A request with an optional bearer token, JSON body and request id.
+fn request(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    request_id: Option<&str>,
+) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    };
+    request.unwrap()
 }

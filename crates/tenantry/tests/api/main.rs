@@ -24,5 +24,7 @@ mod isolation;
 mod lists;
 mod many_instances;
 mod openapi;
+mod operations;
+mod request_logs;
 mod smtp;
 mod users;

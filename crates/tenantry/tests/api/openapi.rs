@@ -14,6 +14,8 @@ async fn the_document_covers_every_route(app: TestApp) {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let expected = [
         ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
         ("/api/auth/login", "post"),
         ("/api/auth/refresh", "post"),
         ("/api/auth/logout", "post"),

@@ -25,9 +25,9 @@ impl Server {
     }
 
     /// Like [`Server::start`], logging at `info` into `log` (to check what logs contain).
-    pub async fn start_logging_to(database: &str, log: &std::path::Path) -> Server {
+    pub async fn start_logging_to(database: &str, log: &std::path::Path, extra: &[&str]) -> Server {
         let file = std::fs::File::create(log).unwrap();
-        Self::spawn(database, &[], "info", Stdio::from(file)).await
+        Self::spawn(database, extra, "info", Stdio::from(file)).await
     }
 
     async fn spawn(database: &str, extra: &[&str], level: &str, stderr: Stdio) -> Server {
@@ -116,22 +116,48 @@ pub async fn try_http(
     token: Option<&str>,
     body: Option<Value>,
 ) -> std::io::Result<(u16, Value)> {
-    let broken =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what.to_owned());
+    let authorization = token.map(|t| format!("Bearer {t}"));
+    let mut headers = Vec::new();
+    if let Some(authorization) = &authorization {
+        headers.push(("Authorization", authorization.as_str()));
+    }
+    let body = body.map(|b| b.to_string());
+    let (status, _, payload) = exchange(address, method, path, &headers, body.as_deref()).await?;
+    let json = if payload.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&payload).map_err(|_| broken("a cut-off or non-JSON body"))?
+    };
+    Ok((status, json))
+}
+
+fn broken(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what.to_owned())
+}
+
+/// One HTTP/1.1 exchange with these extra headers and a JSON body: the status, the response
+/// head (status line and headers) and the body as text.
+pub async fn exchange(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<(u16, String, String)> {
     let mut stream = TcpStream::connect(address).await?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let body = body.unwrap_or_default();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    if let Some(token) = token {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
     }
     if !body.is_empty() {
         request.push_str("Content-Type: application/json\r\n");
     }
     request.push_str("\r\n");
-    request.push_str(&body);
+    request.push_str(body);
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut response))
@@ -154,12 +180,7 @@ pub async fn try_http(
     } else {
         payload.to_owned()
     };
-    let json = if payload.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&payload).map_err(|_| broken("a cut-off or non-JSON body"))?
-    };
-    Ok((status, json))
+    Ok((status, head.to_owned(), payload))
 }
 
 fn dechunk(mut payload: &str) -> String {

@@ -376,7 +376,7 @@ async fn without_smtp_mails_are_logged_without_tokens_and_shown_by_the_cli() {
     .await;
     assert!(ok);
     let owner = owner.trim().to_owned();
-    let server = Server::start_logging_to(&database, &log).await;
+    let server = Server::start_logging_to(&database, &log, &[]).await;
     let (_, account) = server
         .call(
             "POST",

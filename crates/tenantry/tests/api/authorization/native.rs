@@ -102,6 +102,8 @@ fn other_routes() -> Vec<(Method, &'static str, Option<Permission>)> {
     use Permission::*;
     vec![
         (M::GET, "/healthz", None),
+        (M::GET, "/readyz", None),
+        (M::GET, "/metrics", None),
         (M::POST, "/api/auth/login", None),
         (M::POST, "/api/auth/refresh", None),
         (M::POST, "/api/auth/signup", None),
@@ -250,7 +252,7 @@ async fn every_route_answers_by_scope_and_permission(app: TestApp) {
         for caller in &world.callers {
             let body = (method == Method::POST).then(|| json!({}));
             let reply = app
-                .call(method.clone(), path, caller.token.as_deref(), body)
+                .call_text(method.clone(), path, caller.token.as_deref(), body)
                 .await;
             assert!(
                 reply.status.as_u16() < 500,

@@ -1,0 +1,162 @@
+//! Prometheus metrics at `/metrics`: requests by route template, method and status with a
+//! latency histogram, requests in flight, logins and lockouts (counted in core), database
+//! connections, the outbox backlog and build info. Labels never carry a concrete path, id or
+//! token: only the route's template, so the set of series stays small.
+//!
+//! The recorder is process-wide (the `metrics` facade has one), installed at first use.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tenantry_core::auth::TokenHash;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const REQUEST_SECONDS: &str = "tenantry_http_request_duration_seconds";
+
+/// Latency buckets from 100 µs to 10 s: most answers take well under a millisecond, logins
+/// (password hashing) tens of milliseconds.
+const BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use. Should another recorder have
+/// been installed first (an embedding program's), this one still renders, only emptier.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new();
+        let builder = builder
+            .set_buckets_for_metric(Matcher::Full(REQUEST_SECONDS.to_owned()), &BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder was installed first; /metrics shows less");
+        }
+        metrics::gauge!("tenantry_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        handle
+    })
+}
+
+/// Drains recorded samples into the histograms. Rendering does this too; a server that is
+/// never scraped calls it on a timer so samples cannot pile up.
+pub fn upkeep() {
+    handle().run_upkeep();
+}
+
+/// Counts every request once, with its route template, method, status and latency.
+pub async fn track(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
+    let method = method_label(request.method());
+    let in_flight = InFlight::enter();
+    let response = next.run(request).await;
+    drop(in_flight);
+    let status = response.status().as_u16().to_string();
+    let labels = [
+        ("route", route),
+        ("method", method.to_owned()),
+        ("status", status),
+    ];
+    metrics::counter!("tenantry_http_requests_total", &labels).increment(1);
+    metrics::histogram!(REQUEST_SECONDS, &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Counts a request in flight until dropped, also when the client goes away mid-request.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        metrics::gauge!("tenantry_http_requests_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("tenantry_http_requests_in_flight").decrement(1.0);
+    }
+}
+
+/// Methods outside the standard set share one label, so clients cannot mint series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    summary = "Prometheus metrics",
+    description = "The Prometheus text format: requests by route template, method and status, \
+                   latency histograms, requests in flight, logins and lockouts, database \
+                   connections, the outbox backlog, build info. Open unless the server was \
+                   started with a metrics token, which must then come as `Authorization: \
+                   Bearer <token>`.",
+    responses(
+        (status = 200, description = "The metrics", content_type = "text/plain",
+         body = String, example = "tenantry_http_requests_in_flight 1\n"),
+        (status = 401, description = "A metrics token is configured and was not sent",
+         body = crate::error::ErrorBody),
+    )
+)]
+pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &app.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|token| TokenHash::of(token.trim()));
+        if !presented.is_some_and(|p| p.ct_eq(expected)) {
+            return ApiError::new(StatusCode::UNAUTHORIZED, "send the metrics token")
+                .into_response();
+        }
+    }
+    match app.services.store_health().await {
+        Ok(health) => {
+            let busy = health
+                .connections_open
+                .saturating_sub(health.connections_idle);
+            metrics::gauge!("tenantry_db_up").set(1.0);
+            metrics::gauge!("tenantry_db_connections", "state" => "idle")
+                .set(f64::from(health.connections_idle));
+            metrics::gauge!("tenantry_db_connections", "state" => "in_use").set(f64::from(busy));
+            metrics::gauge!("tenantry_db_connections_max").set(f64::from(health.connections_max));
+            metrics::gauge!("tenantry_db_schema_version").set(health.schema_applied as f64);
+            metrics::gauge!("tenantry_mail_outbox_pending").set(health.mail_pending as f64);
+        }
+        Err(error) => {
+            tracing::warn!(%error, "metrics: the database did not answer");
+            metrics::gauge!("tenantry_db_up").set(0.0);
+        }
+    }
+    let handle = handle();
+    handle.run_upkeep();
+    let mut response = handle.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
