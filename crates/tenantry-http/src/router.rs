@@ -12,6 +12,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
 use crate::native;
@@ -26,7 +27,8 @@ pub fn router(state: AppState) -> Router {
     let (native, _) = native::routes();
     let native = native
         .merge(crate::compat::routes().into_router())
-        .merge(crate::pages::router());
+        .merge(crate::pages::router())
+        .merge(api_docs());
     let layers = ServiceBuilder::new()
         // Honour a client's X-Request-Id if it is a sane token, else make one; echo it back.
         .layer(axum::middleware::map_request(drop_unusable_request_id))
@@ -79,6 +81,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(layers)
         .with_state(state)
+}
+
+/// Swagger UI at `/api/docs`, reading the served `/api/openapi.json`. Its assets are compiled
+/// into the binary (vendored from crates.io), so the page works with no internet access.
+fn api_docs() -> Router<AppState> {
+    SwaggerUi::new("/api/docs")
+        .config(SwaggerConfig::new(["/api/openapi.json"]))
+        .into()
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -90,3 +90,36 @@ async fn the_document_covers_every_route(app: TestApp) {
 }
 
 crate::on_both_databases!(the_document_covers_every_route);
+
+/// Swagger UI is served from the binary: the page and every asset it names are local, and it
+/// reads the served document. Nothing is fetched from the internet.
+#[tokio::test]
+async fn the_api_docs_page_works_offline() {
+    let app = TestApp::sqlite().await;
+    let page = app.call_text(Method::GET, "/api/docs/", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body.as_str().unwrap();
+    let mut assets = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in html.split(attribute).skip(1) {
+            let target = piece.split('"').next().unwrap();
+            assert!(!target.contains("://"), "an external asset: {target}");
+            assets.push(target.trim_start_matches("./").to_owned());
+        }
+    }
+    assert!(assets.len() >= 3, "{html}");
+    assets.push("swagger-initializer.js".to_owned());
+    for asset in &assets {
+        let reply = app
+            .call_text(Method::GET, &format!("/api/docs/{asset}"), None, None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "/api/docs/{asset}");
+        let text = reply.body.as_str().unwrap_or_default();
+        assert!(!text.contains("https://petstore"), "{asset} points at a demo API");
+    }
+    let initializer = app
+        .call_text(Method::GET, "/api/docs/swagger-initializer.js", None, None)
+        .await;
+    let script = initializer.body.as_str().unwrap();
+    assert!(script.contains("/api/openapi.json"), "{script}");
+}
