@@ -11,6 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Multi-tenant account and user management service"
 )]
 pub struct Cli {
+    /// A configuration file (TOML, one key per option, named like the options: `listen =
+    /// "0.0.0.0:8080"`). Default: `tenantry.toml` in the working directory, if there is one.
+    /// Environment variables (`TENANTRY_*`) and flags override what it says.
+    #[arg(long, global = true, env = "TENANTRY_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "TENANTRY_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -95,6 +100,25 @@ pub enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// Show or validate the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration `serve` would run with (file, environment and these flags
+    /// applied), as TOML with where each value came from; secrets are hidden.
+    Print(Box<ServeArgs>),
+    /// Validate a configuration file: every key known, every value acceptable. Exits 1 with
+    /// the problems otherwise.
+    Check {
+        /// The file (default: the one `--config` or `TENANTRY_CONFIG` names, else
+        /// `tenantry.toml`).
+        file: Option<std::path::PathBuf>,
     },
 }
 

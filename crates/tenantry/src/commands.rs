@@ -14,10 +14,11 @@ use tenantry_core::mail::dispatcher::{MailDispatcher, RetryPolicy};
 use time::format_description::well_known::Rfc3339;
 use tokio::net::TcpListener;
 
-use crate::cli::{Cli, Command, SeatTokenCommand, SecretCommand, ServeArgs, TokenCommand};
+use crate::cli::{Command, SeatTokenCommand, SecretCommand, ServeArgs, TokenCommand};
 use crate::{database, server};
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(invocation: crate::config::Invocation) -> anyhow::Result<()> {
+    let cli = invocation.cli;
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {
@@ -30,6 +31,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeatToken { command } => seat_token(command).await,
         Command::Secret { command } => secret(command).await,
         Command::Mail { command } => crate::mail_cli::run(command).await,
+        Command::Config { command } => crate::config::run(
+            command,
+            cli.config.as_deref(),
+            &invocation.matches,
+            invocation.file.as_ref(),
+        ),
     }
 }
 

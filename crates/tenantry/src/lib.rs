@@ -1,6 +1,7 @@
 //! The `tenantry` binary's parts, as a library so tests can start the real server in-process.
 //!
 //! - [`cli`]: the command line (clap).
+//! - [`config`]: the configuration file, layered under environment and flags; `tenantry config`.
 //! - [`database`]: choosing the store from the database URL's scheme.
 //! - [`server`]: serving the HTTP application on a listener until told to stop.
 //! - [`connections`]: the HTTP/1.1 connection loop, with a header read timeout.
@@ -11,6 +12,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod connections;
 pub mod database;
 pub mod logging;

@@ -12,6 +12,7 @@ mod auth;
 mod authorization;
 mod cloud_elements;
 mod compat_audit;
+mod configuration;
 mod controlbyweb;
 mod crash;
 mod devices_and_audit;
