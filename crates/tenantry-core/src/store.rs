@@ -97,6 +97,28 @@ pub trait Store: Send + Sync + 'static {
     /// Schema version, connection pool and outbox backlog, for `/readyz` and `/metrics`.
     async fn health(&self) -> Result<crate::model::health::StoreHealth>;
 
+    // Export and import (see [`crate::model::dump`]).
+
+    /// Up to `limit` rows of `table` (of one tenant, or all), after key `after` in key order;
+    /// tables without a key come whole.
+    async fn dump_rows(
+        &self,
+        table: &'static crate::model::dump::TableSpec,
+        tenant: Option<AccountId>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::dump::DumpRow>>;
+    /// Inserts rows of `table` in one transaction, keeping rows already there (same key or
+    /// any other unique value); returns how many were new. Rows must pass
+    /// [`crate::model::dump::check_row`].
+    async fn load_rows(
+        &self,
+        table: &'static crate::model::dump::TableSpec,
+        rows: &[crate::model::dump::DumpRow],
+    ) -> Result<u64>;
+    /// After loading: moves id sequences past the loaded ids.
+    async fn finish_load(&self) -> Result<()>;
+
     // Accounts.
 
     /// Inserts an account; a child's seats come out of its parent's free seats.

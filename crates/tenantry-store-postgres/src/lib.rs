@@ -29,6 +29,7 @@ mod bulk;
 pub mod connect;
 mod device_tokens;
 mod devices;
+mod dump;
 mod errors;
 mod invariants;
 mod invitations;

@@ -9,6 +9,7 @@ use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use tenantry_core::model::device_tokens::{NewCertificateToken, NewSeatToken};
+use tenantry_core::model::dump::{DumpRow, TableSpec};
 use tenantry_core::model::invitation::{InvitationFilter, InvitationRenewal, NewInvitation};
 use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
 use tenantry_core::model::secrets::{NewSecret, StoredSecret};
@@ -26,8 +27,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::errors::db;
 use crate::{
-    PostgresStore, accounts, api_tokens, bulk, device_tokens, devices, invariants, invitations,
-    lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens, users,
+    PostgresStore, accounts, api_tokens, bulk, device_tokens, devices, dump, invariants,
+    invitations, lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens, users,
 };
 
 #[async_trait]
@@ -42,6 +43,24 @@ impl Store for PostgresStore {
 
     async fn health(&self) -> Result<tenantry_core::model::health::StoreHealth> {
         PostgresStore::health(self).await
+    }
+
+    async fn dump_rows(
+        &self,
+        table: &'static TableSpec,
+        tenant: Option<AccountId>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<DumpRow>> {
+        dump::rows(&self.pool, table, tenant, after, limit).await
+    }
+
+    async fn load_rows(&self, table: &'static TableSpec, rows: &[DumpRow]) -> Result<u64> {
+        dump::load(&self.pool, table, rows).await
+    }
+
+    async fn finish_load(&self) -> Result<()> {
+        dump::finish(&self.pool).await
     }
 
     async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account> {

@@ -10,7 +10,8 @@
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
 //!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
 //!   certificate and seat tokens), `org_secrets` (Cloud Elements' user and organization secrets,
-//!   account roles), `lockout` (brute-force protection), `bulk`, `secrets`.
+//!   account roles), `lockout` (brute-force protection), `bulk`, `secrets`, `dump` (rows out and
+//!   in for export and import).
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
@@ -23,6 +24,7 @@ mod bulk;
 pub mod connect;
 mod device_tokens;
 mod devices;
+mod dump;
 mod errors;
 mod invariants;
 mod invitations;

@@ -9,6 +9,7 @@ use tenantry_core::model::account::{AccountChanges, NewAccount};
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use tenantry_core::model::device_tokens::{NewCertificateToken, NewSeatToken};
+use tenantry_core::model::dump::{DumpRow, TableSpec};
 use tenantry_core::model::invitation::{InvitationFilter, InvitationRenewal, NewInvitation};
 use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
 use tenantry_core::model::secrets::{NewSecret, StoredSecret};
@@ -26,7 +27,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::errors::db;
 use crate::{
-    SqliteStore, accounts, api_tokens, bulk, device_tokens, devices, invariants, invitations,
+    SqliteStore, accounts, api_tokens, bulk, device_tokens, devices, dump, invariants, invitations,
     lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens, users,
 };
 
@@ -42,6 +43,25 @@ impl Store for SqliteStore {
 
     async fn health(&self) -> Result<tenantry_core::model::health::StoreHealth> {
         SqliteStore::health(self).await
+    }
+
+    async fn dump_rows(
+        &self,
+        table: &'static TableSpec,
+        tenant: Option<AccountId>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<DumpRow>> {
+        dump::rows(&self.pool, table, tenant, after, limit).await
+    }
+
+    async fn load_rows(&self, table: &'static TableSpec, rows: &[DumpRow]) -> Result<u64> {
+        dump::load(&self.writer, table, rows).await
+    }
+
+    async fn finish_load(&self) -> Result<()> {
+        // AUTOINCREMENT moves past any id inserted explicitly by itself.
+        Ok(())
     }
 
     async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account> {

@@ -101,6 +101,23 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Write every tenant's data (or one tenant's) to stdout as JSON lines: accounts, users
+    /// with their password hashes, devices, roles, secrets (hashed), tokens (hashed), invitations
+    /// and the audit trail, ids kept.
+    Export {
+        /// Only this tenant (the id of its root account); installation-wide rows (service
+        /// tokens, seat tokens, keys) are left out.
+        #[arg(long)]
+        tenant: Option<i64>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Load a dump from stdin (see `export`). Rows already there are kept, so it can be run
+    /// again; every invariant is checked at the end. Load into a database no server writes to.
+    Import {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Show or validate the configuration.
     Config {
         #[command(subcommand)]

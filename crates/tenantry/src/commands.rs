@@ -31,6 +31,20 @@ pub async fn run(invocation: crate::config::Invocation) -> anyhow::Result<()> {
         Command::SeatToken { command } => seat_token(command).await,
         Command::Secret { command } => secret(command).await,
         Command::Mail { command } => crate::mail_cli::run(command).await,
+        Command::Export { tenant, database } => {
+            let store = database::open(&database).await?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            let rows = crate::dump_cli::export(store, tenant, &mut out).await?;
+            eprintln!("exported {rows} rows");
+            Ok(())
+        }
+        Command::Import { database } => {
+            let store = database::open(&database).await?;
+            let input = std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+            let imported = crate::dump_cli::import(store, input).await?;
+            eprint!("{}", imported.report());
+            Ok(())
+        }
         Command::Config { command } => crate::config::run(
             command,
             cli.config.as_deref(),

@@ -6,6 +6,7 @@
 //! - [`server`]: serving the HTTP application on a listener until told to stop.
 //! - [`connections`]: the HTTP/1.1 connection loop, with a header read timeout.
 //! - [`commands`]: what each subcommand does.
+//! - [`dump_cli`]: `tenantry export` and `tenantry import`.
 //! - [`logging`]: tracing set-up.
 //! - [`mail`]: SMTP delivery and the background loop that drains the mail outbox.
 //! - [`mail_cli`]: `tenantry mail list/show`.
@@ -15,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod connections;
 pub mod database;
+pub mod dump_cli;
 pub mod logging;
 pub mod mail;
 pub mod mail_cli;

@@ -13,6 +13,7 @@ pub mod api_token;
 pub mod audit;
 pub mod device;
 pub mod device_tokens;
+pub mod dump;
 pub mod health;
 pub mod ids;
 pub mod invitation;

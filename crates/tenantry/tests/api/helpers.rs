@@ -112,6 +112,11 @@ impl TestApp {
         Some(Self::over(store, Box::new(guard)).await)
     }
 
+    /// An app over a store the test opened itself (to look at the same database from outside).
+    pub async fn over_store(store: Arc<dyn Store>) -> TestApp {
+        Self::over(store, Box::new(())).await
+    }
+
     async fn over(store: Arc<dyn Store>, keep_alive: Box<dyn Any + Send + Sync>) -> TestApp {
         Self::over_with(store, keep_alive, |state| state).await
     }

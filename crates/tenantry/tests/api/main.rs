@@ -16,6 +16,7 @@ mod configuration;
 mod controlbyweb;
 mod crash;
 mod devices_and_audit;
+mod dump;
 mod end_to_end;
 mod errors;
 mod hardening;

@@ -1,0 +1,162 @@
+//! Rows out and in for `tenantry export` and `tenantry import`, column by column as
+//! [`tenantry_core::model::dump`] lists them: times as TIMESTAMPTZ, binary as BYTEA, JSON as
+//! JSONB. After loading, the id sequences move past the ids loaded.
+
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::query_builder::Separated;
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row};
+use tenantry_core::model::AccountId;
+use tenantry_core::model::dump::{
+    ColumnType, DumpRow, TABLES, TableSpec, TenantScope, check_row, decode_bytes, encode_bytes,
+    format_time, parse_time,
+};
+use tenantry_core::{Error, Result};
+use time::OffsetDateTime;
+
+use crate::errors::db;
+
+/// Bound values per INSERT: under PostgreSQL's limit of 65,535.
+const MAX_BINDS: usize = 60_000;
+
+pub(crate) async fn rows(
+    pool: &PgPool,
+    table: &TableSpec,
+    tenant: Option<AccountId>,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<Vec<DumpRow>> {
+    let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+    let mut sql = format!(
+        "SELECT {} FROM {} WHERE 1 = 1",
+        columns.join(", "),
+        table.name
+    );
+    let mut binds = 0;
+    if tenant.is_some() {
+        binds += 1;
+        match table.scope {
+            TenantScope::Column => sql.push_str(" AND tenant_id = $1"),
+            TenantScope::Account => {
+                sql.push_str(" AND account_id IN (SELECT id FROM accounts WHERE tenant_id = $1)");
+            }
+            TenantScope::User => {
+                sql.push_str(" AND user_id IN (SELECT id FROM users WHERE tenant_id = $1)");
+            }
+            TenantScope::Installation => return Ok(Vec::new()),
+        }
+    }
+    let paged = table.key.map(|key| {
+        if after.is_some() {
+            sql.push_str(&format!(" AND {key} > ${}", binds + 1));
+        }
+        sql.push_str(&format!(" ORDER BY {key} LIMIT {limit}"));
+    });
+    // Table and column names come from the static list, never from input.
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    if let Some(tenant) = tenant {
+        query = query.bind(tenant.get());
+    }
+    if let (Some(()), Some(after)) = (paged, after) {
+        query = query.bind(after);
+    }
+    let rows = query.fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(|row| to_dump(table, row)).collect()
+}
+
+fn to_dump(table: &TableSpec, row: &PgRow) -> Result<DumpRow> {
+    let mut out = DumpRow::new();
+    for (i, (column, kind)) in table.columns.iter().enumerate() {
+        let value = match kind {
+            ColumnType::Int => row
+                .try_get::<Option<i64>, _>(i)
+                .map_err(db)?
+                .map(Value::from),
+            ColumnType::Text => row
+                .try_get::<Option<String>, _>(i)
+                .map_err(db)?
+                .map(Value::from),
+            ColumnType::Bool => row
+                .try_get::<Option<bool>, _>(i)
+                .map_err(db)?
+                .map(Value::from),
+            ColumnType::Time => row
+                .try_get::<Option<OffsetDateTime>, _>(i)
+                .map_err(db)?
+                .map(|t| Value::from(format_time(t))),
+            ColumnType::Bytes => row
+                .try_get::<Option<Vec<u8>>, _>(i)
+                .map_err(db)?
+                .map(|b| Value::from(encode_bytes(&b))),
+            ColumnType::Json => row
+                .try_get::<Option<Json<Value>>, _>(i)
+                .map_err(db)?
+                .map(|json| json.0),
+        };
+        out.insert((*column).to_owned(), value.unwrap_or(Value::Null));
+    }
+    Ok(out)
+}
+
+pub(crate) async fn load(pool: &PgPool, table: &TableSpec, rows: &[DumpRow]) -> Result<u64> {
+    for row in rows {
+        check_row(table, row).map_err(Error::invalid)?;
+    }
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+    let head = format!("INSERT INTO {} ({}) ", table.name, columns.join(", "));
+    let mut tx = pool.begin().await.map_err(db)?;
+    let mut inserted = 0;
+    for chunk in rows.chunks((MAX_BINDS / columns.len()).max(1)) {
+        let mut insert = QueryBuilder::<Postgres>::new(head.clone());
+        insert.push_values(chunk, |mut out, row| {
+            for (column, kind) in table.columns {
+                bind(&mut out, *kind, &row[*column]);
+            }
+        });
+        // Rows already there (by key or any unique value) stay as they are: import is
+        // idempotent.
+        insert.push(" ON CONFLICT DO NOTHING");
+        inserted += insert
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(inserted)
+}
+
+/// Binds a checked value as this store keeps its column type.
+fn bind(out: &mut Separated<'_, Postgres, &'static str>, kind: ColumnType, value: &Value) {
+    match kind {
+        ColumnType::Int => out.push_bind(value.as_i64()),
+        ColumnType::Text => out.push_bind(value.as_str().map(str::to_owned)),
+        ColumnType::Bool => out.push_bind(value.as_bool()),
+        ColumnType::Time => out.push_bind(value.as_str().and_then(parse_time)),
+        ColumnType::Bytes => out.push_bind(value.as_str().and_then(decode_bytes)),
+        // JSON columns are never NULL: a JSON null is the document `null`.
+        ColumnType::Json => out.push_bind(Json(value.clone())),
+    };
+}
+
+/// Moves every id sequence past the largest id now in its table, so rows created after an
+/// import never reuse an imported id.
+pub(crate) async fn finish(pool: &PgPool) -> Result<()> {
+    for table in TABLES.iter().filter(|t| t.key == Some("id")) {
+        let name = table.name;
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{name}', 'id'), \
+             GREATEST((SELECT max(id) FROM {name}), 1))"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(pool)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! `tenantry export` and `tenantry import`: the whole service, or one tenant, as JSON lines.
+//!
+//! A dump is a header line (`{"tenantry_dump": 1, "schema": …, "scope": …}`), one line per
+//! row (`{"table": "users", "row": {…}}`, tables in the order of
+//! [`tenantry_core::model::dump::TABLES`], parents before children), and a footer with the
+//! row count, so a cut-off dump is recognised. Import loads batches of rows, each in one
+//! transaction, keeps rows that are already there (so it can be run again), moves id
+//! sequences on, and checks every invariant at the end.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+use tenantry_core::model::AccountId;
+use tenantry_core::model::dump::{DumpRow, FORMAT, TABLES, TableSpec, check_row, table};
+use tenantry_core::store::Store;
+
+/// Rows read per page when exporting, and loaded per transaction when importing.
+const PAGE: u32 = 5000;
+const BATCH: usize = 2000;
+
+/// Writes the dump of everything, or of the tenant whose root account is `tenant`; returns
+/// the number of rows written.
+pub async fn export(
+    store: Arc<dyn Store>,
+    tenant: Option<i64>,
+    out: &mut impl Write,
+) -> anyhow::Result<u64> {
+    let tenant = match tenant {
+        None => None,
+        Some(id) => {
+            let account = store
+                .account(AccountId(id))
+                .await?
+                .with_context(|| format!("no account {id}"))?;
+            if account.parent_id.is_some() {
+                bail!(
+                    "account {id} is not a tenant: export its root, account {}",
+                    account.tenant_id.get()
+                );
+            }
+            Some(account.id)
+        }
+    };
+    let health = store.health().await?;
+    let scope = tenant.map_or(json!("all"), |t| json!({ "tenant": t.get() }));
+    let header = json!({
+        "tenantry_dump": FORMAT,
+        "schema": health.schema_applied,
+        "scope": scope,
+        "exported_at": tenantry_core::model::dump::format_time(time::OffsetDateTime::now_utc()),
+    });
+    writeln!(out, "{header}")?;
+    let mut total = 0u64;
+    for spec in TABLES {
+        let mut after = None;
+        loop {
+            let rows = store.dump_rows(spec, tenant, after, PAGE).await?;
+            for row in &rows {
+                serde_json::to_writer(&mut *out, &json!({ "table": spec.name, "row": row }))?;
+                out.write_all(b"\n")?;
+            }
+            total += rows.len() as u64;
+            let Some(key) = spec.key else { break };
+            match rows.last().and_then(|r| r.get(key)).and_then(Value::as_i64) {
+                Some(last) if rows.len() == PAGE as usize => after = Some(last),
+                _ => break,
+            }
+        }
+    }
+    writeln!(out, "{}", json!({ "end": true, "rows": total }))?;
+    out.flush()?;
+    Ok(total)
+}
+
+/// Per table: rows read from the dump, and how many of them were new.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub tables: BTreeMap<&'static str, (u64, u64)>,
+}
+
+impl Imported {
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        for (name, (read, new)) in &self.tables {
+            let kept = read - new;
+            out.push_str(&format!(
+                "{name}: {read} rows, {new} new, {kept} already there\n"
+            ));
+        }
+        out
+    }
+}
+
+/// Loads a dump; shows progress on a terminal.
+pub async fn import(store: Arc<dyn Store>, input: impl BufRead) -> anyhow::Result<Imported> {
+    let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} rows ({per_sec}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+    let result = load(&store, input, &progress).await;
+    progress.finish_and_clear();
+    let imported = result?;
+    store.finish_load().await?;
+    let violations = store.invariant_violations().await?;
+    if !violations.is_empty() {
+        bail!(
+            "the imported data breaks {} invariant(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
+    }
+    Ok(imported)
+}
+
+async fn load(
+    store: &Arc<dyn Store>,
+    input: impl BufRead,
+    progress: &ProgressBar,
+) -> anyhow::Result<Imported> {
+    let mut lines = input.lines();
+    let header: Value = match lines.next() {
+        Some(line) => serde_json::from_str(&line?).context("the first line is not JSON")?,
+        None => bail!("the dump is empty"),
+    };
+    if header["tenantry_dump"].as_i64() != Some(FORMAT) {
+        bail!("not a Tenantry dump (format {FORMAT}): {header}");
+    }
+    let expected = store.health().await?.schema_expected;
+    let schema = header["schema"].as_i64().unwrap_or(i64::MAX);
+    if schema > expected {
+        bail!("the dump has schema {schema}, newer than this build's {expected}: upgrade first");
+    }
+    progress.set_message(format!("({})", header["scope"]));
+    let mut imported = Imported::default();
+    let mut batch: Vec<DumpRow> = Vec::with_capacity(BATCH);
+    let mut current: Option<&'static TableSpec> = None;
+    let mut read = 0u64;
+    let mut ended = None;
+    for (number, line) in lines.enumerate() {
+        let line = line?;
+        let at = number + 2;
+        if ended.is_some() {
+            bail!("line {at}: rows after the dump's end");
+        }
+        let mut entry: Value =
+            serde_json::from_str(&line).with_context(|| format!("line {at} is not JSON"))?;
+        if entry["end"] == true {
+            ended = entry["rows"].as_u64();
+            continue;
+        }
+        let name = entry["table"].as_str().unwrap_or_default();
+        let spec = table(name).with_context(|| format!("line {at}: unknown table {name:?}"))?;
+        let Value::Object(row) = entry["row"].take() else {
+            bail!("line {at}: no row");
+        };
+        check_row(spec, &row).map_err(|e| anyhow::anyhow!("line {at}: {e}"))?;
+        if current.is_some_and(|c| c.name != spec.name) || batch.len() >= BATCH {
+            flush(store, current, &mut batch, &mut imported).await?;
+        }
+        current = Some(spec);
+        batch.push(row);
+        read += 1;
+        progress.set_position(read);
+    }
+    flush(store, current, &mut batch, &mut imported).await?;
+    match ended {
+        Some(rows) if rows == read => Ok(imported),
+        Some(rows) => bail!("the dump says {rows} rows but holds {read}"),
+        None => bail!(
+            "the dump ends without its footer after {read} rows (cut off?): what was read is \
+             loaded; import the complete dump again"
+        ),
+    }
+}
+
+async fn flush(
+    store: &Arc<dyn Store>,
+    table: Option<&'static TableSpec>,
+    batch: &mut Vec<DumpRow>,
+    imported: &mut Imported,
+) -> anyhow::Result<()> {
+    let Some(table) = table else { return Ok(()) };
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let new = store
+        .load_rows(table, batch)
+        .await
+        .with_context(|| format!("loading {} rows", table.name))?;
+    let counts = imported.tables.entry(table.name).or_default();
+    counts.0 += batch.len() as u64;
+    counts.1 += new;
+    batch.clear();
+    Ok(())
+}
