@@ -13,7 +13,8 @@ use tenantry_core::values::{Email, Text, TextLimit};
 use utoipa::ToSchema;
 
 use super::dto::{
-    AccountDto, AccountPage, AccountStatusDto, clearable, list_query, nullable, opt_ref, optional,
+    AccountDto, AccountPage, AccountStatusDto, account_example, clearable, list_query, nullable,
+    opt_ref, optional,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
@@ -21,11 +22,19 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "parent_id": 7,
+    "name": "Acme Robotics",
+    "email": "robotics@acme.example",
+    "description": "Warehouse robots, Berlin site",
+    "external_id": "ACME-ROB-01",
+    "device_seats": 25
+}))]
 pub struct CreateAccountBody {
     /// The parent account; omit to create a root account (a tenant), which needs a service
     /// owner token.
     pub parent_id: Option<i64>,
-    #[schema(example = "Acme Corp")]
+    #[schema(example = "Acme Robotics")]
     pub name: String,
     pub email: Option<String>,
     pub description: Option<String>,
@@ -70,6 +79,11 @@ impl CreateAccountBody {
 /// Only the fields present change; `null` clears `email`, `description` or `external_id`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Acme Robotics Berlin",
+    "description": null,
+    "log_retention": 3
+}))]
 pub struct UpdateAccountBody {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -330,6 +344,7 @@ pub async fn list_children(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"child_id": 42, "seats": 5}))]
 pub struct MoveSeatsBody {
     /// A direct child of the account in the path.
     pub child_id: i64,
@@ -339,6 +354,27 @@ pub struct MoveSeatsBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "parent": {
+        "id": 7,
+        "parent_id": null,
+        "tenant_id": 7,
+        "name": "Acme Group",
+        "email": "it@acme.example",
+        "description": null,
+        "external_id": null,
+        "status": "active",
+        "device_seats": 100,
+        "used_devices": 40,
+        "children_seats": 30,
+        "free_seats": 30,
+        "log_retention": 1,
+        "created": "2024-03-11T08:00:00Z",
+        "updated": "2024-06-10T09:12:40Z",
+        "activity": "2024-06-10T08:55:03Z"
+    },
+    "child": account_example()
+}))]
 pub struct MoveSeatsResponse {
     pub parent: AccountDto,
     pub child: AccountDto,

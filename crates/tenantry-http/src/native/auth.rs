@@ -10,15 +10,16 @@ use tenantry_core::services::auth::{IssuedTokens, Me};
 use tenantry_core::values::Password;
 use utoipa::ToSchema;
 
-use super::dto::{AccountDto, UserDto};
+use super::dto::{AccountDto, UserDto, account_example, user_example};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, Authenticated, LoginOrigin};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ann@acme.example", "password": "correct horse battery staple"}))]
 pub struct LoginBody {
-    #[schema(example = "ann@example.com")]
+    #[schema(example = "ann@acme.example")]
     pub email: String,
     #[schema(example = "correct horse battery staple")]
     pub password: String,
@@ -26,11 +27,18 @@ pub struct LoginBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "tnt_rt_kVb7HRfQvmkyEByN6aDpczoKzDRw-h-Q9oFVjMk-euY"}))]
 pub struct RefreshBody {
     pub refresh_token: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "tnt_at_7U37Uao8_POxwSFWzeHNX6FTXzV89kJEPMNpMwCnX_I",
+    "refresh_token": "tnt_rt_kVb7HRfQvmkyEByN6aDpczoKzDRw-h-Q9oFVjMk-euY",
+    "token_type": "Bearer",
+    "expires_in": 3600
+}))]
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
@@ -134,6 +142,7 @@ pub async fn logout(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 3, "name": "provisioning"}))]
 pub struct ServiceTokenInfo {
     pub id: i64,
     pub name: String,
@@ -141,6 +150,18 @@ pub struct ServiceTokenInfo {
 
 /// The caller: a user with their account, or a service token.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "user",
+    "user": user_example(),
+    "account": account_example(),
+    "service_token": null,
+    "permissions": [
+        "View Accounts", "Add Accounts", "Edit Accounts", "Delete Accounts",
+        "View Users", "Add Users", "Edit Users", "Delete Users",
+        "View Devices", "Add Devices", "Edit Devices", "Delete Devices",
+        "Manage Tokens", "View Audit"
+    ]
+}))]
 pub struct MeResponse {
     /// `user` or `service`.
     pub kind: &'static str,
@@ -195,6 +216,10 @@ pub async fn me(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "current_password": "correct horse battery staple",
+    "new_password": "purple otter juggles seven lanterns"
+}))]
 pub struct ChangePasswordBody {
     pub current_password: String,
     /// 8 to 1024 bytes.

@@ -20,6 +20,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"seats": 25, "expires_in_days": 30}))]
 pub struct MintSeatTokenBody {
     /// Seats the token adds when redeemed.
     #[schema(example = 25)]
@@ -29,6 +30,12 @@ pub struct MintSeatTokenBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 12,
+    "token": "tnt_ds_8ZWLyUY1JxN9K0i44Ym2SqUWrehX2EDrbITgZ9YXnVY",
+    "seats": 25,
+    "expires": "2024-07-10T09:00:00Z"
+}))]
 pub struct SeatTokenDto {
     pub id: i64,
     /// Shown this once; stored only as a hash.
@@ -77,6 +84,7 @@ pub async fn mint_seat_token(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "tnt_ds_8ZWLyUY1JxN9K0i44Ym2SqUWrehX2EDrbITgZ9YXnVY"}))]
 pub struct RedeemSeatTokenBody {
     pub token: String,
 }
@@ -113,6 +121,13 @@ pub async fn redeem_seat_token(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 5,
+    "account_id": 42,
+    "token": "GuX8bAGFv5QQWCdhngTJEelh0WWUNP5d",
+    "created": "2024-06-10T09:00:00Z",
+    "expires": "2024-06-10T21:00:00Z"
+}))]
 pub struct CertificateTokenDto {
     pub id: i64,
     pub account_id: i64,
@@ -224,6 +239,12 @@ pub async fn delete_certificate_token(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "token": "GuX8bAGFv5QQWCdhngTJEelh0WWUNP5d",
+    "name": "Boiler room sensor",
+    "serial": "SN-000123",
+    "is_cell": false
+}))]
 pub struct EnrolDeviceBody {
     /// A live certificate request token of the account to join.
     pub token: String,

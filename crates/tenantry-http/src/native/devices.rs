@@ -20,6 +20,12 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Boiler room sensor",
+    "serial": "SN-000123",
+    "is_test": false,
+    "is_cell": false
+}))]
 pub struct CreateDeviceBody {
     #[schema(example = "Boiler room sensor")]
     pub name: String,
@@ -137,6 +143,7 @@ pub async fn get_device(
 /// Only the fields present change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Boiler room sensor (east wing)", "connected": true}))]
 pub struct UpdateDeviceBody {
     pub name: Option<String>,
     /// Whether the device is connected now (as the device cloud last saw it).

@@ -1,7 +1,7 @@
 //! JSON shapes shared by the native endpoints.
 
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tenantry_core::auth::Role;
 use tenantry_core::model::{Account, AccountStatus, AuditRecord, Device, User, UserStatus};
 use time::OffsetDateTime;
@@ -61,6 +61,7 @@ pub(crate) use list_query;
 
 /// A count that stops at 10,000.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"value": 137, "exact": true}))]
 pub struct TotalDto {
     pub value: u64,
     /// False when counting stopped at the cap: there are at least `value` records.
@@ -150,6 +151,7 @@ impl From<UserStatus> for UserStatusDto {
 
 /// An account. `free_seats = device_seats − used_devices − children_seats`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = account_example)]
 pub struct AccountDto {
     pub id: i64,
     /// `null` for a root account (a tenant).
@@ -179,6 +181,29 @@ pub struct AccountDto {
     pub activity: OffsetDateTime,
 }
 
+/// The example of [`AccountDto`] in the OpenAPI document, also embedded by the types that
+/// contain an account: a child account, below its tenant (account 7).
+pub(crate) fn account_example() -> Value {
+    json!({
+        "id": 42,
+        "parent_id": 7,
+        "tenant_id": 7,
+        "name": "Acme Robotics",
+        "email": "robotics@acme.example",
+        "description": "Warehouse robots, Berlin site",
+        "external_id": "ACME-ROB-01",
+        "status": "active",
+        "device_seats": 25,
+        "used_devices": 12,
+        "children_seats": 5,
+        "free_seats": 8,
+        "log_retention": 1,
+        "created": "2024-03-18T09:30:00Z",
+        "updated": "2024-06-02T14:05:11Z",
+        "activity": "2024-06-10T07:48:32Z"
+    })
+}
+
 impl From<Account> for AccountDto {
     fn from(a: Account) -> Self {
         AccountDto {
@@ -203,6 +228,7 @@ impl From<Account> for AccountDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = user_example)]
 pub struct UserDto {
     pub id: i64,
     pub account_id: i64,
@@ -234,6 +260,30 @@ pub struct UserDto {
     pub updated: OffsetDateTime,
 }
 
+/// The example of [`UserDto`] in the OpenAPI document: an admin of the example account.
+pub(crate) fn user_example() -> Value {
+    json!({
+        "id": 58,
+        "account_id": 42,
+        "tenant_id": 7,
+        "email": "ann@acme.example",
+        "username": "ann.lee",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "role": "admin",
+        "status": "active",
+        "email_verified": true,
+        "email_verified_at": "2024-03-18T09:41:27Z",
+        "terms_agreed_at": "2024-03-18T09:41:27Z",
+        "has_password": true,
+        "last_login": "2024-06-10T07:48:32Z",
+        "locked_until": null,
+        "preferences": {"language": "en", "timezone": "Europe/Berlin"},
+        "created": "2024-03-18T09:35:02Z",
+        "updated": "2024-05-21T16:02:09Z"
+    })
+}
+
 impl From<User> for UserDto {
     fn from(u: User) -> Self {
         UserDto {
@@ -260,6 +310,7 @@ impl From<User> for UserDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = device_example)]
 pub struct DeviceDto {
     pub id: i64,
     pub account_id: i64,
@@ -274,6 +325,21 @@ pub struct DeviceDto {
     pub connected: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
+}
+
+/// The example of [`DeviceDto`] in the OpenAPI document.
+pub(crate) fn device_example() -> Value {
+    json!({
+        "id": 311,
+        "account_id": 42,
+        "tenant_id": 7,
+        "name": "Boiler room sensor",
+        "serial": "SN-000123",
+        "is_test": false,
+        "is_cell": false,
+        "connected": true,
+        "created": "2024-04-02T11:20:45Z"
+    })
 }
 
 impl From<Device> for DeviceDto {
@@ -293,6 +359,7 @@ impl From<Device> for DeviceDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = audit_example)]
 pub struct AuditDto {
     pub id: i64,
     /// `null` for installation-wide events such as service-token creation.
@@ -311,6 +378,21 @@ pub struct AuditDto {
     pub at: OffsetDateTime,
 }
 
+/// The example of [`AuditDto`] in the OpenAPI document: the example user made another an admin.
+pub(crate) fn audit_example() -> Value {
+    json!({
+        "id": 9051,
+        "tenant_id": 7,
+        "actor": "user:58",
+        "action": "user.role.set",
+        "target_type": "user",
+        "target_id": 61,
+        "request_id": "58e66658-1f39-4314-b5c4-0ff56525eae8",
+        "details": {"from": "user", "to": "admin"},
+        "at": "2024-06-10T08:02:13Z"
+    })
+}
+
 impl From<AuditRecord> for AuditDto {
     fn from(r: AuditRecord) -> Self {
         AuditDto {
@@ -327,11 +409,24 @@ impl From<AuditRecord> for AuditDto {
     }
 }
 
+/// The example page of the OpenAPI document around a record type's example, with a cursor
+/// shaped like a real one.
+fn page_example(item: Value) -> Value {
+    json!({
+        "data": [item],
+        "next_cursor": "eyJrIjp7Im4iOjQyfSwiaSI6NDIsInEiOiJONHJfaUdwZnlFOTEifQ.\
+                        YB0IkMsVpZDE1Ni0RGKvMHdf_OtES8i4ur7sgACNx-g",
+        "total": {"value": 137, "exact": true}
+    })
+}
+
 /// Defines a concrete page type `{"data": [...], "next_cursor": ...}` per record type, so each
-/// appears in the OpenAPI document under its own name.
+/// appears in the OpenAPI document under its own name, with an example page around the record
+/// type's example (the function `$example`).
 macro_rules! page_type {
-    ($name:ident, $item:ty) => {
+    ($name:ident, $item:ty, $example:ident) => {
         #[derive(Debug, Serialize, ToSchema)]
+        #[schema(example = json!(page_example($example())))]
         pub struct $name {
             pub data: Vec<$item>,
             /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -356,10 +451,10 @@ macro_rules! page_type {
     };
 }
 
-page_type!(AccountPage, AccountDto);
-page_type!(UserPage, UserDto);
-page_type!(DevicePage, DeviceDto);
-page_type!(AuditPage, AuditDto);
+page_type!(AccountPage, AccountDto, account_example);
+page_type!(UserPage, UserDto, user_example);
+page_type!(DevicePage, DeviceDto, device_example);
+page_type!(AuditPage, AuditDto, audit_example);
 
 /// Parses an optional field: absent stays `None`, present must parse.
 pub fn optional<T>(

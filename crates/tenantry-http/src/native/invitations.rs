@@ -20,6 +20,19 @@ use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 19,
+    "account_id": 42,
+    "tenant_id": 7,
+    "user_id": 63,
+    "email": "bob@acme.example",
+    "role": "user",
+    "status": "pending",
+    "created": "2024-06-10T08:15:00Z",
+    "expires": "2024-06-17T08:15:00Z",
+    "accepted": null,
+    "revoked": null
+}))]
 pub struct InvitationDto {
     pub id: i64,
     pub account_id: i64,
@@ -70,8 +83,14 @@ impl InvitationDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "bob@acme.example",
+    "role": "user",
+    "first_name": "Bob",
+    "last_name": "Marsh"
+}))]
 pub struct InviteBody {
-    #[schema(example = "ann@example.com")]
+    #[schema(example = "bob@acme.example")]
     pub email: String,
     /// At most your own role. Default `user`.
     pub role: Option<RoleDto>,
@@ -225,7 +244,19 @@ pub async fn get_invitation(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Invitation id")),
     responses(
-        (status = 200, description = "Revoked", body = InvitationDto),
+        (status = 200, description = "Revoked", body = InvitationDto, example = json!({
+            "id": 19,
+            "account_id": 42,
+            "tenant_id": 7,
+            "user_id": 63,
+            "email": "bob@acme.example",
+            "role": "user",
+            "status": "revoked",
+            "created": "2024-06-10T08:15:00Z",
+            "expires": "2024-06-17T08:15:00Z",
+            "accepted": null,
+            "revoked": "2024-06-11T10:20:00Z"
+        })),
         (status = 404, description = "No such invitation (or not yours)", body = ErrorBody),
         (status = 409, description = "Accepted already", body = ErrorBody),
     )
@@ -272,6 +303,10 @@ pub async fn resend_invitation(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "token": "tnt_iv_awHj2Dk5KBgZjFwu3rbOLOHrPp-PX1D8K5Dha1jj0po",
+    "password": "correct horse battery staple"
+}))]
 pub struct TokenPasswordBody {
     /// The token from the mail's link.
     pub token: String,

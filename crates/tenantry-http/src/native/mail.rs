@@ -17,6 +17,25 @@ use crate::extract::{AppPath, AppQuery, Authenticated};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 204,
+    "kind": "invitation",
+    "recipient": "bob@acme.example",
+    "tenant_id": 7,
+    "user_id": 63,
+    "status": "sent",
+    "attempts": 1,
+    "last_error": null,
+    "next_attempt": "2024-06-10T08:15:00Z",
+    "link": "/invitations/accept?token=[token withheld]",
+    "params": {
+        "account_name": "Acme Robotics",
+        "inviter": "Ann Lee",
+        "expires": "2024-06-17 08:15 UTC"
+    },
+    "created": "2024-06-10T08:15:00Z",
+    "sent": "2024-06-10T08:15:02Z"
+}))]
 pub struct MailDto {
     pub id: i64,
     /// `invitation`, `verify_email` or `password_reset`.

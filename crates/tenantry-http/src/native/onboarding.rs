@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 /// The answer to requests whose outcome is only told by mail.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "If the address can receive it, a mail is on its way."}))]
 pub struct Accepted {
     #[schema(example = "If the address can receive it, a mail is on its way.")]
     pub message: &'static str,
@@ -29,8 +30,13 @@ const CHECK_MAIL: Accepted = Accepted {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "ann@acme.example",
+    "password": "correct horse battery staple",
+    "organization": "Acme Robotics"
+}))]
 pub struct SignUpBody {
-    #[schema(example = "ann@example.com")]
+    #[schema(example = "ann@acme.example")]
     pub email: String,
     /// 8 to 1024 bytes.
     pub password: String,
@@ -79,6 +85,7 @@ pub async fn sign_up(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "tnt_ve_tJMvioBR1A1LYlVb6t2GOiq7z7DNYttW22P_tmwwjZo"}))]
 pub struct TokenBody {
     /// The token from the mail's link.
     pub token: String,
@@ -135,8 +142,9 @@ pub async fn request_verification(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ann@acme.example"}))]
 pub struct ForgotPasswordBody {
-    #[schema(example = "ann@example.com")]
+    #[schema(example = "ann@acme.example")]
     pub email: String,
 }
 
@@ -175,7 +183,10 @@ pub async fn forgot_password(
     summary = "Set a new password with a reset token",
     description = "Ends every session of the user, lifts a lockout, and marks the address \
                    verified. The token works once.",
-    request_body = TokenPasswordBody,
+    request_body(content = TokenPasswordBody, example = json!({
+        "token": "tnt_pr_oAPFK1SL_eO_QzOEyP5aMAmIdA28P5IJKvLT03nKi6k",
+        "password": "purple otter juggles seven lanterns"
+    })),
     responses(
         (status = 204, description = "Changed; log in with the new password"),
         (status = 422, description = "Invalid, used or expired token; unacceptable password", body = ErrorBody),

@@ -13,6 +13,7 @@ use crate::extract::{AppPath, Authenticated};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"secret": "+onquEJrTpEr0+foFZwwAn3msCt5s3gN0qVlwK7Zv10="}))]
 pub struct SecretDto {
     /// The new secret, for `Authorization: User …, Organization …` on the Cloud Elements API.
     pub secret: String,
@@ -54,7 +55,8 @@ pub async fn rotate_user_secret(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Root account id")),
     responses(
-        (status = 200, description = "The new secret", body = SecretDto),
+        (status = 200, description = "The new secret", body = SecretDto,
+         example = json!({"secret": "333a7e2915f073b054c0bcae9610355a"})),
         (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such account (or not yours)", body = ErrorBody),
         (status = 422, description = "Not a root account", body = ErrorBody),

@@ -26,9 +26,19 @@ fn person_name(s: &str) -> Result<Text, String> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "carl@acme.example",
+    "username": "carl.hansen",
+    "first_name": "Carl",
+    "last_name": "Hansen",
+    "role": "user",
+    "password": "correct horse battery staple",
+    "preferences": {"language": "de"},
+    "terms_agreed": true
+}))]
 pub struct CreateUserBody {
     /// Unique across the service, ignoring case.
-    #[schema(example = "ann@example.com")]
+    #[schema(example = "carl@acme.example")]
     pub email: String,
     /// Optional login handle, unique ignoring case.
     pub username: Option<String>,
@@ -88,6 +98,11 @@ impl CreateUserBody {
 /// Only the fields present change; `null` clears `username`, `first_name` or `last_name`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "last_name": "Lee-Marsh",
+    "username": null,
+    "preferences": {"language": "en", "timezone": "Europe/Berlin"}
+}))]
 pub struct UpdateUserBody {
     /// Changing it marks the address unverified.
     pub email: Option<String>,
@@ -348,6 +363,7 @@ pub async fn delete_user(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "admin"}))]
 pub struct SetRoleBody {
     pub role: RoleDto,
 }
