@@ -197,6 +197,33 @@ async fn flush(
     let counts = imported.tables.entry(table.name).or_default();
     counts.0 += batch.len() as u64;
     counts.1 += new;
+    if table.name == "installation_secrets" {
+        warn_about_other_keys(store, table, batch).await?;
+    }
     batch.clear();
+    Ok(())
+}
+
+/// The target keeps its own installation keys; if they differ from the dump's, secrets derived
+/// from the dump's (Cloud Elements secrets, certificate tokens shown again) no longer match.
+async fn warn_about_other_keys(
+    store: &Arc<dyn Store>,
+    table: &'static TableSpec,
+    loaded: &[DumpRow],
+) -> anyhow::Result<()> {
+    let present = store.dump_rows(table, None, None, PAGE).await?;
+    for row in loaded {
+        let same = present
+            .iter()
+            .any(|p| p["name"] == row["name"] && p["secret"] == row["secret"]);
+        if !same {
+            eprintln!(
+                "warning: the target already had its own installation key {}; secrets derived \
+                 from the exported one (Cloud Elements secrets, certificate tokens) must be \
+                 rotated, or import into a database no server has started on",
+                row["name"]
+            );
+        }
+    }
     Ok(())
 }

@@ -239,3 +239,38 @@ async fn broken_dumps_are_refused_with_the_line() {
     assert!(!ok);
     assert!(stderr.contains("not a Tenantry dump"), "{stderr}");
 }
+
+/// A target that already made its own installation keys keeps them, and the import says that
+/// secrets derived from the exported keys will not match there.
+#[tokio::test]
+async fn importing_over_other_installation_keys_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!("sqlite://{}", dir.path().join("keys-src.db").display());
+    let target = format!("sqlite://{}", dir.path().join("keys-dst.db").display());
+    let key = open(&source)
+        .await
+        .installation_secret("signing")
+        .await
+        .unwrap();
+    let other = open(&target)
+        .await
+        .installation_secret("signing")
+        .await
+        .unwrap();
+    assert_ne!(key, other);
+    let dump = export(&source, &[]).await;
+    assert!(
+        dump.contains("\"table\":\"installation_secrets\""),
+        "{dump}"
+    );
+    let (ok, _, stderr) = tenantry(&["import", "--database", &target], dump.as_bytes()).await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("already had its own installation key"),
+        "{stderr}"
+    );
+    // The same import onto a database holding the exported key says nothing of the kind.
+    let (ok, _, stderr) = tenantry(&["import", "--database", &source], dump.as_bytes()).await;
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
