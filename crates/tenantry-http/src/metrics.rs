@@ -5,15 +5,18 @@
 //!
 //! The recorder is process-wide (the `metrics` facade has one), installed at first use.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tenantry_core::auth::TokenHash;
+use tower::{Layer, Service};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -52,30 +55,93 @@ pub fn upkeep() {
     handle().run_upkeep();
 }
 
-/// Counts every request once, with its route template, method, status and latency.
-pub async fn track(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
-    let method = method_label(request.method());
-    let in_flight = InFlight::enter();
-    let response = next.run(request).await;
-    drop(in_flight);
-    let status = response.status().as_u16().to_string();
-    let labels = [
-        ("route", route),
-        ("method", method.to_owned()),
-        ("status", status),
-    ];
-    metrics::counter!("tenantry_http_requests_total", &labels).increment(1);
-    metrics::histogram!(REQUEST_SECONDS, &labels).record(started.elapsed().as_secs_f64());
-    response
+/// Counts every request once, with its route template, method, status and latency. A plain
+/// tower layer rather than `from_fn` middleware: it runs on every request, `/healthz` included,
+/// so it boxes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackLayer;
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Track<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for Track<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = method_label(request.method());
+        let in_flight = InFlight::enter();
+        Tracked {
+            inner: self.inner.call(request),
+            started: Instant::now(),
+            route,
+            method,
+            in_flight: Some(in_flight),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's answer on its way, recorded when it is ready.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        started: Instant,
+        route: Option<MatchedPath>,
+        method: &'static str,
+        in_flight: Option<InFlight>,
+    }
+}
+
+impl<F, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        this.in_flight.take();
+        if let Ok(response) = &output {
+            let route = this
+                .route
+                .as_ref()
+                .map_or("(no route)", MatchedPath::as_str);
+            let labels = [
+                ("route", route.to_owned()),
+                ("method", (*this.method).to_owned()),
+                ("status", response.status().as_u16().to_string()),
+            ];
+            metrics::counter!("tenantry_http_requests_total", &labels).increment(1);
+            metrics::histogram!(REQUEST_SECONDS, &labels)
+                .record(this.started.elapsed().as_secs_f64());
+        }
+        Poll::Ready(output)
+    }
 }
 
 /// Counts a request in flight until dropped, also when the client goes away mid-request.
-struct InFlight;
+pub struct InFlight;
 
 impl InFlight {
     fn enter() -> InFlight {

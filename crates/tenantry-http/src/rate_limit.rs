@@ -14,13 +14,17 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tenantry_core::auth::TokenHash;
+use tower::{Layer, Service};
 
 use crate::state::AppState;
 
@@ -95,21 +99,95 @@ fn exempt(path: &str) -> bool {
     crate::health::PROBES.contains(&path)
 }
 
-pub async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    if exempt(request.uri().path()) {
-        return next.run(request).await;
+/// Applies the limits to every request but the probes. A plain tower layer (not `from_fn`
+/// middleware), so admitting a request boxes nothing.
+#[derive(Clone)]
+pub struct RateLimitLayer {
+    state: AppState,
+}
+
+impl RateLimitLayer {
+    pub fn new(state: AppState) -> Self {
+        RateLimitLayer { state }
     }
-    let (parts, body) = request.into_parts();
-    let address = crate::extract::client_address(&parts, &app);
-    let credential = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    if let Some(wait) = app.limiters.check(address, credential) {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return too_many(parts.uri.path(), seconds.max(1));
+}
+
+impl<S> Layer<S> for RateLimitLayer {
+    type Service = RateLimited<S>;
+
+    fn layer(&self, inner: S) -> RateLimited<S> {
+        RateLimited {
+            inner,
+            state: self.state.clone(),
+        }
     }
-    next.run(Request::from_parts(parts, body)).await
+}
+
+#[derive(Clone)]
+pub struct RateLimited<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for RateLimited<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Gate<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if exempt(request.uri().path()) {
+            return Gate::Admitted {
+                inner: self.inner.call(request),
+            };
+        }
+        let (parts, body) = request.into_parts();
+        let address = crate::extract::client_address(&parts, &self.state);
+        let credential = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        if let Some(wait) = self.state.limiters.check(address, credential) {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Gate::Refused {
+                response: Some(too_many(parts.uri.path(), seconds.max(1))),
+            };
+        }
+        Gate::Admitted {
+            inner: self.inner.call(Request::from_parts(parts, body)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The answer to a request: a 429 at once, or whatever the route answers.
+    #[project = GateProjection]
+    pub enum Gate<F> {
+        Refused { response: Option<Response> },
+        Admitted { #[pin] inner: F },
+    }
+}
+
+impl<F, E> Future for Gate<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GateProjection::Refused { response } => {
+                Poll::Ready(Ok(response.take().unwrap_or_default()))
+            }
+            GateProjection::Admitted { inner } => inner.poll(cx),
+        }
+    }
 }
 
 /// 429 in the error format of the surface the path belongs to.

@@ -73,12 +73,9 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::rate_limit::enforce,
-        ))
+        .layer(crate::rate_limit::RateLimitLayer::new(state.clone()))
         // Outside the rate limit, so refused requests are counted too.
-        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(crate::metrics::TrackLayer)
         .layer(layers)
         .with_state(state)
 }
