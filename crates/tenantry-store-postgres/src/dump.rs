@@ -9,10 +9,11 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row};
 use tenantry_core::model::AccountId;
 use tenantry_core::model::dump::{
-    ColumnType, DumpRow, TABLES, TableSpec, TenantScope, check_row, decode_bytes, encode_bytes,
-    format_time, parse_time,
+    ColumnType, DumpRow, TABLES, TableSpec, check_row, decode_bytes, encode_bytes, format_time,
+    parse_time,
 };
 use tenantry_core::{Error, Result};
+use tenantry_store_sql::{Bind, Dialect};
 use time::OffsetDateTime;
 
 use crate::errors::db;
@@ -27,39 +28,20 @@ pub(crate) async fn rows(
     after: Option<i64>,
     limit: u32,
 ) -> Result<Vec<DumpRow>> {
-    let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
-    let mut sql = format!(
-        "SELECT {} FROM {} WHERE 1 = 1",
-        columns.join(", "),
-        table.name
-    );
-    let mut binds = 0;
-    if tenant.is_some() {
-        binds += 1;
-        match table.scope {
-            TenantScope::Column => sql.push_str(" AND tenant_id = $1"),
-            TenantScope::Account => {
-                sql.push_str(" AND account_id IN (SELECT id FROM accounts WHERE tenant_id = $1)");
-            }
-            TenantScope::User => {
-                sql.push_str(" AND user_id IN (SELECT id FROM users WHERE tenant_id = $1)");
-            }
-            TenantScope::Installation => return Ok(Vec::new()),
-        }
-    }
-    let paged = table.key.map(|key| {
-        if after.is_some() {
-            sql.push_str(&format!(" AND {key} > ${}", binds + 1));
-        }
-        sql.push_str(&format!(" ORDER BY {key} LIMIT {limit}"));
-    });
-    // Table and column names come from the static list, never from input.
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    if let Some(tenant) = tenant {
-        query = query.bind(tenant.get());
-    }
-    if let (Some(()), Some(after)) = (paged, after) {
-        query = query.bind(after);
+    let Some(statement) =
+        tenantry_store_sql::dump::select(Dialect::Postgres, table, tenant, after, limit)
+    else {
+        return Ok(Vec::new());
+    };
+    // The SQL holds only tenantry-store-sql's fragments; the tenant and key are binds.
+    let mut query = sqlx::query(AssertSqlSafe(statement.sql));
+    for value in statement.binds {
+        query = match value {
+            Bind::Int(n) => query.bind(n),
+            Bind::Text(s) => query.bind(s),
+            Bind::Bool(b) => query.bind(b),
+            Bind::Time(t) => query.bind(t),
+        };
     }
     let rows = query.fetch_all(pool).await.map_err(db)?;
     rows.iter().map(|row| to_dump(table, row)).collect()

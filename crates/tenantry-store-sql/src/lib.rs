@@ -8,8 +8,10 @@
 //! - [`filter`]: the filter tree as a WHERE condition (LIKE for PostgreSQL, GLOB for SQLite).
 //! - [`list`]: scope, search, keyset, order and limit around it; and capped counts.
 //! - [`secrets`]: where each kind of Cloud Elements secret is kept.
+//! - [`dump`]: the page-by-page reads of `tenantry export`.
 
 pub mod columns;
+pub mod dump;
 pub mod filter;
 pub mod list;
 pub mod secrets;
