@@ -2,7 +2,7 @@
 //! lists, narrowed to one tenant if asked, after a key, in key order.
 
 use tenantry_core::model::AccountId;
-use tenantry_core::model::dump::{TableSpec, TenantScope};
+use tenantry_core::model::dump::{DumpRow, TableSpec, TenantScope};
 
 use crate::statement::{Bind, Dialect, Statement};
 
@@ -47,6 +47,41 @@ pub fn select(
     Some(statement)
 }
 
+/// The rows the target already has with the identities of `rows` (see
+/// [`TableSpec::identity`]), to tell new rows from rows loaded before.
+pub fn select_existing(dialect: Dialect, table: &TableSpec, rows: &[DumpRow]) -> Statement {
+    let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+    let mut statement = Statement::new(dialect);
+    let identity = table.identity.join(", ");
+    statement.push(&format!(
+        "SELECT {} FROM {} WHERE ({identity}) IN (",
+        columns.join(", "),
+        table.name
+    ));
+    if rows.is_empty() {
+        // `IN ()` is not SQL; a tuple of NULLs matches nothing.
+        let nulls = vec!["NULL"; table.identity.len()].join(", ");
+        statement.push(&format!("({nulls})"));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        statement.push(if i == 0 { "(" } else { ", (" });
+        for (j, column) in table.identity.iter().enumerate() {
+            if j > 0 {
+                statement.push(", ");
+            }
+            let value = &row[*column];
+            let bind = match value.as_i64() {
+                Some(n) => Bind::Int(n),
+                None => Bind::Text(value.as_str().unwrap_or_default().to_owned()),
+            };
+            statement.bind(bind);
+        }
+        statement.push(")");
+    }
+    statement.push(")");
+    statement
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +111,27 @@ mod tests {
             all.ends_with("FROM api_tokens WHERE 1 = 1 ORDER BY id LIMIT 10"),
             "{all}"
         );
+    }
+
+    #[test]
+    fn rows_are_found_by_their_whole_identity() {
+        let spec = table("account_roles").unwrap_or_else(|| panic!("account_roles"));
+        let row = |id: i64, key: &str| {
+            let mut row = DumpRow::new();
+            row.insert("account_id".into(), id.into());
+            row.insert("role_key".into(), key.into());
+            row
+        };
+        let statement = select_existing(Dialect::Postgres, spec, &[row(7, "admin"), row(8, "org")]);
+        assert!(
+            statement.sql.ends_with(
+                "FROM account_roles WHERE (account_id, role_key) IN (($1, $2), ($3, $4))"
+            ),
+            "{}",
+            statement.sql
+        );
+        assert_eq!(statement.binds[1], Bind::Text("admin".into()));
+        let none = select_existing(Dialect::Sqlite, spec, &[]);
+        assert!(none.sql.ends_with("IN ((NULL, NULL))"), "{}", none.sql);
     }
 }

@@ -8,10 +8,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
 use tenantry_core::model::AccountId;
 use tenantry_core::model::dump::{
-    ColumnType, DumpRow, TableSpec, check_row, decode_bytes, encode_bytes, format_time, parse_time,
+    ColumnType, DumpRow, TableSpec, check_row, decode_bytes, encode_bytes, format_time, new_rows,
+    parse_time,
 };
 use tenantry_core::{Error, Result};
-use tenantry_store_sql::{Bind, Dialect};
+use tenantry_store_sql::{Bind, Dialect, Statement};
 
 use crate::accounts::begin_write;
 use crate::errors::db;
@@ -32,7 +33,17 @@ pub(crate) async fn rows(
     else {
         return Ok(Vec::new());
     };
-    // The SQL holds only tenantry-store-sql's fragments; the tenant and key are binds.
+    let mut conn = pool.acquire().await.map_err(db)?;
+    fetch(&mut conn, table, statement).await
+}
+
+/// Runs a statement of `tenantry_store_sql::dump` and reads its rows as a dump has them.
+async fn fetch(
+    conn: &mut sqlx::SqliteConnection,
+    table: &TableSpec,
+    statement: Statement,
+) -> Result<Vec<DumpRow>> {
+    // The SQL holds only tenantry-store-sql's fragments; every value is a bind.
     let mut query = sqlx::query(AssertSqlSafe(statement.sql));
     for value in statement.binds {
         query = match value {
@@ -42,7 +53,7 @@ pub(crate) async fn rows(
             Bind::Time(t) => query.bind(to_db(t)),
         };
     }
-    let rows = query.fetch_all(pool).await.map_err(db)?;
+    let rows = query.fetch_all(&mut *conn).await.map_err(db)?;
     rows.iter().map(|row| to_dump(table, row)).collect()
 }
 
@@ -92,26 +103,37 @@ pub(crate) async fn load(writer: &SqlitePool, table: &TableSpec, rows: &[DumpRow
     let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
     let head = format!("INSERT INTO {} ({}) ", table.name, columns.join(", "));
     let mut tx = begin_write(writer).await?;
-    let mut inserted = 0;
-    for chunk in rows.chunks((MAX_BINDS / columns.len()).max(1)) {
+    // What the target already has under these identities, read in the same transaction as
+    // the insert: identical rows were loaded before (import runs again safely); rows with
+    // other values mean the dump does not belong here, and nothing of the batch is written.
+    let mut existing = Vec::new();
+    for chunk in rows.chunks((MAX_BINDS / table.identity.len()).max(1)) {
+        let statement = tenantry_store_sql::dump::select_existing(Dialect::Sqlite, table, chunk);
+        existing.extend(fetch(&mut tx, table, statement).await?);
+    }
+    let new = new_rows(table, rows, &existing).map_err(Error::Conflict)?;
+    for chunk in new.chunks((MAX_BINDS / columns.len()).max(1)) {
         let mut insert = QueryBuilder::<Sqlite>::new(head.clone());
         insert.push_values(chunk, |mut out, row| {
             for (column, kind) in table.columns {
                 bind(&mut out, *kind, &row[*column]);
             }
         });
-        // Rows already there (by key or any unique value) stay as they are: import is
-        // idempotent.
-        insert.push(" ON CONFLICT DO NOTHING");
-        inserted += insert
+        // A unique value (an address, a token hash) taken by another row is a conflict too.
+        insert
             .build()
             .execute(&mut *tx)
             .await
-            .map_err(db)?
-            .rows_affected();
+            .map_err(|e| match db(e) {
+                Error::Conflict(what) => Error::Conflict(format!(
+                    "{}: a row takes a unique value another row already has ({what})",
+                    table.name
+                )),
+                other => other,
+            })?;
     }
     tx.commit().await.map_err(db)?;
-    Ok(inserted)
+    Ok(new.len() as u64)
 }
 
 /// Binds a checked value as this store keeps its column type.

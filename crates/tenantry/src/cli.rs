@@ -103,7 +103,8 @@ pub enum Command {
     },
     /// Write every tenant's data (or one tenant's) to stdout as JSON lines: accounts, users
     /// with their password hashes, devices, roles, secrets (hashed), tokens (hashed), invitations
-    /// and the audit trail, ids kept.
+    /// and the audit trail, ids kept. Read page by page: stop the servers first for a dump
+    /// that is one consistent moment.
     Export {
         /// Only this tenant (the id of its root account); installation-wide rows (service
         /// tokens, seat tokens, keys) are left out.
@@ -224,7 +225,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TENANTRY_IOTO_CLOUD_ID", default_value = "tenantry")]
     pub ioto_cloud_id: String,
     /// Requests per second each client address may make, after a burst (0 turns it off).
-    /// Limits are per server; `/healthz` is exempt.
+    /// Limits are per server; the probes (`/healthz`, `/readyz`, `/metrics`) are exempt.
     #[arg(long, env = "TENANTRY_RATE_PER_ADDRESS", default_value_t = 50)]
     pub rate_per_address: u32,
     /// The burst each client address may make before its rate applies.

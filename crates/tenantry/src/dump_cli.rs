@@ -4,8 +4,11 @@
 //! row (`{"table": "users", "row": {…}}`, tables in the order of
 //! [`tenantry_core::model::dump::TABLES`], parents before children), and a footer with the
 //! row count, so a cut-off dump is recognised. Import loads batches of rows, each in one
-//! transaction, keeps rows that are already there (so it can be run again), moves id
-//! sequences on, and checks every invariant at the end.
+//! transaction. A row the target already holds with the same values is skipped, so an import
+//! can be run again; one it holds with other values (another installation's account 3, a
+//! taken address) stops the import before that batch is written: loading on would attach the
+//! dump's rows to someone else's records. At the end the id sequences move on and every
+//! invariant is checked.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -46,6 +49,12 @@ pub async fn export(
             Some(account.id)
         }
     };
+    if tenant.is_some() {
+        eprintln!(
+            "note: a tenant's dump leaves out the installation keys; Cloud Elements secrets and \
+             certificate tokens derived from them must be rotated where it is imported"
+        );
+    }
     let health = store.health().await?;
     let scope = tenant.map_or(json!("all"), |t| json!({ "tenant": t.get() }));
     let header = json!({
@@ -106,8 +115,10 @@ pub async fn import(store: Arc<dyn Store>, input: impl BufRead) -> anyhow::Resul
     progress.enable_steady_tick(Duration::from_millis(200));
     let result = load(&store, input, &progress).await;
     progress.finish_and_clear();
-    let imported = result?;
+    // Batches before a failure are committed: move the sequences past them either way, so a
+    // server started before the import is run again never hands out an imported id.
     store.finish_load().await?;
+    let imported = result?;
     let violations = store.invariant_violations().await?;
     if !violations.is_empty() {
         bail!(
@@ -197,33 +208,6 @@ async fn flush(
     let counts = imported.tables.entry(table.name).or_default();
     counts.0 += batch.len() as u64;
     counts.1 += new;
-    if table.name == "installation_secrets" {
-        warn_about_other_keys(store, table, batch).await?;
-    }
     batch.clear();
-    Ok(())
-}
-
-/// The target keeps its own installation keys; if they differ from the dump's, secrets derived
-/// from the dump's (Cloud Elements secrets, certificate tokens shown again) no longer match.
-async fn warn_about_other_keys(
-    store: &Arc<dyn Store>,
-    table: &'static TableSpec,
-    loaded: &[DumpRow],
-) -> anyhow::Result<()> {
-    let present = store.dump_rows(table, None, None, PAGE).await?;
-    for row in loaded {
-        let same = present
-            .iter()
-            .any(|p| p["name"] == row["name"] && p["secret"] == row["secret"]);
-        if !same {
-            eprintln!(
-                "warning: the target already had its own installation key {}; secrets derived \
-                 from the exported one (Cloud Elements secrets, certificate tokens) must be \
-                 rotated, or import into a database no server has started on",
-                row["name"]
-            );
-        }
-    }
     Ok(())
 }

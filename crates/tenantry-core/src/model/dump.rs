@@ -47,6 +47,8 @@ pub struct TableSpec {
     /// The integer primary key rows are read in order of, page by page; `None` for small
     /// tables read whole.
     pub key: Option<&'static str>,
+    /// The columns that identify a row (its primary key), to find it in the target.
+    pub identity: &'static [&'static str],
     pub scope: TenantScope,
     pub columns: &'static [(&'static str, ColumnType)],
 }
@@ -66,6 +68,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "installation_secrets",
         key: None,
+        identity: &["name"],
         scope: TenantScope::Installation,
         columns: &[("name", Text), ("secret", Bytes), ("created_at", Time)],
     },
@@ -73,6 +76,7 @@ pub const TABLES: &[TableSpec] = &[
         name: "accounts",
         // Ids grow, and a parent is made before its children: id order puts parents first.
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Column,
         columns: &[
             ("id", Int),
@@ -99,6 +103,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "users",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Column,
         columns: &[
             ("id", Int),
@@ -131,6 +136,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "devices",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Column,
         columns: &[
             ("id", Int),
@@ -149,6 +155,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "account_roles",
         key: None,
+        identity: &["account_id", "role_key"],
         scope: TenantScope::Account,
         columns: &[
             ("account_id", Int),
@@ -159,6 +166,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "organization_secrets",
         key: Some("account_id"),
+        identity: &["account_id"],
         scope: TenantScope::Account,
         columns: &[
             ("account_id", Int),
@@ -170,6 +178,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "user_secrets",
         key: Some("user_id"),
+        identity: &["user_id"],
         scope: TenantScope::User,
         columns: &[
             ("user_id", Int),
@@ -181,6 +190,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "api_tokens",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Installation,
         columns: &[
             ("id", Int),
@@ -194,6 +204,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "certificate_tokens",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Column,
         columns: &[
             ("id", Int),
@@ -208,6 +219,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "seat_tokens",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Installation,
         columns: &[
             ("id", Int),
@@ -222,6 +234,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "invitations",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Column,
         columns: &[
             ("id", Int),
@@ -241,6 +254,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "audit_log",
         key: Some("id"),
+        identity: &["id"],
         scope: TenantScope::Column,
         columns: &[
             ("id", Int),
@@ -308,6 +322,60 @@ pub fn encode_bytes(bytes: &[u8]) -> String {
 pub fn decode_bytes(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+/// Whether two rows of `table` hold the same values (times compared as instants, so any RFC
+/// 3339 spelling of the same moment matches).
+pub fn same_row(table: &TableSpec, a: &DumpRow, b: &DumpRow) -> bool {
+    table.columns.iter().all(|(column, kind)| {
+        let (x, y) = (&a[*column], &b[*column]);
+        match (kind, x, y) {
+            (ColumnType::Time, Value::String(x), Value::String(y)) => {
+                parse_time(x) == parse_time(y)
+            }
+            _ => x == y,
+        }
+    })
+}
+
+/// The rows of a batch that the target does not have yet, given the rows it has under the
+/// same identities. A row the target holds with other values is an error: the dump and the
+/// target disagree, and loading on would attach this dump's rows to someone else's records.
+pub fn new_rows<'a>(
+    table: &TableSpec,
+    rows: &'a [DumpRow],
+    existing: &[DumpRow],
+) -> std::result::Result<Vec<&'a DumpRow>, String> {
+    let there: std::collections::HashMap<String, &DumpRow> = existing
+        .iter()
+        .map(|row| (identity(table, row), row))
+        .collect();
+    let mut new = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = identity(table, row);
+        match there.get(&id) {
+            None => new.push(row),
+            Some(there) if same_row(table, row, there) => {}
+            Some(_) => {
+                return Err(format!(
+                    "{} {id} is already there with other values: this database is not the one \
+                     the dump came from, nor an earlier import of it",
+                    table.name,
+                ));
+            }
+        }
+    }
+    Ok(new)
+}
+
+/// A row's identity as text (`42`, or `7/"admin"`), to find it among others.
+pub fn identity(table: &TableSpec, row: &DumpRow) -> String {
+    let parts: Vec<String> = table
+        .identity
+        .iter()
+        .map(|c| row.get(*c).map_or_else(String::new, Value::to_string))
+        .collect();
+    parts.join("/")
 }
 
 /// Checks a whole row against its table: every column present (null where empty), none else,

@@ -240,10 +240,11 @@ async fn broken_dumps_are_refused_with_the_line() {
     assert!(stderr.contains("not a Tenantry dump"), "{stderr}");
 }
 
-/// A target that already made its own installation keys keeps them, and the import says that
-/// secrets derived from the exported keys will not match there.
+/// Another installation's database is not a place to load a dump into blindly: its own
+/// installation key, or its own account under an id of the dump's, stops the import before
+/// anything of that batch is written, naming the row.
 #[tokio::test]
-async fn importing_over_other_installation_keys_warns() {
+async fn importing_over_other_records_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let source = format!("sqlite://{}", dir.path().join("keys-src.db").display());
     let target = format!("sqlite://{}", dir.path().join("keys-dst.db").display());
@@ -264,13 +265,35 @@ async fn importing_over_other_installation_keys_warns() {
         "{dump}"
     );
     let (ok, _, stderr) = tenantry(&["import", "--database", &target], dump.as_bytes()).await;
-    assert!(ok, "{stderr}");
+    assert!(!ok);
     assert!(
-        stderr.contains("already had its own installation key"),
+        stderr.contains("installation_secrets \"signing\" is already there with other values"),
         "{stderr}"
     );
-    // The same import onto a database holding the exported key says nothing of the kind.
-    let (ok, _, stderr) = tenantry(&["import", "--database", &source], dump.as_bytes()).await;
-    assert!(ok, "{stderr}");
-    assert!(!stderr.contains("warning"), "{stderr}");
+
+    // Two installations that each have an account 1, with other tenants in them.
+    let source = format!("sqlite://{}", dir.path().join("acme.db").display());
+    let target = format!("sqlite://{}", dir.path().join("globex.db").display());
+    let acme = TestApp::over_store(open(&source).await).await;
+    let acme_root = acme.account(None, "Acme", 5).await;
+    acme.user(acme_root, "ann@acme.test", "owner").await;
+    let globex = TestApp::over_store(open(&target).await).await;
+    let globex_root = globex.account(None, "Globex", 5).await;
+    assert_eq!(
+        acme_root, globex_root,
+        "both installations begin at the same id"
+    );
+    let dump = export(&source, &["--tenant", &acme_root.to_string()]).await;
+    let (ok, _, stderr) = tenantry(&["import", "--database", &target], dump.as_bytes()).await;
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("accounts {acme_root} is already there")),
+        "{stderr}"
+    );
+    // Ann did not land in Globex.
+    let users = globex
+        .get(&format!("/api/accounts/{globex_root}/users"), &globex.owner)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(users["data"].as_array().unwrap().len(), 0, "{users}");
 }
