@@ -8,6 +8,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use std::time::{Duration, Instant};
+
+use tenantry_core::model::health::StoreHealth;
+
 use crate::state::AppState;
 
 /// Paths no rate limit applies to: probes and scrapers must get through whatever the traffic.
@@ -40,7 +44,7 @@ pub async fn healthz() -> Json<Value> {
     )
 )]
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
-    match app.services.store_health().await {
+    match store_health(&app).await {
         Ok(health) if health.schema_ready() => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "schema_version": health.schema_applied })),
@@ -55,6 +59,28 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
         }
     }
 }
+
+/// The store's report, read at most once a second however often probes and scrapers ask:
+/// they need no credentials and no rate limit applies to them, so each asking must not cost
+/// database work. Callers wait for a read in flight rather than start their own.
+pub async fn store_health(app: &AppState) -> tenantry_core::Result<StoreHealth> {
+    let mut cached = app.health_cache.lock().await;
+    if let Some((read, health)) = cached.as_ref()
+        && read.elapsed() < HEALTH_TTL
+    {
+        return health.clone().ok_or_else(|| {
+            tenantry_core::Error::Unavailable("the database did not answer".to_owned())
+        });
+    }
+    let health = app.services.store_health().await;
+    *cached = Some((Instant::now(), health.as_ref().ok().cloned()));
+    health
+}
+
+const HEALTH_TTL: Duration = Duration::from_secs(1);
+
+/// The last store report and when it was read (`None` inside: the read failed).
+pub type HealthCache = tokio::sync::Mutex<Option<(Instant, Option<StoreHealth>)>>;
 
 fn not_ready(reason: String) -> (StatusCode, Json<Value>) {
     (

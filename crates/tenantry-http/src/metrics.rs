@@ -192,14 +192,15 @@ pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Respons
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|token| TokenHash::of(token.trim()));
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| TokenHash::of(token.trim()));
         if !presented.is_some_and(|p| p.ct_eq(expected)) {
             return ApiError::new(StatusCode::UNAUTHORIZED, "send the metrics token")
                 .into_response();
         }
     }
-    match app.services.store_health().await {
+    match crate::health::store_health(&app).await {
         Ok(health) => {
             let busy = health
                 .connections_open

@@ -74,9 +74,9 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(crate::rate_limit::RateLimitLayer::new(state.clone()))
-        // Outside the rate limit, so refused requests are counted too.
-        .layer(crate::metrics::TrackLayer)
         .layer(layers)
+        // Outermost, so every answer is counted: rate-limited, timed out, or a caught panic.
+        .layer(crate::metrics::TrackLayer)
         .with_state(state)
 }
 

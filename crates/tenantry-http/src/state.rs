@@ -55,6 +55,8 @@ pub struct AppState {
     pub product_name: Arc<str>,
     /// When set, `/metrics` answers only to `Authorization: Bearer <token>` with this hash.
     pub metrics_token: Option<Arc<tenantry_core::auth::TokenHash>>,
+    /// The store's last report for `/readyz` and `/metrics` (see [`crate::health`]).
+    pub health_cache: Arc<crate::health::HealthCache>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             limiters: crate::rate_limit::Limiters::new(limits.rate),
             product_name: Arc::from("Tenantry"),
             metrics_token: None,
+            health_cache: Arc::default(),
         }
     }
 

@@ -91,9 +91,18 @@ fn chosen_file(named: Option<&Path>) -> Option<PathBuf> {
 pub fn read(path: &Path) -> anyhow::Result<ConfigFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-    let table: toml::Table = text
-        .parse()
-        .with_context(|| format!("{} is not valid TOML", path.display()))?;
+    // toml's own message quotes the offending line, which may hold a password: say only
+    // where, and what.
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e.span().map_or(0, |span| {
+            text[..span.start.min(text.len())].lines().count().max(1)
+        });
+        anyhow::anyhow!(
+            "{} is not valid TOML: line {line}: {}",
+            path.display(),
+            e.message()
+        )
+    })?;
     let command = Cli::command();
     let mut values = Vec::new();
     let mut problems = Vec::new();

@@ -183,3 +183,21 @@ async fn serve_runs_with_the_file() {
     assert!(dir.path().join("from-file.db").exists());
     child.kill().await.unwrap();
 }
+
+/// A syntax error says where, never the line itself: the line may hold a password.
+#[tokio::test]
+async fn a_syntax_error_does_not_echo_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tenantry.toml"),
+        "listen = \"127.0.0.1:0\"\nsmtp_url = \"smtp://mailer:s3cr\\qt@mail.example\"\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = tenantry(dir.path(), &[], &["config", "check"]).await;
+    assert!(!ok);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(!stderr.contains("s3cr"), "{stderr}");
+    let (ok, _, stderr) = tenantry(dir.path(), &[], &["migrate"]).await;
+    assert!(!ok);
+    assert!(!stderr.contains("s3cr"), "{stderr}");
+}
