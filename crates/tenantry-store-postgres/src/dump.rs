@@ -101,6 +101,12 @@ pub(crate) async fn load(pool: &PgPool, table: &TableSpec, rows: &[DumpRow]) -> 
     let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
     let head = format!("INSERT INTO {} ({}) ", table.name, columns.join(", "));
     let mut tx = pool.begin().await.map_err(db)?;
+    // Each batch need not wait for its WAL to reach the disk: a crash loses at most the last
+    // batches, and the import is made to be run again.
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     // What the target already has under these identities, read in the same transaction as
     // the insert: identical rows were loaded before (import runs again safely); rows with
     // other values mean the dump does not belong here, and nothing of the batch is written.

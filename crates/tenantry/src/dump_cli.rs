@@ -150,6 +150,32 @@ async fn load(
     }
     progress.set_message(format!("({})", header["scope"]));
     let mut imported = Imported::default();
+    let mut loader = Loader::default();
+    let reading = read_rows(store, lines, progress, &mut loader, &mut imported).await;
+    // Whatever stopped the reading, the batch being written finishes before the caller moves
+    // the sequences on.
+    let written = loader.wait(&mut imported).await;
+    let (read, ended) = reading?;
+    written?;
+    match ended {
+        Some(rows) if rows == read => Ok(imported),
+        Some(rows) => bail!("the dump says {rows} rows but holds {read}"),
+        None => bail!(
+            "the dump ends without its footer after {read} rows (cut off?): what was read is \
+             loaded; import the complete dump again"
+        ),
+    }
+}
+
+/// Reads the rows after the header, checking each, and hands them to the loader in batches;
+/// returns how many were read and what the footer said.
+async fn read_rows(
+    store: &Arc<dyn Store>,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    progress: &ProgressBar,
+    loader: &mut Loader,
+    imported: &mut Imported,
+) -> anyhow::Result<(u64, Option<u64>)> {
     let mut batch: Vec<DumpRow> = Vec::with_capacity(BATCH);
     let mut current: Option<&'static TableSpec> = None;
     let mut read = 0u64;
@@ -173,41 +199,61 @@ async fn load(
         };
         check_row(spec, &row).map_err(|e| anyhow::anyhow!("line {at}: {e}"))?;
         if current.is_some_and(|c| c.name != spec.name) || batch.len() >= BATCH {
-            flush(store, current, &mut batch, &mut imported).await?;
+            loader.flush(store, current, &mut batch, imported).await?;
         }
         current = Some(spec);
         batch.push(row);
         read += 1;
         progress.set_position(read);
     }
-    flush(store, current, &mut batch, &mut imported).await?;
-    match ended {
-        Some(rows) if rows == read => Ok(imported),
-        Some(rows) => bail!("the dump says {rows} rows but holds {read}"),
-        None => bail!(
-            "the dump ends without its footer after {read} rows (cut off?): what was read is \
-             loaded; import the complete dump again"
-        ),
-    }
+    loader.flush(store, current, &mut batch, imported).await?;
+    Ok((read, ended))
 }
 
-async fn flush(
-    store: &Arc<dyn Store>,
-    table: Option<&'static TableSpec>,
-    batch: &mut Vec<DumpRow>,
-    imported: &mut Imported,
-) -> anyhow::Result<()> {
-    let Some(table) = table else { return Ok(()) };
-    if batch.is_empty() {
-        return Ok(());
+/// Loads batches one after another while the next is read: the batch being written runs as
+/// its own task, and the next waits for it (so rows still arrive parents first).
+#[derive(Default)]
+struct Loader {
+    writing: Option<tokio::task::JoinHandle<anyhow::Result<Written>>>,
+}
+
+/// A batch written: its table, its rows, and how many were new.
+type Written = (&'static str, u64, u64);
+
+impl Loader {
+    /// Hands over `batch` (emptying it) once the batch before it is written.
+    async fn flush(
+        &mut self,
+        store: &Arc<dyn Store>,
+        table: Option<&'static TableSpec>,
+        batch: &mut Vec<DumpRow>,
+        imported: &mut Imported,
+    ) -> anyhow::Result<()> {
+        self.wait(imported).await?;
+        let Some(table) = table else { return Ok(()) };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::replace(batch, Vec::with_capacity(BATCH));
+        let store = store.clone();
+        self.writing = Some(tokio::spawn(async move {
+            let new = store
+                .load_rows(table, &rows)
+                .await
+                .with_context(|| format!("loading {} rows", table.name))?;
+            Ok((table.name, rows.len() as u64, new))
+        }));
+        Ok(())
     }
-    let new = store
-        .load_rows(table, batch)
-        .await
-        .with_context(|| format!("loading {} rows", table.name))?;
-    let counts = imported.tables.entry(table.name).or_default();
-    counts.0 += batch.len() as u64;
-    counts.1 += new;
-    batch.clear();
-    Ok(())
+
+    /// Waits for the batch being written, and counts it.
+    async fn wait(&mut self, imported: &mut Imported) -> anyhow::Result<()> {
+        if let Some(writing) = self.writing.take() {
+            let (name, read, new) = writing.await.context("a loading task failed")??;
+            let counts = imported.tables.entry(name).or_default();
+            counts.0 += read;
+            counts.1 += new;
+        }
+        Ok(())
+    }
 }
