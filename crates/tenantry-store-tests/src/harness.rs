@@ -145,6 +145,21 @@ impl Harness {
             .unwrap_or_else(|| panic!("no {kind:?} mail with a token to {recipient}"))
     }
 
+    /// Asks for a password reset for `address` and returns the token the mail carries.
+    pub async fn reset_link(&self, address: &str) -> String {
+        let address = tenantry_core::values::Email::parse(address).expect("an address");
+        self.services
+            .onboarding
+            .forgot_password(&address, None)
+            .await
+            .expect("ask for a reset");
+        self.mailed_token(
+            tenantry_core::model::MailKind::PasswordReset,
+            address.normalized().as_str(),
+        )
+        .await
+    }
+
     /// Re-reads an account.
     pub async fn reload(&self, account: &Account) -> Account {
         self.store

@@ -351,14 +351,7 @@ pub async fn a_changed_address_voids_what_was_mailed_to_the_old_one(h: Harness) 
         .await
         .unwrap();
     let verify = h.mailed_token(MailKind::VerifyEmail, "ann@acme.test").await;
-    h.services
-        .onboarding
-        .forgot_password(&email("ann@acme.test"), None)
-        .await
-        .unwrap();
-    let reset = h
-        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
-        .await;
+    let reset = h.reset_link("ann@acme.test").await;
     let invitation = h
         .services
         .invitations
@@ -441,14 +434,7 @@ pub async fn stale_invitations_never_override_a_chosen_password(h: Harness) {
         .unwrap();
     let invited = h.mailed_token(MailKind::Invitation, "new@acme.test").await;
     // The invitee sets a password another way first.
-    h.services
-        .onboarding
-        .forgot_password(&email("new@acme.test"), None)
-        .await
-        .unwrap();
-    let reset = h
-        .mailed_token(MailKind::PasswordReset, "new@acme.test")
-        .await;
+    let reset = h.reset_link("new@acme.test").await;
     h.services
         .onboarding
         .reset_password(&reset, &password("chosen by the invitee"), None)

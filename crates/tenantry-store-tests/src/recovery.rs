@@ -45,22 +45,8 @@ pub async fn password_resets_work_once_and_expire(h: Harness) {
         "unknown addresses get no mail, and the same answer"
     );
 
-    h.services
-        .onboarding
-        .forgot_password(&email("ANN@acme.test"), None)
-        .await
-        .unwrap();
-    let superseded = h
-        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
-        .await;
-    h.services
-        .onboarding
-        .forgot_password(&email("ann@acme.test"), None)
-        .await
-        .unwrap();
-    let token = h
-        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
-        .await;
+    let superseded = h.reset_link("ANN@acme.test").await;
+    let token = h.reset_link("ann@acme.test").await;
     assert_ne!(superseded, token);
     let pw = password("a brand new passphrase");
     assert!(
@@ -110,14 +96,7 @@ pub async fn password_resets_work_once_and_expire(h: Harness) {
     );
 
     // Links expire.
-    h.services
-        .onboarding
-        .forgot_password(&email("ann@acme.test"), None)
-        .await
-        .unwrap();
-    let old = h
-        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
-        .await;
+    let old = h.reset_link("ann@acme.test").await;
     h.clock.advance(time::Duration::hours(2));
     assert!(
         h.services
@@ -149,14 +128,7 @@ pub async fn a_password_reset_ends_every_session_and_lifts_a_lockout(h: Harness)
         locked.locked_until.is_some(),
         "five wrong passwords lock the user"
     );
-    h.services
-        .onboarding
-        .forgot_password(&email("ann@acme.test"), None)
-        .await
-        .unwrap();
-    let token = h
-        .mailed_token(MailKind::PasswordReset, "ann@acme.test")
-        .await;
+    let token = h.reset_link("ann@acme.test").await;
     h.services
         .onboarding
         .reset_password(&token, &password("another passphrase"), None)

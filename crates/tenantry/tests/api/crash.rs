@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tenantry_store_postgres::test_support::{fresh_schema, test_url};
 use tokio::sync::Mutex;
 
-use crate::process::{Server, run, try_http};
+use crate::process::{Server, owner_token, run, try_http};
 
 /// Rate limits off: the storm is the point.
 const FLAGS: &[&str] = &["--rate-per-address", "0", "--rate-per-credential", "0"];
@@ -28,10 +28,7 @@ struct Acknowledged {
 }
 
 async fn crash_mid_storm(database: &str) {
-    let (ok, owner, stderr) =
-        run(&["token", "create", "--role", "owner", "--database", database]).await;
-    assert!(ok, "{stderr}");
-    let owner = owner.trim().to_owned();
+    let owner = owner_token(database).await;
     let mut server = Server::start(database, FLAGS).await;
     let body = json!({ "name": "Acme", "device_seats": ROOT_SEATS });
     let (status, root) = server

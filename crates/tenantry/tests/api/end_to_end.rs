@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::process::{Server, run};
+use crate::process::{Server, owner_token, run};
 
 #[tokio::test]
 async fn the_readme_tour_works_against_the_real_binary() {
@@ -91,17 +91,7 @@ async fn the_readme_tour_works_against_the_real_binary() {
 async fn logs_name_routes_not_secrets_and_seat_tokens_come_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("logs.db").display());
-    let (ok, owner, stderr) = run(&[
-        "token",
-        "create",
-        "--role",
-        "owner",
-        "--database",
-        &database,
-    ])
-    .await;
-    assert!(ok, "{stderr}");
-    let owner = owner.trim().to_owned();
+    let owner = owner_token(&database).await;
     let (ok, seat_token, stderr) = run(&[
         "seat-token",
         "create",

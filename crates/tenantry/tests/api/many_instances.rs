@@ -14,7 +14,7 @@ use tenantry_store_postgres::{PostgresOptions, PostgresStore};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::process::{Server, http, run};
+use crate::process::{Server, http, owner_token};
 
 struct Cluster {
     servers: [Server; 2],
@@ -26,16 +26,14 @@ struct Cluster {
 async fn cluster() -> Option<Cluster> {
     let url = test_url()?;
     let (scoped, schema) = fresh_schema(&url).await;
-    let (ok, owner, stderr) =
-        run(&["token", "create", "--role", "owner", "--database", &scoped]).await;
-    assert!(ok, "{stderr}");
+    let owner = owner_token(&scoped).await;
     let (first, second) = tokio::join!(
         Server::start(&scoped, &["--db-pool-size", "8"]),
         Server::start(&scoped, &["--db-pool-size", "8"])
     );
     Some(Cluster {
         servers: [first, second],
-        owner: owner.trim().to_owned(),
+        owner,
         url: scoped,
         _schema: schema,
     })
@@ -331,17 +329,7 @@ async fn a_lost_database_gives_503_then_recovers() {
     let (upstream, _) = reroute(&scoped, 0);
     let proxy = Proxy::start(upstream).await;
     let (_, via_proxy) = reroute(&scoped, proxy.port);
-    let (ok, owner, stderr) = run(&[
-        "token",
-        "create",
-        "--role",
-        "owner",
-        "--database",
-        &via_proxy,
-    ])
-    .await;
-    assert!(ok, "{stderr}");
-    let owner = owner.trim();
+    let owner = &owner_token(&via_proxy).await;
     let server = Server::start(&via_proxy, &["--db-connect-timeout", "1"]).await;
     assert_eq!(
         server.call("GET", "/api/me", Some(owner), None).await.0,

@@ -94,6 +94,14 @@ pub async fn run(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// A service owner token for `database`, made by `tenantry token create` as an operator would.
+pub async fn owner_token(database: &str) -> String {
+    let (ok, owner, stderr) =
+        run(&["token", "create", "--role", "owner", "--database", database]).await;
+    assert!(ok, "{stderr}");
+    owner.trim().to_owned()
+}
+
 /// One HTTP/1.1 exchange on a fresh connection: the status and the JSON body (`Null` if empty).
 pub async fn http(
     address: SocketAddr,

@@ -4,23 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::process::{Server, exchange, run};
+use crate::process::{Server, exchange, owner_token};
 
 #[tokio::test]
 async fn json_logs_carry_one_line_per_request_and_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("json.db").display());
-    let (ok, owner, stderr) = run(&[
-        "token",
-        "create",
-        "--role",
-        "owner",
-        "--database",
-        &database,
-    ])
-    .await;
-    assert!(ok, "{stderr}");
-    let owner = owner.trim().to_owned();
+    let owner = owner_token(&database).await;
     let log = dir.path().join("server.log");
     let server = Server::start_logging_to(&database, &log, &["--log-format", "json"]).await;
     let bearer = format!("Bearer {owner}");

@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 
 use tenantry_store_postgres::test_support::{fresh_schema, test_url};
 
-use crate::process::{Server, http, run};
+use crate::process::{Server, http, owner_token, run};
 
 const REQUIRED_VAR: &str = "TENANTRY_TEST_SMTP_REQUIRED";
 
@@ -196,10 +196,7 @@ async fn invitations_arrive_and_survive_an_outage(database: &str) {
         "--mail-poll-ms",
         "50",
     ];
-    let (ok, owner, stderr) =
-        run(&["token", "create", "--role", "owner", "--database", database]).await;
-    assert!(ok, "{stderr}");
-    let owner = owner.trim().to_owned();
+    let owner = owner_token(database).await;
     let one = Server::start(database, &flags).await;
     let two = Server::start(database, &flags).await;
 
@@ -365,17 +362,7 @@ async fn without_smtp_mails_are_logged_without_tokens_and_shown_by_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("nosmtp.db").display());
     let log = dir.path().join("server.log");
-    let (ok, owner, _) = run(&[
-        "token",
-        "create",
-        "--role",
-        "owner",
-        "--database",
-        &database,
-    ])
-    .await;
-    assert!(ok);
-    let owner = owner.trim().to_owned();
+    let owner = owner_token(&database).await;
     let server = Server::start_logging_to(&database, &log, &[]).await;
     let (_, account) = server
         .call(
