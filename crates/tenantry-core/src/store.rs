@@ -116,7 +116,13 @@ pub trait Store: Send + Sync + 'static {
         table: &'static crate::model::dump::TableSpec,
         rows: &[crate::model::dump::DumpRow],
     ) -> Result<u64>;
-    /// After loading: moves id sequences past the loaded ids.
+    /// Before loading: if the installation holds no account and no user, sets its non-unique
+    /// secondary indexes aside (recorded in the database) so rows load without maintaining
+    /// them; returns how many. [`Store::finish_load`] builds them again, and so does the next
+    /// start if the load never finished.
+    async fn prepare_load(&self) -> Result<u64>;
+    /// After loading: rebuilds the indexes set aside, moves id sequences past the loaded ids
+    /// and refreshes the planner's statistics.
     async fn finish_load(&self) -> Result<()>;
 
     // Accounts.

@@ -104,6 +104,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0005_mail.sql")),
             false,
         ),
+        Migration::new(
+            6,
+            "deferred_indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0006_deferred_indexes.sql")),
+            false,
+        ),
     ])
 }
 
@@ -175,11 +182,20 @@ impl PostgresStore {
 
     /// Applies pending migrations under PostgreSQL's advisory lock: of several instances starting
     /// at once, one migrates and the others wait, then find nothing left to do.
+    /// Then rebuilds any index an interrupted import set aside, so no server runs without them.
     pub async fn migrate(&self) -> Result<()> {
         migrator()
             .run(&self.pool)
             .await
-            .map_err(|e| Error::Internal(format!("PostgreSQL migration failed: {e}")))
+            .map_err(|e| Error::Internal(format!("PostgreSQL migration failed: {e}")))?;
+        let rebuilt = crate::deferred_indexes::rebuild(&self.pool).await?;
+        if rebuilt > 0 {
+            tracing::warn!(
+                rebuilt,
+                "rebuilt indexes an unfinished import had set aside"
+            );
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -16,7 +16,8 @@
 //!   certificate and seat tokens), `org_secrets` (Cloud Elements' user and organization secrets,
 //!   account roles), `lockout` (brute-force protection), `user_tokens` (email-verification and
 //!   password-reset tokens), `outbox` (mail queued with its change, claimed by dispatchers),
-//!   `bulk`, `secrets`.
+//!   `bulk`, `deferred_indexes` (indexes built once after an import into an empty
+//!   installation), `secrets`.
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: PostgreSQL errors in core's terms (SQLSTATEs and constraint names).
@@ -27,6 +28,7 @@ mod api_tokens;
 mod audit;
 mod bulk;
 pub mod connect;
+mod deferred_indexes;
 mod device_tokens;
 mod devices;
 mod dump;

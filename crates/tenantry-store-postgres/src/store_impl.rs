@@ -27,8 +27,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::errors::db;
 use crate::{
-    PostgresStore, accounts, api_tokens, bulk, device_tokens, devices, dump, invariants,
-    invitations, lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens, users,
+    PostgresStore, accounts, api_tokens, bulk, deferred_indexes, device_tokens, devices, dump,
+    invariants, invitations, lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens,
+    users,
 };
 
 #[async_trait]
@@ -59,8 +60,14 @@ impl Store for PostgresStore {
         dump::load(&self.pool, table, rows).await
     }
 
+    async fn prepare_load(&self) -> Result<u64> {
+        deferred_indexes::set_aside(&self.pool).await
+    }
+
     async fn finish_load(&self) -> Result<()> {
-        dump::finish(&self.pool).await
+        deferred_indexes::rebuild(&self.pool).await?;
+        dump::finish(&self.pool).await?;
+        self.refresh_statistics().await
     }
 
     async fn insert_account(&self, new: NewAccount, audit: AuditDraft) -> Result<Account> {

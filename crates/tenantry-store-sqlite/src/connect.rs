@@ -59,6 +59,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0005_mail.sql")),
             false,
         ),
+        Migration::new(
+            6,
+            "deferred_indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0006_deferred_indexes.sql")),
+            false,
+        ),
     ])
 }
 
@@ -143,12 +150,21 @@ impl SqliteStore {
         })
     }
 
-    /// Applies every migration not yet applied; safe to run repeatedly.
+    /// Applies every migration not yet applied (safe to run repeatedly), then rebuilds any
+    /// index an interrupted import set aside, so no server runs without them.
     pub async fn migrate(&self) -> Result<()> {
         migrator()
             .run(&self.writer)
             .await
-            .map_err(|e| Error::Internal(format!("SQLite migration failed: {e}")))
+            .map_err(|e| Error::Internal(format!("SQLite migration failed: {e}")))?;
+        let rebuilt = crate::deferred_indexes::rebuild(&self.writer).await?;
+        if rebuilt > 0 {
+            tracing::warn!(
+                rebuilt,
+                "rebuilt indexes an unfinished import had set aside"
+            );
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -10,8 +10,9 @@
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
 //!   `invitations` (and tenants created with their first user), `device_tokens` (ControlByWeb's
 //!   certificate and seat tokens), `org_secrets` (Cloud Elements' user and organization secrets,
-//!   account roles), `lockout` (brute-force protection), `bulk`, `secrets`, `dump` (rows out and
-//!   in for export and import).
+//!   account roles), `lockout` (brute-force protection), `bulk`, `deferred_indexes` (indexes
+//!   built once after an import into an empty installation), `secrets`, `dump` (rows out and in
+//!   for export and import).
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
@@ -22,6 +23,7 @@ mod api_tokens;
 mod audit;
 mod bulk;
 pub mod connect;
+mod deferred_indexes;
 mod device_tokens;
 mod devices;
 mod dump;

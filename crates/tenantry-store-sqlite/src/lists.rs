@@ -1,7 +1,8 @@
 //! Lists and counts, compiled by `tenantry-store-sql` for SQLite and run here.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, FromRow, SqlitePool};
+use sqlx::query::QueryAs;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{AssertSqlSafe, FromRow, Sqlite, SqlitePool};
 use tenantry_core::Result;
 use tenantry_core::model::{Account, AuditRecord, Device, User};
 use tenantry_core::query::{ListRequest, ListResource};
@@ -66,6 +67,14 @@ async fn rows<R>(pool: &SqlitePool, statement: Statement) -> Result<Vec<R>>
 where
     R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
 {
+    bound(statement).fetch_all(pool).await.map_err(db)
+}
+
+/// The statement as a query with its values bound.
+fn bound<R>(statement: Statement) -> QueryAs<'static, Sqlite, R, SqliteArguments>
+where
+    R: for<'r> FromRow<'r, SqliteRow>,
+{
     // The SQL holds only tenantry-store-sql's fragments; every client value is a bind.
     let mut query = sqlx::query_as::<_, R>(AssertSqlSafe(statement.sql));
     for value in statement.binds {
@@ -76,7 +85,7 @@ where
             Bind::Time(t) => query.bind(to_db(t)),
         };
     }
-    query.fetch_all(pool).await.map_err(db)
+    query
 }
 
 fn select(scope: &Scope, request: &ListRequest) -> Statement {
@@ -143,6 +152,18 @@ pub async fn explain(
 ) -> Result<Vec<String>> {
     let mut statement = select(scope, request);
     statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
-    let plan: Vec<(i64, i64, i64, String)> = rows(pool, statement).await?;
+    // An EXPLAIN never reads the schema version, so it would describe the plan for the schema
+    // as this connection last saw it, before an index was added or dropped. A read first
+    // brings the connection's copy up to date, and the EXPLAIN is not kept prepared.
+    let mut conn = pool.acquire().await.map_err(db)?;
+    sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    let plan: Vec<(i64, i64, i64, String)> = bound(statement)
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
     Ok(plan.into_iter().map(|(_, _, _, detail)| detail).collect())
 }

@@ -27,8 +27,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::errors::db;
 use crate::{
-    SqliteStore, accounts, api_tokens, bulk, device_tokens, devices, dump, invariants, invitations,
-    lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens, users,
+    SqliteStore, accounts, api_tokens, bulk, deferred_indexes, device_tokens, devices, dump,
+    invariants, invitations, lists, lockout, org_secrets, outbox, secrets, sessions, user_tokens,
+    users,
 };
 
 #[async_trait]
@@ -59,8 +60,13 @@ impl Store for SqliteStore {
         dump::load(&self.writer, table, rows).await
     }
 
+    async fn prepare_load(&self) -> Result<u64> {
+        deferred_indexes::set_aside(&self.writer).await
+    }
+
     async fn finish_load(&self) -> Result<()> {
         // AUTOINCREMENT moves past any id inserted explicitly by itself.
+        deferred_indexes::rebuild(&self.writer).await?;
         Ok(())
     }
 

@@ -115,6 +115,8 @@ pub enum Command {
     },
     /// Load a dump from stdin (see `export`). Rows already there are kept, so it can be run
     /// again; every invariant is checked at the end. Load into a database no server writes to.
+    /// Into an empty one, indexes are built once after loading (the next start builds them if
+    /// the import dies first).
     Import {
         #[command(flatten)]
         database: DatabaseArg,

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -86,10 +86,13 @@ pub async fn export(
     Ok(total)
 }
 
-/// Per table: rows read from the dump, and how many of them were new.
+/// Per table: rows read from the dump, and how many of them were new; how long loading and
+/// then building indexes took.
 #[derive(Debug, Default)]
 pub struct Imported {
     pub tables: BTreeMap<&'static str, (u64, u64)>,
+    pub loading: Duration,
+    pub finishing: Duration,
 }
 
 impl Imported {
@@ -101,6 +104,11 @@ impl Imported {
                 "{name}: {read} rows, {new} new, {kept} already there\n"
             ));
         }
+        out.push_str(&format!(
+            "loaded in {:.1} s, then indexes and sequences in {:.1} s\n",
+            self.loading.as_secs_f64(),
+            self.finishing.as_secs_f64()
+        ));
         out
     }
 }
@@ -113,12 +121,19 @@ pub async fn import(store: Arc<dyn Store>, input: impl BufRead) -> anyhow::Resul
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     progress.enable_steady_tick(Duration::from_millis(200));
+    let started = Instant::now();
     let result = load(&store, input, &progress).await;
+    let loading = started.elapsed();
+    progress.set_message("building indexes");
+    // Batches before a failure are committed: build the indexes set aside and move the
+    // sequences past those rows either way, so a server started before the import is run
+    // again never runs without indexes or hands out an imported id.
+    let finished = store.finish_load().await;
     progress.finish_and_clear();
-    // Batches before a failure are committed: move the sequences past them either way, so a
-    // server started before the import is run again never hands out an imported id.
-    store.finish_load().await?;
-    let imported = result?;
+    finished?;
+    let mut imported = result?;
+    imported.loading = loading;
+    imported.finishing = started.elapsed() - loading;
     let violations = store.invariant_violations().await?;
     if !violations.is_empty() {
         bail!(
@@ -149,6 +164,13 @@ async fn load(
         bail!("the dump has schema {schema}, newer than this build's {expected}: upgrade first");
     }
     progress.set_message(format!("({})", header["scope"]));
+    // Into an empty installation, indexes are built once at the end rather than row by row.
+    let set_aside = store.prepare_load().await?;
+    if set_aside > 0 {
+        progress.suspend(|| {
+            eprintln!("the target is empty: {set_aside} indexes will be built after loading")
+        });
+    }
     let mut imported = Imported::default();
     let mut loader = Loader::default();
     let reading = read_rows(store, lines, progress, &mut loader, &mut imported).await;

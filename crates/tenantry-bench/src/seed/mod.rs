@@ -68,6 +68,8 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
     if !existing.is_empty() {
         bail!("seed needs an empty database; this one already has accounts");
     }
+    // Indexes are built once at the end, as for an import.
+    store.prepare_load().await?;
     let started = Instant::now();
     let base = OffsetDateTime::now_utc() - Duration::days(730);
     let mut rng = Rng::new(0x7E4A_4712);
@@ -128,9 +130,18 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
     }
     store.bulk_insert_users(&batch).await?;
     eprintln!(
-        "seeded {} users ({:.1} s); checking invariants",
+        "seeded {} users ({:.1} s); building indexes",
         plan.users,
         users_started.elapsed().as_secs_f64()
+    );
+    let building = Instant::now();
+    store
+        .finish_load()
+        .await
+        .context("building indexes and refreshing the planner's statistics")?;
+    eprintln!(
+        "built indexes ({:.1} s); checking invariants",
+        building.elapsed().as_secs_f64()
     );
     let violations = store
         .invariant_violations()
@@ -139,10 +150,6 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
     if !violations.is_empty() {
         bail!("the seeded data breaks invariants: {violations:?}");
     }
-    store
-        .refresh_statistics()
-        .await
-        .context("refreshing the planner's statistics")?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -148,6 +148,11 @@ async fn moves_row_for_row(database: &str) {
     let (ok, _, stderr) = tenantry(&["import", "--database", database], dump.as_bytes()).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains("users: 4 rows, 4 new"), "{stderr}");
+    // Into an empty installation, indexes are built once after loading.
+    assert!(
+        stderr.contains("indexes will be built after loading"),
+        "{stderr}"
+    );
     // Row for row the same, read back from the other store.
     let again = export(database, &[]).await;
     assert_eq!(rows(&again), rows(&dump));
@@ -158,6 +163,7 @@ async fn moves_row_for_row(database: &str) {
         stderr.contains("users: 4 rows, 0 new, 4 already there"),
         "{stderr}"
     );
+    assert!(!stderr.contains("indexes will be built"), "{stderr}");
     assert_eq!(rows(&export(database, &[]).await), rows(&dump));
 
     // The password hash, the service token and the ids work on the other store.
@@ -174,6 +180,18 @@ async fn moves_row_for_row(database: &str) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+    // Free-text search finds moved users, and users created after the move.
+    moved.user(acme, "zed.after@acme.test", "user").await;
+    for (term, email) in [
+        ("ann@acm", "ann@acme.test"),
+        ("ed.aft", "zed.after@acme.test"),
+    ] {
+        let found = moved
+            .get(&format!("/api/users?q={term}"), &owner)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(found["data"][0]["email"], email, "{term}: {found}");
+    }
     // New rows get fresh ids past the imported ones.
     let fresh = moved.account(None, "After the move", 1).await;
     let largest = rows(&dump)
