@@ -29,11 +29,13 @@ impl Connection {
     }
 
     /// Sends one request, reconnecting first if the server closed the connection.
+    /// `authorization` is the whole header value (`Bearer …`, or Cloud Elements' `User …,
+    /// Organization …`).
     pub async fn send(
         &mut self,
         method: &str,
         path: &str,
-        token: Option<&str>,
+        authorization: Option<&str>,
         body: Option<&str>,
     ) -> anyhow::Result<Response> {
         self.request.clear();
@@ -42,9 +44,9 @@ impl Connection {
         self.request.extend_from_slice(path.as_bytes());
         self.request
             .extend_from_slice(b" HTTP/1.1\r\nHost: bench\r\n");
-        if let Some(token) = token {
-            self.request.extend_from_slice(b"Authorization: Bearer ");
-            self.request.extend_from_slice(token.as_bytes());
+        if let Some(authorization) = authorization {
+            self.request.extend_from_slice(b"Authorization: ");
+            self.request.extend_from_slice(authorization.as_bytes());
             self.request.extend_from_slice(b"\r\n");
         }
         let body = body.unwrap_or("");

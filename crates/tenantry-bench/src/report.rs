@@ -112,6 +112,7 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
         "search-email-prefix",
         "search-scim",
         "search-text",
+        "search-ceql",
         "list-users-deep",
     ] {
         let alone_p99 = alone(name).map(|o| o.p99_ms);

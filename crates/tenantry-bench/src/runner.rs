@@ -69,7 +69,7 @@ pub async fn run(
                     .send(
                         request.method,
                         &request.path,
-                        request.token.as_deref(),
+                        request.authorization.as_deref(),
                         request.body.as_deref(),
                     )
                     .await;

@@ -20,6 +20,7 @@ pub const LATENCY: &[&str] = &[
     "search-email-prefix",
     "search-scim",
     "search-text",
+    "search-ceql",
 ];
 
 pub const ALL: &[&str] = &[
@@ -32,6 +33,7 @@ pub const ALL: &[&str] = &[
     "search-email-prefix",
     "search-scim",
     "search-text",
+    "search-ceql",
     "create-user",
     "create-account",
     "seat-move",
@@ -44,6 +46,8 @@ pub struct Fixtures {
     pub owner: String,
     pub admin: String,
     admin_email: String,
+    /// The admin's `Authorization` on the Cloud Elements surface: `User …, Organization …`.
+    cloud_elements: String,
     root: i64,
     children: Vec<i64>,
     accounts: Vec<i64>,
@@ -61,7 +65,8 @@ pub struct Fixtures {
 pub struct Request {
     pub method: &'static str,
     pub path: String,
-    pub token: Option<String>,
+    /// The `Authorization` header's value.
+    pub authorization: Option<String>,
     pub body: Option<String>,
 }
 
@@ -69,7 +74,7 @@ fn get(path: String, token: &str) -> Request {
     Request {
         method: "GET",
         path,
-        token: Some(token.to_owned()),
+        authorization: Some(format!("Bearer {token}")),
         body: None,
     }
 }
@@ -78,10 +83,13 @@ fn post(path: String, token: Option<&str>, body: Value) -> Request {
     Request {
         method: "POST",
         path,
-        token: token.map(str::to_owned),
+        authorization: token.map(|t| format!("Bearer {t}")),
         body: Some(body.to_string()),
     }
 }
+
+/// Where the Cloud Elements surface's API lives.
+const CLOUD_ELEMENTS: &str = "/compat/cloud-elements/elements/api-v2";
 
 pub fn encode(text: &str) -> String {
     let mut out = String::new();
@@ -100,7 +108,7 @@ async fn json(connection: &mut Connection, request: Request) -> anyhow::Result<V
         .send(
             request.method,
             &request.path,
-            request.token.as_deref(),
+            request.authorization.as_deref(),
             request.body.as_deref(),
         )
         .await?;
@@ -126,7 +134,7 @@ impl Fixtures {
         let tag = format!("{:x}", time::OffsetDateTime::now_utc().unix_timestamp());
         let root = 1;
         let admin_email = format!("bench-admin-{tag}@bench.example");
-        json(
+        let admin_id = json(
             connection,
             post(
                 format!("/api/accounts/{root}/users"),
@@ -135,7 +143,18 @@ impl Fixtures {
             ),
         )
         .await
-        .context("creating the benchmark admin (is the database seeded?)")?;
+        .context("creating the benchmark admin (is the database seeded?)")?["id"]
+            .as_i64()
+            .context("no user id")?;
+        let mut secret = async |path: String| -> anyhow::Result<String> {
+            let body = json(connection, post(path, Some(&owner), json!({}))).await?;
+            Ok(body["secret"].as_str().context("no secret")?.to_owned())
+        };
+        let cloud_elements = format!(
+            "User {}, Organization {}",
+            secret(format!("/api/users/{admin_id}/secret/rotate")).await?,
+            secret(format!("/api/accounts/{root}/organization-secret/rotate")).await?
+        );
         let tokens = json(
             connection,
             post(
@@ -196,6 +215,7 @@ impl Fixtures {
             owner,
             admin,
             admin_email,
+            cloud_elements,
             root,
             children,
             accounts,
@@ -216,7 +236,7 @@ impl Fixtures {
             "healthz" => Request {
                 method: "GET",
                 path: "/healthz".into(),
-                token: None,
+                authorization: None,
                 body: None,
             },
             "get-account" => get(format!("/api/accounts/{}", rng.pick(&self.accounts)), admin),
@@ -251,6 +271,23 @@ impl Fixtures {
                 ),
                 &self.owner,
             ),
+            // The search-scim query in the Cloud Elements dialect, on its page size.
+            "search-ceql" => {
+                // CEQL strings are SQL's: a quote inside is doubled (O''Brien).
+                let clause = format!(
+                    "lastName = '{}' AND active = true",
+                    rng.pick(&self.last_names).replace('\'', "''")
+                );
+                Request {
+                    method: "GET",
+                    path: format!(
+                        "{CLOUD_ELEMENTS}/users?pageSize=50&where={}",
+                        encode(&clause)
+                    ),
+                    authorization: Some(self.cloud_elements.clone()),
+                    body: None,
+                }
+            }
             "create-user" => {
                 let n = self.sequence.fetch_add(1, Ordering::Relaxed);
                 post(
