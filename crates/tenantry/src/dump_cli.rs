@@ -130,8 +130,17 @@ pub async fn import(store: Arc<dyn Store>, input: impl BufRead) -> anyhow::Resul
     // again never runs without indexes or hands out an imported id.
     let finished = store.finish_load().await;
     progress.finish_and_clear();
-    finished?;
-    let mut imported = result?;
+    // The loading error is the one to act on; finishing after it usually fails for the same
+    // reason (the database went away).
+    let mut imported = match (result, finished) {
+        (Err(loading), Err(finishing)) => {
+            eprintln!("finishing the import failed too: {finishing:#}");
+            return Err(loading);
+        }
+        (Err(loading), Ok(())) => return Err(loading),
+        (Ok(_), Err(finishing)) => return Err(finishing.into()),
+        (Ok(imported), Ok(())) => imported,
+    };
     imported.loading = loading;
     imported.finishing = started.elapsed() - loading;
     let violations = store.invariant_violations().await?;
