@@ -96,6 +96,9 @@ impl SqliteStore {
             };
             SqlitePoolOptions::new()
                 .max_connections(size)
+                // A connection to a file cannot be dropped by the other end, so sqlx's default
+                // probe before every acquire is only a needless trip to the connection's thread.
+                .test_before_acquire(false)
                 .min_connections(u32::from(in_memory))
                 .idle_timeout(idle)
                 .max_lifetime(lifetime)
