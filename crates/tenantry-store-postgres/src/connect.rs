@@ -3,10 +3,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::{Connection, PgPool};
 use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sqlx::{Connection, PgPool};
 use tenantry_core::model::health::StoreHealth;
 use tenantry_core::{Error, Result};
 
@@ -112,6 +112,13 @@ fn migrator() -> Migrator {
             "deferred_indexes".into(),
             MigrationType::Simple,
             SqlStr::from_static(include_str!("../migrations/0006_deferred_indexes.sql")),
+            false,
+        ),
+        Migration::new(
+            7,
+            "tenant_name_indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0007_tenant_name_indexes.sql")),
             false,
         ),
     ])

@@ -19,6 +19,8 @@ async fn lists_without_an_index(store: &PostgresStore) -> Vec<String> {
             .unwrap();
         let text = plan.join("\n");
         eprintln!("{}:\n{text}\n", case.name);
+        // Which of several indexes an empty table's plan picks follows no statistics, so only
+        // SQLite's test holds a case to its named index.
         if text.contains("Seq Scan") || !text.contains("Index") {
             failures.push(format!("{}:\n{text}", case.name));
         }

@@ -66,6 +66,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0006_deferred_indexes.sql")),
             false,
         ),
+        Migration::new(
+            7,
+            "tenant_name_indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0007_tenant_name_indexes.sql")),
+            false,
+        ),
     ])
 }
 

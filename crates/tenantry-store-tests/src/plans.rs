@@ -10,6 +10,8 @@ pub struct Case {
     pub name: &'static str,
     pub scope: Scope,
     pub request: ListRequest,
+    /// The index the plan must name, where picking the wrong one of several is the risk.
+    pub index: Option<&'static str>,
 }
 
 fn request(
@@ -45,21 +47,44 @@ pub fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "users: email prefix",
+            index: None,
             scope: Scope::All,
             request: request(users, Some(r#"email sw "ann""#), None, None),
         },
         Case {
             name: "users: first name equality (CEQL firstName='x')",
+            index: None,
             scope: Scope::All,
+            request: request(users, Some(r#"first_name eq "ann""#), None, None),
+        },
+        // A tenant's users by a common family name: thousands of users across the installation
+        // share it, so the plan must look up the tenant and the name together.
+        Case {
+            name: "users: last name within a tenant (CEQL lastName='x' for an organization)",
+            index: Some("users_tenant_last_name"),
+            scope: Scope::Subtree(tenant.clone()),
+            request: request(
+                users,
+                Some(r#"last_name eq "berg" and status eq "active""#),
+                None,
+                None,
+            ),
+        },
+        Case {
+            name: "users: first name within a tenant",
+            index: Some("users_tenant_first_name"),
+            scope: Scope::Subtree(tenant.clone()),
             request: request(users, Some(r#"first_name eq "ann""#), None, None),
         },
         Case {
             name: "users: status within a tenant",
+            index: None,
             scope: Scope::Subtree(tenant.clone()),
             request: request(users, Some(r#"status eq "active""#), None, None),
         },
         Case {
             name: "users: created range",
+            index: None,
             scope: Scope::All,
             request: request(
                 users,
@@ -70,26 +95,31 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "users: account subtree",
+            index: None,
             scope: Scope::Subtree(branch.clone()),
             request: request(users, None, None, None),
         },
         Case {
             name: "users: free text",
+            index: None,
             scope: Scope::All,
             request: request(users, None, Some("annlee"), None),
         },
         Case {
             name: "users: deep page by email",
+            index: None,
             scope: Scope::All,
             request: deep_page,
         },
         Case {
             name: "accounts: name prefix",
+            index: None,
             scope: Scope::All,
             request: request(accounts, Some(r#"name sw "acme""#), None, None),
         },
         Case {
             name: "accounts: children of one account",
+            index: None,
             scope: Scope::Account {
                 tenant_id: AccountId(1),
                 account_id: AccountId(7),
@@ -99,6 +129,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "accounts: free text",
+            index: None,
             scope: Scope::All,
             request: request(accounts, None, Some("widget"), None),
         },
