@@ -244,6 +244,13 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_api_token(&self, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken>;
     /// The token with this hash, and the stored hash itself for a constant-time confirmation.
     async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(ApiToken, TokenHash)>>;
+    /// The revocation counter: bumped, in the same transaction, by every change to what a bearer
+    /// token stands for (sessions ended or rotated; users disabled, deleted, moved or given
+    /// another role; accounts suspended or deleted; service tokens revoked). See
+    /// [`crate::auth::credential_cache`]. A store calls
+    /// [`note_committed_write`](crate::auth::credential_cache::note_committed_write) after
+    /// committing any write that may move the counter (ours: after every write transaction).
+    async fn auth_epoch(&self) -> Result<i64>;
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
     /// Marks a token revoked; `NotFound` if there is no such token.
     async fn revoke_api_token(&self, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken>;

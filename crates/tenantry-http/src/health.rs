@@ -38,7 +38,7 @@ pub async fn healthz() -> Json<Value> {
                    about tenants.",
     responses(
         (status = 200, description = "Ready to serve", body = Object,
-         example = json!({"status": "ready", "schema_version": 7})),
+         example = json!({"status": "ready", "schema_version": 8})),
         (status = 503, description = "Not ready: the database is unreachable or behind", body = Object,
          example = json!({"status": "not ready", "reason": "the database is unreachable"})),
     )

@@ -121,6 +121,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0007_tenant_name_indexes.sql")),
             false,
         ),
+        Migration::new(
+            8,
+            "auth_epoch".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0008_auth_epoch.sql")),
+            false,
+        ),
     ])
 }
 

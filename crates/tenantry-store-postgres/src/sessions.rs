@@ -98,6 +98,14 @@ async fn insert_tx(
     Ok(SessionId(id))
 }
 
+/// The revocation counter the credential cache checks (`auth_epoch`, kept by triggers).
+pub(crate) async fn auth_epoch(pool: &PgPool) -> Result<i64> {
+    sqlx::query_scalar("SELECT value FROM auth_epoch WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(db)
+}
+
 pub(crate) async fn by_access(
     pool: &PgPool,
     hash: &TokenHash,
@@ -194,6 +202,7 @@ pub(crate) async fn purge_expired(pool: &PgPool, now: OffsetDateTime) -> Result<
         .execute(pool)
         .await
         .map_err(db)?;
+    tenantry_core::auth::credential_cache::note_committed_write();
     Ok(done.rows_affected())
 }
 

@@ -218,6 +218,10 @@ impl Store for PostgresStore {
         api_tokens::by_hash(&self.pool, hash).await
     }
 
+    async fn auth_epoch(&self) -> Result<i64> {
+        sessions::auth_epoch(&self.pool).await
+    }
+
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
         api_tokens::list(&self.pool).await
     }

@@ -32,7 +32,10 @@ where
         }
         .await;
         match outcome {
-            Ok(value) => return Ok(value),
+            Ok(value) => {
+                tenantry_core::auth::credential_cache::note_committed_write();
+                return Ok(value);
+            }
             Err(error) if error.is_transient() && attempt < MAX_ATTEMPTS => {
                 let ceiling = 5u64 << attempt.min(6);
                 let pause = rand::rng().random_range(1..=ceiling);

@@ -23,6 +23,13 @@ pub(crate) async fn begin_write(
     pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
 }
 
+/// Commits a write and tells the credential cache that this process wrote.
+pub(crate) async fn commit(tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+    tx.commit().await.map_err(db)?;
+    tenantry_core::auth::credential_cache::note_committed_write();
+    Ok(())
+}
+
 pub(crate) async fn fetch(conn: &mut SqliteConnection, id: AccountId) -> Result<Option<Account>> {
     let row: Option<AccountRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -65,7 +72,7 @@ pub(crate) async fn insert(
 ) -> Result<Account> {
     let mut tx = begin_write(pool).await?;
     let account = insert_in(&mut tx, new, audit).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(account)
 }
 
@@ -228,7 +235,7 @@ pub(crate) async fn update(
     }
     let updated = fetch_existing(&mut tx, id).await?;
     audit::record(&mut tx, &audit, target(&updated)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(updated)
 }
 
@@ -307,7 +314,7 @@ pub(crate) async fn delete(
         .await
         .map_err(db)?;
     audit::record(&mut tx, &audit, target(&account)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -339,6 +346,6 @@ pub(crate) async fn move_seats(
     let parent = fetch_existing(&mut tx, parent_id).await?;
     let child = fetch_existing(&mut tx, child_id).await?;
     audit::record(&mut tx, &audit, target(&parent)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok((parent, child))
 }

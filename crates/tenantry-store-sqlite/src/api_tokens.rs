@@ -6,7 +6,7 @@ use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::{ApiToken, ApiTokenId, AuditDraft};
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::rows::ApiTokenRow;
@@ -40,7 +40,7 @@ pub(crate) async fn insert(
     .map_err(db)?;
     let (token, _) = row.into_token()?;
     audit::record(&mut tx, &audit, target(token.id)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(token)
 }
 
@@ -91,6 +91,6 @@ pub(crate) async fn revoke(
     };
     let (token, _) = row.into_token()?;
     audit::record(&mut tx, &audit, target(token.id)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(token)
 }

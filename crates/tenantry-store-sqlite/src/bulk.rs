@@ -6,7 +6,7 @@ use tenantry_core::model::user::{BulkUser, search_text as user_search_text};
 use tenantry_core::model::{Account, account::search_text as account_search_text};
 use tenantry_core::values::fold;
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::errors::db;
 use crate::timestamps::to_db;
 
@@ -48,7 +48,7 @@ pub(crate) async fn accounts(pool: &SqlitePool, rows: &[Account]) -> Result<()> 
         });
         insert.build().execute(&mut *tx).await.map_err(db)?;
     }
-    tx.commit().await.map_err(db)
+    commit(tx).await
 }
 
 pub(crate) async fn users(pool: &SqlitePool, rows: &[BulkUser]) -> Result<()> {
@@ -94,5 +94,5 @@ pub(crate) async fn users(pool: &SqlitePool, rows: &[BulkUser]) -> Result<()> {
         });
         insert.build().execute(&mut *tx).await.map_err(db)?;
     }
-    tx.commit().await.map_err(db)
+    commit(tx).await
 }

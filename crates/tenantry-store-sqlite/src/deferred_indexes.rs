@@ -12,7 +12,7 @@
 use sqlx::{AssertSqlSafe, SqlitePool};
 use tenantry_core::Result;
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::errors::db;
 
 /// The triggers that copy new rows into a free-text table, and that table.
@@ -86,7 +86,7 @@ pub(crate) async fn set_aside(writer: &SqlitePool) -> Result<u64> {
             .await
             .map_err(db)?;
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(set_aside.len() as u64)
 }
 
@@ -114,7 +114,7 @@ pub(crate) async fn rebuild(writer: &SqlitePool) -> Result<u64> {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        commit(tx).await?;
         rebuilt += 1;
     }
 }

@@ -10,7 +10,7 @@ use tenantry_core::seats;
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::accounts::{self, begin_write, fetch_existing as fetch_account};
+use crate::accounts::{self, begin_write, commit, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::timestamps::{from_db, from_db_opt, to_db};
@@ -94,7 +94,7 @@ pub(crate) async fn insert_certificate(
         .map_err(db)?;
     let token = CertificateToken::try_from(row)?;
     audit::record(&mut tx, &audit, certificate_target(&account, token.id)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(token)
 }
 
@@ -167,7 +167,7 @@ pub(crate) async fn delete_certificate(
         certificate_target(&owner, CertificateTokenId(id)),
     )
     .await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -230,7 +230,7 @@ pub(crate) async fn insert_seat(
         path: None,
     };
     audit::record(&mut tx, &audit, target).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(token)
 }
 
@@ -292,6 +292,6 @@ pub(crate) async fn redeem_seat(
     let updated = fetch_account(&mut tx, account).await?;
     let audit = audit.with_details(serde_json::json!({ "seat_token_id": id, "seats": seats }));
     audit::record(&mut tx, &audit, accounts::target(&updated)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(updated)
 }

@@ -8,7 +8,7 @@ use tenantry_core::seats::{self, SeatState};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::{begin_write, fetch_existing as fetch_account};
+use crate::accounts::{begin_write, commit, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::rows::{DeviceRow, device_columns};
@@ -96,7 +96,7 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft)
         .await?
         .ok_or(Error::NotFound(Resource::Device))?;
     audit::record(&mut tx, &audit, target(&device)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(device)
 }
 
@@ -114,7 +114,7 @@ pub(crate) async fn delete(pool: &SqlitePool, id: DeviceId, audit: AuditDraft) -
         add_used(&mut tx, device.account_id, -1).await?;
     }
     audit::record(&mut tx, &audit, target(&device)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -149,7 +149,7 @@ pub(crate) async fn update(
         .await?
         .ok_or(Error::NotFound(Resource::Device))?;
     audit::record(&mut tx, &audit, target(&device)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(device)
 }
 

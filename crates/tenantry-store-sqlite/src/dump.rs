@@ -14,7 +14,7 @@ use tenantry_core::model::dump::{
 use tenantry_core::{Error, Result};
 use tenantry_store_sql::{Bind, Dialect, Statement};
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::errors::db;
 use crate::timestamps::{from_db, to_db};
 
@@ -132,7 +132,7 @@ pub(crate) async fn load(writer: &SqlitePool, table: &TableSpec, rows: &[DumpRow
                 other => other,
             })?;
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(new.len() as u64)
 }
 

@@ -16,7 +16,7 @@ use tenantry_core::model::{
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::outbox::{self, Owner};
@@ -116,7 +116,7 @@ pub(crate) async fn insert_tenant(
         };
         user_tokens::insert_in(&mut tx, &token, &mail, &token_audit).await?;
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok((account, user))
 }
 
@@ -160,7 +160,7 @@ pub(crate) async fn insert(
         .ok_or_else(|| Error::internal("the new invitation vanished"))?;
     outbox::enqueue(&mut tx, &mail, owner(&invitation)).await?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(invitation)
 }
 
@@ -208,7 +208,7 @@ pub(crate) async fn renew(
     .await?;
     outbox::enqueue(&mut tx, &mail, owner(&invitation)).await?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(invitation)
 }
 
@@ -242,7 +242,7 @@ pub(crate) async fn revoke(
     )
     .await?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(invitation)
 }
 
@@ -372,6 +372,6 @@ pub(crate) async fn accept(
         .await?
         .ok_or(Error::NotFound(Resource::User))?;
     audit::record(&mut tx, &audit, target(&invitation)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(user)
 }

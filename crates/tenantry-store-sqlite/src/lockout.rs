@@ -6,7 +6,7 @@ use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::{Error, Resource, Result};
 use time::{Duration, OffsetDateTime};
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::audit;
 use crate::errors::db;
 use crate::timestamps::{from_db, to_db};
@@ -44,7 +44,7 @@ pub(crate) async fn record_failure(
             audit::record(&mut tx, &audit, users::target(&locked)).await?;
         }
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(locked_until)
 }
 
@@ -62,7 +62,7 @@ pub(crate) async fn unlock(pool: &SqlitePool, user: UserId, audit: AuditDraft) -
         .await?
         .ok_or(Error::NotFound(Resource::User))?;
     audit::record(&mut tx, &audit, users::target(&unlocked)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(unlocked)
 }
 
@@ -105,7 +105,7 @@ pub(crate) async fn record_address_failure(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -120,6 +120,6 @@ pub(crate) async fn purge_address_failures(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }

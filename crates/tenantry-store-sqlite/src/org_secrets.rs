@@ -9,7 +9,7 @@ use tenantry_core::model::{AccountId, AuditDraft};
 use tenantry_core::{Error, Resource, Result};
 use tenantry_store_sql::secrets::{owner, owner_id, table};
 
-use crate::accounts::{self, begin_write, fetch_existing as fetch_account};
+use crate::accounts::{self, begin_write, commit, fetch_existing as fetch_account};
 use crate::audit;
 use crate::errors::db;
 use crate::timestamps::{from_db, to_db};
@@ -118,7 +118,7 @@ async fn write(
             }
         }
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(stored)
 }
 
@@ -199,6 +199,6 @@ pub(crate) async fn set_account_role(
         let audit = audit.with_details(serde_json::json!({ "role": key }));
         audit::record(&mut tx, &audit, accounts::target(&target)).await?;
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(changed)
 }

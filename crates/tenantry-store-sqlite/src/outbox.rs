@@ -10,7 +10,7 @@ use tenantry_core::model::{
 use tenantry_core::{Error, Result};
 use time::{Duration, OffsetDateTime};
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::errors::db;
 use crate::timestamps::{from_db, from_db_opt, to_db};
 
@@ -123,7 +123,7 @@ pub(crate) async fn claim(
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     let mut mails = rows
         .into_iter()
         .map(OutboxMail::try_from)
@@ -164,7 +164,7 @@ pub(crate) async fn settle(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn release(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(done.rows_affected() == 1)
 }
 

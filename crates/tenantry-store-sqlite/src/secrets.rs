@@ -3,7 +3,7 @@
 use sqlx::SqlitePool;
 use tenantry_core::{Error, Result};
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::errors::db;
 use crate::timestamps::to_db;
 
@@ -26,7 +26,7 @@ pub(crate) async fn get_or_create(pool: &SqlitePool, name: &str) -> Result<[u8; 
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     stored
         .try_into()
         .map_err(|_| Error::internal(format!("installation secret {name:?} has the wrong length")))

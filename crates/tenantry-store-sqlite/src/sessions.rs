@@ -8,7 +8,7 @@ use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::rows::SessionRow;
@@ -89,8 +89,16 @@ pub(crate) async fn insert(
         path: Some(&user.account_path),
     };
     audit::record(&mut tx, &audit, target).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(SessionId(id))
+}
+
+/// The revocation counter the credential cache checks (`auth_epoch`, kept by triggers).
+pub(crate) async fn auth_epoch(pool: &SqlitePool) -> Result<i64> {
+    sqlx::query_scalar("SELECT value FROM auth_epoch WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(db)
 }
 
 pub(crate) async fn by_access(
@@ -141,7 +149,7 @@ pub(crate) async fn rotate(
         };
         audit::record(&mut tx, &audit, session_target(session)).await?;
     }
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(session)
 }
 
@@ -162,7 +170,7 @@ pub(crate) async fn delete(pool: &SqlitePool, id: SessionId, audit: AuditDraft) 
         path: Some(&session.account_path),
     };
     audit::record(&mut tx, &audit, target).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -172,6 +180,7 @@ pub(crate) async fn purge_expired(pool: &SqlitePool, now: OffsetDateTime) -> Res
         .execute(pool)
         .await
         .map_err(db)?;
+    tenantry_core::auth::credential_cache::note_committed_write();
     Ok(done.rows_affected())
 }
 

@@ -8,7 +8,7 @@ use tenantry_core::model::user_token::{NewUserToken, TokenRedemption};
 use tenantry_core::model::{AuditDraft, User, UserId, UserToken, UserTokenId, UserTokenPurpose};
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::begin_write;
+use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::outbox::{self, Owner};
@@ -106,7 +106,7 @@ pub(crate) async fn insert(
 ) -> Result<UserToken> {
     let mut tx = begin_write(pool).await?;
     let token = insert_in(&mut tx, &new, &mail, &audit).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(token)
 }
 
@@ -176,7 +176,7 @@ pub(crate) async fn redeem(
         .await?
         .ok_or(Error::NotFound(Resource::User))?;
     audit::record(&mut tx, &audit, target(&user)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(user)
 }
 

@@ -9,7 +9,7 @@ use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::{begin_write, fetch_existing as fetch_account};
+use crate::accounts::{begin_write, commit, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::rows::{UserRow, user_columns};
@@ -51,7 +51,7 @@ pub(crate) fn target(user: &User) -> Target<'_> {
 pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -> Result<User> {
     let mut tx = begin_write(pool).await?;
     let user = insert_in(&mut tx, new, audit).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(user)
 }
 
@@ -266,7 +266,7 @@ pub(crate) async fn update(
     }
     let user = fetch_existing(&mut tx, id).await?;
     audit::record(&mut tx, &audit, target(&user)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(user)
 }
 
@@ -318,6 +318,6 @@ pub(crate) async fn delete(
         .await
         .map_err(db)?;
     audit::record(&mut tx, &audit, target(&user)).await?;
-    tx.commit().await.map_err(db)?;
+    commit(tx).await?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! available here (the test then reports itself skipped and passes).
 //!
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
-//! [`accounts`], [`seats`], [`users`], [`auth`], [`devices`], [`device_tokens`],
+//! [`accounts`], [`seats`], [`users`], [`auth`], [`credentials`], [`devices`], [`device_tokens`],
 //! [`org_secrets`], [`lockout`], [`signup`], [`invitations`], [`recovery`], [`outbox`],
 //! [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store
 //! checks use an index.
@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod device_tokens;
 pub mod devices;
 pub mod harness;
@@ -91,6 +92,9 @@ macro_rules! conformance_suite {
                 refreshes_are_audited,
                 concurrent_logins_of_one_user_all_succeed,
                 the_last_owner_stays,
+            },
+            credentials {
+                cached_credentials_follow_changes_at_once,
             },
             device_tokens {
                 certificate_tokens_work_for_twelve_hours,

@@ -6,10 +6,13 @@
 //! - [`password`]: argon2id hashing, off the async executor and behind a semaphore.
 //! - [`secret`]: random bearer secrets and the hashes they are stored as.
 //! - [`derived`]: secrets a vendor API shows again, derived from a stored nonce.
+//! - [`credential_cache`]: the principals of recently seen bearer tokens, dropped the moment
+//!   the database's revocation counter moves.
 //! - [`certificate_token`]: ControlByWeb certificate request tokens, derived rather than stored.
 //! - [`org_secrets`]: Cloud Elements' user and organization secrets, derived likewise.
 
 pub mod certificate_token;
+pub mod credential_cache;
 pub mod derived;
 pub mod lockout;
 pub mod org_secrets;

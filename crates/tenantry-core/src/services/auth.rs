@@ -9,6 +9,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use super::Deps;
+use crate::auth::credential_cache::{CredentialCache, Freshness};
 use crate::auth::{
     Caller, Principal, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
 };
@@ -59,11 +60,19 @@ pub enum Me {
 #[derive(Clone)]
 pub struct AuthService {
     deps: Arc<Deps>,
+    credentials: Arc<CredentialCache>,
+    /// Held while the revocation counter is read (see [`AuthService::revocation_epoch`]).
+    epoch_reader: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AuthService {
     pub(super) fn new(deps: Arc<Deps>) -> Self {
-        Self { deps }
+        let credentials = Arc::new(CredentialCache::new(deps.config.credential_recheck));
+        Self {
+            deps,
+            credentials,
+            epoch_reader: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     /// Logs in by email address or username, for an access token of the configured lifetime.
@@ -301,42 +310,95 @@ impl AuthService {
     }
 
     /// Resolves a bearer token to the principal it stands for, checking expiry and the current
-    /// state of the user and account on every call.
+    /// state of the user and account: from the store, or from the credential cache while the
+    /// database's revocation counter says nothing changed (see [`credential_cache`]).
+    ///
+    /// [`credential_cache`]: crate::auth::credential_cache
     pub async fn authenticate(&self, token: &str, request_id: Option<String>) -> Result<Caller> {
-        let unauthenticated = || Error::Unauthenticated(BAD_TOKEN.to_owned());
         if token.len() > TokenHash::MAX_PRESENTED_LEN {
-            return Err(unauthenticated());
+            return Err(Error::Unauthenticated(BAD_TOKEN.to_owned()));
         }
         let hash = TokenHash::of(token);
         let now = self.deps.clock.now();
-        let principal = match SecretKind::of(token) {
+        let kind = SecretKind::of(token);
+        let epoch = match kind {
+            Some(SecretKind::Access | SecretKind::ServiceToken) if self.credentials.enabled() => {
+                Some(self.revocation_epoch(now).await?)
+            }
+            _ => None,
+        };
+        if let Some(epoch) = epoch
+            && let Some(principal) = self.credentials.get(&hash, epoch, now)
+        {
+            return Ok(Caller::new(principal, request_id));
+        }
+        let (principal, expires) = self.look_up(kind, &hash, now).await?;
+        if let Some(epoch) = epoch {
+            self.credentials
+                .put(hash, principal.clone(), epoch, expires);
+        }
+        Ok(Caller::new(principal, request_id))
+    }
+
+    /// The revocation counter's value, read from the store unless a recent reading holds.
+    /// One request reads it at a time; the others wait for that reading and take it if it
+    /// began after everything they must see (under load, letting each of them read would
+    /// cost as much as the lookups the cache saves).
+    async fn revocation_epoch(&self, now: OffsetDateTime) -> Result<i64> {
+        if let Freshness::Known(epoch) = self.credentials.current(now) {
+            return Ok(epoch);
+        }
+        let _reader = self.epoch_reader.lock().await;
+        let now = self.deps.clock.now();
+        match self.credentials.current(now) {
+            Freshness::Known(epoch) => Ok(epoch),
+            Freshness::Stale { writes } => {
+                let epoch = self.deps.store.auth_epoch().await?;
+                self.credentials.record(epoch, now, writes);
+                Ok(epoch)
+            }
+        }
+    }
+
+    /// What the store says a token stands for, and until when.
+    async fn look_up(
+        &self,
+        kind: Option<SecretKind>,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<(Principal, Option<OffsetDateTime>)> {
+        let unauthenticated = || Error::Unauthenticated(BAD_TOKEN.to_owned());
+        match kind {
             Some(SecretKind::Access) => {
                 let session = self
                     .deps
                     .store
-                    .session_by_access(&hash, now)
+                    .session_by_access(hash, now)
                     .await?
-                    .filter(|s| s.access_hash.ct_eq(&hash))
+                    .filter(|s| s.access_hash.ct_eq(hash))
                     .ok_or_else(unauthenticated)?;
                 self.check_session_usable(&session)?;
-                Principal::User(UserPrincipal {
+                let expires = session.access_expires;
+                let principal = Principal::User(UserPrincipal {
                     user_id: session.user_id,
                     account_id: session.account_id,
                     tenant_id: session.tenant_id,
                     account_path: session.account_path,
                     role: session.role,
                     session_id: Some(session.id),
-                })
+                });
+                Ok((principal, Some(expires)))
             }
             Some(SecretKind::ServiceToken) => {
                 let (token, _) = self
                     .deps
                     .store
-                    .api_token_by_hash(&hash)
+                    .api_token_by_hash(hash)
                     .await?
-                    .filter(|(t, stored)| stored.ct_eq(&hash) && t.is_usable(now))
+                    .filter(|(t, stored)| stored.ct_eq(hash) && t.is_usable(now))
                     .ok_or_else(unauthenticated)?;
-                Principal::Service(ServicePrincipal { token_id: token.id })
+                let principal = Principal::Service(ServicePrincipal { token_id: token.id });
+                Ok((principal, token.expires))
             }
             Some(
                 SecretKind::Refresh
@@ -345,11 +407,8 @@ impl AuthService {
                 | SecretKind::VerifyEmail
                 | SecretKind::PasswordReset,
             )
-            | None => {
-                return Err(unauthenticated());
-            }
-        };
-        Ok(Caller::new(principal, request_id))
+            | None => Err(unauthenticated()),
+        }
     }
 
     pub async fn me(&self, caller: &Caller) -> Result<Me> {

@@ -57,6 +57,10 @@ pub struct ServiceConfig {
     /// (forgotten password, sign-up), so the work done for a registered one does not show.
     pub quiet_answer_time: std::time::Duration,
     pub lockout: crate::auth::lockout::LockoutPolicy,
+    /// How often, at the least, the credential cache reads the database's revocation counter
+    /// again: the longest a revocation committed by another process goes unseen here. Zero
+    /// turns the cache off, so every request looks its token up.
+    pub credential_recheck: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -72,6 +76,7 @@ impl Default for ServiceConfig {
             password_reset_ttl: Duration::hours(1),
             quiet_answer_time: std::time::Duration::from_millis(250),
             lockout: crate::auth::lockout::LockoutPolicy::default(),
+            credential_recheck: Duration::milliseconds(1),
         }
     }
 }
