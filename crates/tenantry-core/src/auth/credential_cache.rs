@@ -14,7 +14,9 @@
 //!   revocation committed by another process (another server on PostgreSQL, the command line
 //!   on SQLite) is seen within that interval, which is shorter than any request.
 //!
-//! Only successes are cached; an unknown or refused token always goes to the store.
+//! Only successes are cached; an unknown or refused token always goes to the store. Entries
+//! are keyed by the token's SHA-256, as the database indexes it, so the timing of a lookup can
+//! tell at most about hashes, never about tokens.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -44,8 +46,6 @@ const CAPACITY: usize = 16_384;
 /// A cached principal and what it is valid for.
 #[derive(Clone)]
 struct Entry {
-    /// The stored hash, compared in constant time like the store's answer is.
-    hash: TokenHash,
     principal: Principal,
     /// The revocation counter's value read before the lookup.
     epoch: i64,
@@ -139,7 +139,6 @@ impl CredentialCache {
         let state = self.state();
         let entry = state.entries.get(hash.as_bytes())?;
         let valid = entry.epoch == epoch
-            && entry.hash.ct_eq(hash)
             && entry.expires.is_none_or(|expires| expires > now);
         valid.then(|| entry.principal.clone())
     }
@@ -163,7 +162,6 @@ impl CredentialCache {
         state.entries.insert(
             *hash.as_bytes(),
             Entry {
-                hash,
                 principal,
                 epoch,
                 expires,
