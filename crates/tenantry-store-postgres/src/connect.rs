@@ -41,8 +41,8 @@ impl FromStr for TlsMode {
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
-    /// Connections this server keeps at most. Size it so that instances × pool size stays below
-    /// the server's `max_connections`.
+    /// Connections this server keeps at most, besides one for reading the revocation counter.
+    /// Size it so that instances × (pool size + 1) stays below the server's `max_connections`.
     pub pool_size: u32,
     /// Any statement running longer is cancelled, and the request answers 503.
     pub statement_timeout: Duration,
@@ -68,6 +68,9 @@ impl Default for PostgresOptions {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
+    /// One connection of its own for reading the revocation counter, which every request may
+    /// wait for: behind the pool's slow statements it would stall them all.
+    pub(crate) epoch: PgPool,
 }
 
 fn migrator() -> Migrator {
@@ -151,27 +154,32 @@ impl PostgresStore {
                 TlsMode::VerifyFull => PgSslMode::VerifyFull,
             });
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(options.pool_size.max(1))
-            .acquire_timeout(options.acquire_timeout)
-            .idle_timeout(Some(Duration::from_secs(300)))
-            // Probe a pooled connection that sat idle before use, so one dropped by a restarted
-            // server or a firewall is replaced instead of failing a request. A connection busy
-            // a moment ago is not probed: the probe is a round trip to the server, and probing
-            // every acquire doubled the round trips of a one-statement request.
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PROBE_WHEN_IDLE_FOR {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
+        let pool_of = |size: u32| {
+            PgPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(options.acquire_timeout)
+                .idle_timeout(Some(Duration::from_secs(300)))
+                // Probe a pooled connection that sat idle before use, so one dropped by a
+                // restarted server or a firewall is replaced instead of failing a request. A
+                // connection busy a moment ago is not probed: the probe is a round trip to the
+                // server, and probing every acquire doubled the round trips of a one-statement
+                // request.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PROBE_WHEN_IDLE_FOR {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
                 })
-            })
+        };
+        let epoch = pool_of(1).connect_lazy_with(connect.clone());
+        let pool = pool_of(options.pool_size.max(1))
             .connect_with(connect)
             .await
             .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, epoch })
     }
 
     /// Connects and brings the schema up to date.
@@ -202,7 +210,8 @@ impl PostgresStore {
             schema_expected,
             connections_open: self.pool.size(),
             connections_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-            connections_max: self.pool.options().get_max_connections(),
+            connections_max: self.pool.options().get_max_connections()
+                + self.epoch.options().get_max_connections(),
             mail_pending: u64::try_from(mail_pending).unwrap_or(0),
         })
     }
@@ -227,6 +236,7 @@ impl PostgresStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.epoch.close().await;
     }
 
     /// Runs a statement outside the store's record families (test set-up, administration).

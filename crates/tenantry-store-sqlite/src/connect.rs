@@ -19,6 +19,9 @@ use tenantry_core::{Error, Result};
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) writer: SqlitePool,
+    /// One connection of its own for reading the revocation counter, which every request may
+    /// wait for: behind the readers' slow statements it would stall them all.
+    pub(crate) epoch: SqlitePool,
 }
 
 /// Migrations are compiled into the binary, so a server never depends on its working directory.
@@ -89,7 +92,9 @@ fn migrator() -> Migrator {
 /// throughput.
 fn reader_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    u32::try_from(cores.saturating_mul(2)).unwrap_or(u32::MAX).max(4)
+    u32::try_from(cores.saturating_mul(2))
+        .unwrap_or(u32::MAX)
+        .max(4)
 }
 
 impl SqliteStore {
@@ -130,15 +135,21 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(unavailable)?;
-        let pool = if in_memory {
-            writer.clone()
+        let (pool, epoch) = if in_memory {
+            (writer.clone(), writer.clone())
         } else {
-            pool_of(reader_connections())
+            let epoch = pool_of(1).connect_lazy_with(options.clone());
+            let pool = pool_of(reader_connections())
                 .connect_with(options)
                 .await
-                .map_err(unavailable)?
+                .map_err(unavailable)?;
+            (pool, epoch)
         };
-        Ok(SqliteStore { pool, writer })
+        Ok(SqliteStore {
+            pool,
+            writer,
+            epoch,
+        })
     }
 
     /// Opens the database and brings its schema up to date.
@@ -196,6 +207,7 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+        self.epoch.close().await;
     }
 }
 

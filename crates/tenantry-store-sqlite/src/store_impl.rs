@@ -219,7 +219,7 @@ impl Store for SqliteStore {
     }
 
     async fn auth_epoch(&self) -> Result<i64> {
-        sessions::auth_epoch(&self.pool).await
+        sessions::auth_epoch(&self.epoch).await
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {

@@ -138,8 +138,7 @@ impl CredentialCache {
     pub fn get(&self, hash: &TokenHash, epoch: i64, now: OffsetDateTime) -> Option<Principal> {
         let state = self.state();
         let entry = state.entries.get(hash.as_bytes())?;
-        let valid = entry.epoch == epoch
-            && entry.expires.is_none_or(|expires| expires > now);
+        let valid = entry.epoch == epoch && entry.expires.is_none_or(|expires| expires > now);
         valid.then(|| entry.principal.clone())
     }
 
