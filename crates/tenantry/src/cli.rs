@@ -39,7 +39,8 @@ pub struct DatabaseArg {
         default_value = "sqlite://tenantry.db"
     )]
     pub database: String,
-    /// PostgreSQL: connections this server keeps at most.
+    /// PostgreSQL: connections this server keeps at most, besides one for reading the revocation
+    /// counter.
     #[arg(long, env = "TENANTRY_DB_POOL_SIZE", default_value_t = 16,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: u32,
