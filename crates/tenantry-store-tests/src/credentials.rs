@@ -7,9 +7,11 @@
 //! write makes the cache read the counter early.
 
 use tenantry_core::Error;
+use tenantry_core::auth::{HashParams, PasswordHasher};
 use tenantry_core::auth::{Principal, Role};
 use tenantry_core::model::Actor;
-use tenantry_core::services::ServiceConfig;
+use tenantry_core::services::{ServiceConfig, Services};
+use time::Duration;
 
 use crate::harness::{Harness, PASSWORD, text};
 
@@ -17,17 +19,22 @@ fn role_of(principal: &Principal) -> Option<Role> {
     principal.as_user().map(|u| u.role)
 }
 
+/// A fresh access token of the user with this address.
+async fn access_token(h: &Harness, address: &str) -> String {
+    let tokens = h
+        .services
+        .auth
+        .login(address, PASSWORD, None)
+        .await
+        .unwrap();
+    tokens.access_token.expose().to_owned()
+}
+
 /// Changes made through this server are seen by the very next request, cached or not.
 pub async fn cached_credentials_follow_changes_at_once(h: Harness) {
     let acme = h.root("Acme", 0).await;
     let (ann, _) = h.user(&acme, "ann@acme.test", Role::User).await;
-    let tokens = h
-        .services
-        .auth
-        .login("ann@acme.test", PASSWORD, None)
-        .await
-        .unwrap();
-    let token = tokens.access_token.expose();
+    let token = &access_token(&h, "ann@acme.test").await;
     let before = h.caller(token).await;
     assert_eq!(role_of(&before.principal), Some(Role::User));
 
@@ -47,13 +54,7 @@ pub async fn cached_credentials_follow_changes_at_once(h: Harness) {
     }
 
     // Deleting the user ends every token at once.
-    let tokens = h
-        .services
-        .auth
-        .login("ann@acme.test", PASSWORD, None)
-        .await
-        .unwrap();
-    let token = tokens.access_token.expose();
+    let token = &access_token(&h, "ann@acme.test").await;
     h.caller(token).await;
     h.services.users.delete(&h.service, ann.id).await.unwrap();
     let err = h.services.auth.authenticate(token, None).await.unwrap_err();
@@ -71,13 +72,7 @@ where
     let recheck = ServiceConfig::default().credential_recheck;
     let acme = h.root("Acme", 0).await;
     h.user(&acme, "ann@acme.test", Role::User).await;
-    let tokens = h
-        .services
-        .auth
-        .login("ann@acme.test", PASSWORD, None)
-        .await
-        .unwrap();
-    let session = tokens.access_token.expose();
+    let session = &access_token(&h, "ann@acme.test").await;
     let (_, secret) = h
         .services
         .service_tokens
@@ -99,4 +94,21 @@ where
         let err = h.services.auth.authenticate(token, None).await.unwrap_err();
         assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
     }
+
+    // With the cache turned off (`--credential-recheck-ms 0`) nothing waits for the interval.
+    let uncached = Services::new(
+        h.store.clone(),
+        h.clock.clone(),
+        PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 2).unwrap(),
+        ServiceConfig {
+            credential_recheck: Duration::ZERO,
+            ..ServiceConfig::default()
+        },
+    );
+    h.user(&acme, "bob@acme.test", Role::User).await;
+    let bob = &access_token(&h, "bob@acme.test").await;
+    uncached.auth.authenticate(bob, None).await.unwrap();
+    raw("UPDATE users SET status = 'disabled' WHERE email_norm = 'bob@acme.test'").await;
+    let err = uncached.auth.authenticate(bob, None).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
 }

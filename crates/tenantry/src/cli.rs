@@ -224,6 +224,13 @@ pub struct ServeArgs {
     /// a service owner token.
     #[arg(long, env = "TENANTRY_DISABLE_SIGNUP")]
     pub disable_signup: bool,
+    /// Milliseconds after which a server reads the database's revocation counter again even if
+    /// it wrote nothing itself: the longest a revocation committed by another server or by the
+    /// command line goes unseen by this one's credential cache. 0 turns the cache off, so every
+    /// request looks its token up.
+    #[arg(long, env = "TENANTRY_CREDENTIAL_RECHECK_MS", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(0..=60_000))]
+    pub credential_recheck_ms: u32,
     /// The `cloudId` the Ioto surface reports: this installation's name as a device cloud.
     #[arg(long, env = "TENANTRY_IOTO_CLOUD_ID", default_value = "tenantry")]
     pub ioto_cloud_id: String,

@@ -63,6 +63,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         password_reset_ttl: time::Duration::minutes(i64::from(
             args.mail.password_reset_ttl_minutes,
         )),
+        credential_recheck: time::Duration::milliseconds(i64::from(args.credential_recheck_ms)),
     };
     let transport = crate::mail::transport(args.mail.smtp_url.as_deref())?;
     crate::mail::check_sender(&args.mail.mail_from)?;

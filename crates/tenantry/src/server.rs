@@ -23,6 +23,8 @@ pub struct Policy {
     pub signing_key: Option<[u8; 32]>,
     pub invitation_ttl: time::Duration,
     pub password_reset_ttl: time::Duration,
+    /// See [`ServiceConfig::credential_recheck`].
+    pub credential_recheck: time::Duration,
 }
 
 impl Default for Policy {
@@ -33,6 +35,7 @@ impl Default for Policy {
             signing_key: None,
             invitation_ttl: defaults.invitation_ttl,
             password_reset_ttl: defaults.password_reset_ttl,
+            credential_recheck: defaults.credential_recheck,
         }
     }
 }
@@ -80,6 +83,7 @@ pub async fn services(
         allow_signup: policy.allow_signup,
         invitation_ttl: policy.invitation_ttl,
         password_reset_ttl: policy.password_reset_ttl,
+        credential_recheck: policy.credential_recheck,
         ..ServiceConfig::default()
     };
     Ok(Services::new(store, Arc::new(SystemClock), hasher, config))
