@@ -61,8 +61,9 @@ pub enum Me {
 pub struct AuthService {
     deps: Arc<Deps>,
     credentials: Arc<CredentialCache>,
-    /// Held while the revocation counter is read (see [`AuthService::revocation_epoch`]).
-    epoch_reader: Arc<tokio::sync::Mutex<()>>,
+    /// Held while the revocation counter is read (see [`AuthService::revocation_epoch`]);
+    /// holds when and why the last reading failed, if it did.
+    epoch_reader: Arc<tokio::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
 
 impl AuthService {
@@ -71,7 +72,7 @@ impl AuthService {
         Self {
             deps,
             credentials,
-            epoch_reader: Arc::new(tokio::sync::Mutex::new(())),
+            epoch_reader: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
@@ -343,20 +344,38 @@ impl AuthService {
     /// The revocation counter's value, read from the store unless a recent reading holds.
     /// One request reads it at a time; the others wait for that reading and take it if it
     /// began after everything they must see (under load, letting each of them read would
-    /// cost as much as the lookups the cache saves).
+    /// cost as much as the lookups the cache saves). If the reading fails, those that waited
+    /// for it fail with it rather than each trying again in turn: with the database gone, the
+    /// last of them would otherwise wait for every attempt before its own.
     async fn revocation_epoch(&self, now: OffsetDateTime) -> Result<i64> {
         if let Freshness::Known(epoch) = self.credentials.current(now) {
             return Ok(epoch);
         }
-        let _reader = self.epoch_reader.lock().await;
+        let waiting_since = std::time::Instant::now();
+        let mut last_failure = self.epoch_reader.lock().await;
+        if let Some((at, message)) = last_failure.as_ref()
+            && *at >= waiting_since
+        {
+            return Err(Error::Unavailable(message.clone()));
+        }
         let now = self.deps.clock.now();
         match self.credentials.current(now) {
             Freshness::Known(epoch) => Ok(epoch),
-            Freshness::Stale { writes } => {
-                let epoch = self.deps.store.auth_epoch().await?;
-                self.credentials.record(epoch, now, writes);
-                Ok(epoch)
-            }
+            Freshness::Stale { writes } => match self.deps.store.auth_epoch().await {
+                Ok(epoch) => {
+                    *last_failure = None;
+                    self.credentials.record(epoch, now, writes);
+                    Ok(epoch)
+                }
+                Err(error) => {
+                    let message = match &error {
+                        Error::Unavailable(message) => message.clone(),
+                        other => other.to_string(),
+                    };
+                    *last_failure = Some((std::time::Instant::now(), message));
+                    Err(error)
+                }
+            },
         }
     }
 
