@@ -208,8 +208,9 @@ impl PostgresStore {
         Ok(StoreHealth {
             schema_applied,
             schema_expected,
-            connections_open: self.pool.size(),
-            connections_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            connections_open: self.pool.size() + self.epoch.size(),
+            connections_idle: u32::try_from(self.pool.num_idle() + self.epoch.num_idle())
+                .unwrap_or(u32::MAX),
             connections_max: self.pool.options().get_max_connections()
                 + self.epoch.options().get_max_connections(),
             mail_pending: u64::try_from(mail_pending).unwrap_or(0),
