@@ -1,5 +1,6 @@
 //! Login sessions. The lookup joins the user and account so their current state is seen on
-//! every request, by every server.
+//! every lookup, by every server; the credential cache looks again after any revocation
+//! (`auth_epoch`).
 
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::TokenHash;

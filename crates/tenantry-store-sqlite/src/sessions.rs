@@ -1,5 +1,5 @@
 //! Login sessions. The lookup joins the user and account so their current state is seen on
-//! every request.
+//! every lookup; the credential cache looks again after any revocation (`auth_epoch`).
 
 use sqlx::{SqliteConnection, SqlitePool};
 use tenantry_core::auth::TokenHash;
