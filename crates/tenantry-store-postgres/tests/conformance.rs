@@ -55,23 +55,3 @@ async fn the_invariant_check_sees_a_corrupted_counter() {
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert!(violations[0].contains("children_seats"), "{violations:?}");
 }
-
-/// Another server on the database revokes behind this one's back.
-#[tokio::test]
-async fn revocations_by_another_process_are_seen_within_the_recheck() {
-    let Some(url) = test_url() else { return };
-    let (scoped, _guard) = fresh_schema(&url).await;
-    let store = PostgresStore::connect(&scoped, &PostgresOptions::default())
-        .await
-        .unwrap();
-    let h = tenantry_store_tests::Harness::new(TestDb {
-        store: Arc::new(store.clone()),
-        keep_alive: None,
-    })
-    .await;
-    tenantry_store_tests::credentials::revocations_by_another_process_are_seen_within_the_recheck(
-        h,
-        async |sql| store.execute_raw(sql).await.unwrap(),
-    )
-    .await;
-}

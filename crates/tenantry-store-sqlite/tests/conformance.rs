@@ -45,21 +45,3 @@ async fn the_invariant_check_sees_a_corrupted_counter() {
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert!(violations[0].contains("children_seats"), "{violations:?}");
 }
-
-/// Another process (the command line) revokes behind this one's back.
-#[tokio::test]
-async fn revocations_by_another_process_are_seen_within_the_recheck() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("revoke.db").display());
-    let store = SqliteStore::connect(&url).await.unwrap();
-    let h = tenantry_store_tests::Harness::new(TestDb {
-        store: Arc::new(store.clone()),
-        keep_alive: Some(Box::new(dir)),
-    })
-    .await;
-    tenantry_store_tests::credentials::revocations_by_another_process_are_seen_within_the_recheck(
-        h,
-        async |sql| store.execute_raw(sql).await.unwrap(),
-    )
-    .await;
-}

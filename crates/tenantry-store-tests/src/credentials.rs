@@ -2,9 +2,7 @@
 //! outlives a change to what the token stands for.
 //!
 //! The harness's clock stands still, so the cache's recheck interval never passes on its own:
-//! only the database's revocation counter can make the cache look a token up again. Each test
-//! runs in a process of its own under nextest (the README's test command), so no other test's
-//! write makes the cache read the counter early.
+//! only the database's revocation counter can make the cache look a token up again.
 
 use tenantry_core::Error;
 use tenantry_core::auth::{HashParams, PasswordHasher};
@@ -64,7 +62,8 @@ pub async fn cached_credentials_follow_changes_at_once(h: Harness) {
 /// A revocation written behind this server's back, as another process writes it (another
 /// server on PostgreSQL, the command line on SQLite), is served from the cache until the recheck
 /// interval passes, and refused from then on. `raw` runs a statement on the same database
-/// without telling this process.
+/// without telling this process. Run it alone in its process: any write this process commits
+/// (another test's, on another thread) makes the cache read the counter early.
 pub async fn revocations_by_another_process_are_seen_within_the_recheck<F>(h: Harness, raw: F)
 where
     F: AsyncFn(&'static str),
