@@ -44,7 +44,6 @@ fn committed_writes() -> u64 {
 const CAPACITY: usize = 16_384;
 
 /// A cached principal and what it is valid for.
-#[derive(Clone)]
 struct Entry {
     principal: Principal,
     /// The revocation counter's value read before the lookup.
