@@ -13,22 +13,10 @@ use tenantry_core::{Error, Resource, Result};
 
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::rows::{AccountRow, account_columns};
 use crate::timestamps::to_db;
 use tenantry_core::values::fold;
-
-pub(crate) async fn begin_write(
-    pool: &SqlitePool,
-) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
-}
-
-/// Commits a write and tells the credential cache that this process wrote.
-pub(crate) async fn commit(tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
-    tx.commit().await.map_err(db)?;
-    tenantry_core::auth::credential_cache::note_committed_write();
-    Ok(())
-}
 
 pub(crate) async fn fetch(conn: &mut SqliteConnection, id: AccountId) -> Result<Option<Account>> {
     let row: Option<AccountRow> = sqlx::query_as(concat!(
@@ -65,11 +53,7 @@ async fn add_children_seats(conn: &mut SqliteConnection, id: AccountId, delta: i
     Ok(())
 }
 
-pub(crate) async fn insert(
-    pool: &SqlitePool,
-    new: NewAccount,
-    audit: AuditDraft,
-) -> Result<Account> {
+pub(crate) async fn insert(pool: &Writer, new: NewAccount, audit: AuditDraft) -> Result<Account> {
     let mut tx = begin_write(pool).await?;
     let account = insert_in(&mut tx, new, audit).await?;
     commit(tx).await?;
@@ -152,7 +136,7 @@ pub(crate) fn target(account: &Account) -> Target<'_> {
 }
 
 pub(crate) async fn update(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: AccountId,
     changes: AccountChanges,
     audit: AuditDraft,
@@ -271,7 +255,7 @@ async fn check_no_user_above(
 }
 
 pub(crate) async fn delete(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: AccountId,
     rule: AccountDeletion,
     audit: AuditDraft,
@@ -319,7 +303,7 @@ pub(crate) async fn delete(
 }
 
 pub(crate) async fn move_seats(
-    pool: &SqlitePool,
+    pool: &Writer,
     parent_id: AccountId,
     child_id: AccountId,
     delta: i64,

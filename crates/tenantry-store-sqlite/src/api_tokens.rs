@@ -6,9 +6,9 @@ use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::{ApiToken, ApiTokenId, AuditDraft};
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::rows::ApiTokenRow;
 use crate::timestamps::to_db;
 
@@ -21,11 +21,7 @@ fn target(id: ApiTokenId) -> Target<'static> {
     }
 }
 
-pub(crate) async fn insert(
-    pool: &SqlitePool,
-    new: NewApiToken,
-    audit: AuditDraft,
-) -> Result<ApiToken> {
+pub(crate) async fn insert(pool: &Writer, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken> {
     let mut tx = begin_write(pool).await?;
     let row: ApiTokenRow = sqlx::query_as(
         "INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?) \
@@ -71,11 +67,7 @@ pub(crate) async fn list(pool: &SqlitePool) -> Result<Vec<ApiToken>> {
         .collect()
 }
 
-pub(crate) async fn revoke(
-    pool: &SqlitePool,
-    id: ApiTokenId,
-    audit: AuditDraft,
-) -> Result<ApiToken> {
+pub(crate) async fn revoke(pool: &Writer, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken> {
     let mut tx = begin_write(pool).await?;
     let row: Option<ApiTokenRow> = sqlx::query_as(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? \

@@ -1,19 +1,19 @@
 //! Bulk loading of complete rows (seeding, import): multi-row INSERTs in one transaction.
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite};
 use tenantry_core::Result;
 use tenantry_core::model::user::{BulkUser, search_text as user_search_text};
 use tenantry_core::model::{Account, account::search_text as account_search_text};
 use tenantry_core::values::fold;
 
-use crate::accounts::{begin_write, commit};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::to_db;
 
 /// Rows per INSERT: well under SQLite's limit of 32,766 bound values.
 const BATCH: usize = 1000;
 
-pub(crate) async fn accounts(pool: &SqlitePool, rows: &[Account]) -> Result<()> {
+pub(crate) async fn accounts(pool: &Writer, rows: &[Account]) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     for chunk in rows.chunks(BATCH) {
         let mut insert = QueryBuilder::<Sqlite>::new(
@@ -51,7 +51,7 @@ pub(crate) async fn accounts(pool: &SqlitePool, rows: &[Account]) -> Result<()> 
     commit(tx).await
 }
 
-pub(crate) async fn users(pool: &SqlitePool, rows: &[BulkUser]) -> Result<()> {
+pub(crate) async fn users(pool: &Writer, rows: &[BulkUser]) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     for chunk in rows.chunks(BATCH) {
         let mut insert = QueryBuilder::<Sqlite>::new(

@@ -9,16 +9,19 @@ use sqlx::{SqlStr, SqlitePool};
 use tenantry_core::model::health::StoreHealth;
 use tenantry_core::{Error, Result};
 
-/// The store. Cheap to clone: it is two connection pools.
+use crate::group_commit::Writer;
+
+/// The store. Cheap to clone: it is three connection pools.
 ///
-/// SQLite lets one connection write at a time. Writes therefore go through a pool of exactly
-/// one connection, where they queue in order, instead of all taking turns at the database lock
-/// with SQLite's sleeping busy-handler (which costs throughput and makes the tail latency
-/// jump). Reads use the other pool and, in WAL mode, never wait for the writer.
+/// SQLite lets one connection write at a time. Writes therefore go through one connection,
+/// where they queue in order, instead of all taking turns at the database lock with SQLite's
+/// sleeping busy-handler (which costs throughput and makes the tail latency jump); writes
+/// queued together share a commit (see `group_commit`). Reads use the other pool and, in WAL
+/// mode, never wait for the writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
-    pub(crate) writer: SqlitePool,
+    pub(crate) writer: Writer,
     /// One connection of its own for reading the revocation counter, which every request may
     /// wait for: behind the readers' slow statements it would stall them all.
     pub(crate) epoch: SqlitePool,
@@ -147,7 +150,7 @@ impl SqliteStore {
         };
         Ok(SqliteStore {
             pool,
-            writer,
+            writer: Writer::new(writer),
             epoch,
         })
     }
@@ -178,11 +181,11 @@ impl SqliteStore {
         Ok(StoreHealth {
             schema_applied,
             schema_expected,
-            connections_open: self.pool.size() + self.writer.size(),
+            connections_open: self.pool.size() + self.writer.pool().size(),
             connections_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX)
-                + u32::try_from(self.writer.num_idle()).unwrap_or(u32::MAX),
+                + u32::try_from(self.writer.pool().num_idle()).unwrap_or(u32::MAX),
             connections_max: self.pool.options().get_max_connections()
-                + self.writer.options().get_max_connections(),
+                + self.writer.pool().options().get_max_connections(),
             mail_pending: u64::try_from(mail_pending).unwrap_or(0),
         })
     }
@@ -191,7 +194,7 @@ impl SqliteStore {
     /// index an interrupted import set aside, so no server runs without them.
     pub async fn migrate(&self) -> Result<()> {
         migrator()
-            .run(&self.writer)
+            .run(self.writer.pool())
             .await
             .map_err(|e| Error::Internal(format!("SQLite migration failed: {e}")))?;
         let rebuilt = crate::deferred_indexes::rebuild(&self.writer).await?;
@@ -206,7 +209,7 @@ impl SqliteStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
-        self.writer.close().await;
+        self.writer.pool().close().await;
         self.epoch.close().await;
     }
 }
@@ -215,7 +218,7 @@ impl SqliteStore {
     /// Runs a statement outside the store's record families (test set-up, administration).
     pub async fn execute_raw(&self, sql: &'static str) -> Result<()> {
         sqlx::query(sql)
-            .execute(&self.writer)
+            .execute(self.writer.pool())
             .await
             .map_err(crate::errors::db)?;
         Ok(())

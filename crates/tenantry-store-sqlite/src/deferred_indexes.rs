@@ -9,11 +9,11 @@
 //! free-text table from its rows first), so an import that dies halfway leaves them for the
 //! next start to rebuild ([`crate::connect::SqliteStore::migrate`]).
 
-use sqlx::{AssertSqlSafe, SqlitePool};
+use sqlx::AssertSqlSafe;
 use tenantry_core::Result;
 
-use crate::accounts::{begin_write, commit};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 
 /// The triggers that copy new rows into a free-text table, and that table.
 const SEARCH_TRIGGERS: &[(&str, &str)] = &[
@@ -24,7 +24,7 @@ const SEARCH_TRIGGERS: &[(&str, &str)] = &[
 /// Drops every non-unique secondary index and the free-text insert triggers if the
 /// installation holds no account and no user, recording each; returns how many were set aside
 /// (none when there is data already, whose indexes a load must keep current).
-pub(crate) async fn set_aside(writer: &SqlitePool) -> Result<u64> {
+pub(crate) async fn set_aside(writer: &Writer) -> Result<u64> {
     let mut tx = begin_write(writer).await?;
     let empty: bool = sqlx::query_scalar(
         "SELECT NOT EXISTS (SELECT 1 FROM accounts) AND NOT EXISTS (SELECT 1 FROM users)",
@@ -92,7 +92,7 @@ pub(crate) async fn set_aside(writer: &SqlitePool) -> Result<u64> {
 
 /// Rebuilds everything set aside; returns how many. Each is restored and forgotten in one
 /// transaction, so a failure leaves the rest recorded for the next attempt.
-pub(crate) async fn rebuild(writer: &SqlitePool) -> Result<u64> {
+pub(crate) async fn rebuild(writer: &Writer) -> Result<u64> {
     let mut rebuilt = 0;
     loop {
         let mut tx = begin_write(writer).await?;

@@ -10,9 +10,10 @@ use tenantry_core::seats;
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::accounts::{self, begin_write, commit, fetch_existing as fetch_account};
+use crate::accounts::{self, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::{from_db, from_db_opt, to_db};
 
 #[derive(FromRow)]
@@ -56,7 +57,7 @@ fn certificate_target<'a>(account: &'a Account, id: CertificateTokenId) -> Targe
 }
 
 pub(crate) async fn insert_certificate(
-    pool: &SqlitePool,
+    pool: &Writer,
     new: NewCertificateToken,
     audit: AuditDraft,
 ) -> Result<CertificateToken> {
@@ -145,7 +146,7 @@ pub(crate) async fn certificate_by_hash(
 }
 
 pub(crate) async fn delete_certificate(
-    pool: &SqlitePool,
+    pool: &Writer,
     account: AccountId,
     hash: &TokenHash,
     audit: AuditDraft,
@@ -205,7 +206,7 @@ impl TryFrom<SeatRow> for SeatToken {
 }
 
 pub(crate) async fn insert_seat(
-    pool: &SqlitePool,
+    pool: &Writer,
     new: NewSeatToken,
     audit: AuditDraft,
 ) -> Result<SeatToken> {
@@ -235,7 +236,7 @@ pub(crate) async fn insert_seat(
 }
 
 pub(crate) async fn redeem_seat(
-    pool: &SqlitePool,
+    pool: &Writer,
     hash: &TokenHash,
     account: AccountId,
     audit: AuditDraft,

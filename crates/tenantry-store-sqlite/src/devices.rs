@@ -8,9 +8,10 @@ use tenantry_core::seats::{self, SeatState};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::{begin_write, commit, fetch_existing as fetch_account};
+use crate::accounts::fetch_existing as fetch_account;
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::rows::{DeviceRow, device_columns};
 use crate::timestamps::to_db;
 
@@ -51,7 +52,7 @@ async fn add_used(conn: &mut SqliteConnection, account: AccountId, delta: i64) -
     Ok(())
 }
 
-pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft) -> Result<Device> {
+pub(crate) async fn insert(pool: &Writer, new: NewDevice, audit: AuditDraft) -> Result<Device> {
     let mut tx = begin_write(pool).await?;
     let account = fetch_account(&mut tx, new.account_id).await?;
     if let Some(hash) = &new.enrolled_with {
@@ -100,7 +101,7 @@ pub(crate) async fn insert(pool: &SqlitePool, new: NewDevice, audit: AuditDraft)
     Ok(device)
 }
 
-pub(crate) async fn delete(pool: &SqlitePool, id: DeviceId, audit: AuditDraft) -> Result<()> {
+pub(crate) async fn delete(pool: &Writer, id: DeviceId, audit: AuditDraft) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let device = fetch(&mut tx, id)
         .await?
@@ -119,7 +120,7 @@ pub(crate) async fn delete(pool: &SqlitePool, id: DeviceId, audit: AuditDraft) -
 }
 
 pub(crate) async fn update(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: DeviceId,
     changes: DeviceChanges,
     audit: AuditDraft,

@@ -14,8 +14,8 @@ use tenantry_core::model::dump::{
 use tenantry_core::{Error, Result};
 use tenantry_store_sql::{Bind, Dialect, Statement};
 
-use crate::accounts::{begin_write, commit};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::{from_db, to_db};
 
 /// Bound values per INSERT: under SQLite's limit of 32,766.
@@ -93,7 +93,7 @@ fn to_dump(table: &TableSpec, row: &SqliteRow) -> Result<DumpRow> {
     Ok(out)
 }
 
-pub(crate) async fn load(writer: &SqlitePool, table: &TableSpec, rows: &[DumpRow]) -> Result<u64> {
+pub(crate) async fn load(writer: &Writer, table: &TableSpec, rows: &[DumpRow]) -> Result<u64> {
     for row in rows {
         check_row(table, row).map_err(Error::invalid)?;
     }

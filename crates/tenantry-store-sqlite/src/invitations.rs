@@ -16,9 +16,9 @@ use tenantry_core::model::{
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::outbox::{self, Owner};
 use crate::timestamps::{from_db, from_db_opt, to_db};
 use crate::{accounts, user_tokens, users};
@@ -84,7 +84,7 @@ async fn fetch(conn: &mut SqliteConnection, id: InvitationId) -> Result<Option<I
 }
 
 pub(crate) async fn insert_tenant(
-    pool: &SqlitePool,
+    pool: &Writer,
     account: NewAccount,
     user: NewUser,
     verification: Option<(NewUserToken, NewMail)>,
@@ -121,7 +121,7 @@ pub(crate) async fn insert_tenant(
 }
 
 pub(crate) async fn insert(
-    pool: &SqlitePool,
+    pool: &Writer,
     new: NewInvitation,
     mail: NewMail,
     audit: AuditDraft,
@@ -173,7 +173,7 @@ fn owner(invitation: &Invitation) -> Owner<'_> {
 }
 
 pub(crate) async fn renew(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: InvitationId,
     renewal: InvitationRenewal,
     mail: NewMail,
@@ -213,7 +213,7 @@ pub(crate) async fn renew(
 }
 
 pub(crate) async fn revoke(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: InvitationId,
     audit: AuditDraft,
 ) -> Result<Invitation> {
@@ -327,7 +327,7 @@ pub(crate) async fn pending(
 }
 
 pub(crate) async fn accept(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: InvitationId,
     password_hash: Option<String>,
     audit: AuditDraft,

@@ -15,6 +15,8 @@
 //!   for export and import).
 //! - [`lists`]: lists and counts, compiled by `tenantry-store-sql`, and their query plans.
 //! - `rows`: database rows and their conversion into core records.
+//! - `group_commit`: the single writer connection; writes queued behind one another share one
+//!   transaction, each in a savepoint of its own, and learn the outcome of its one COMMIT.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
 //! - `timestamps`: the INTEGER-microseconds encoding of times.
 
@@ -28,6 +30,7 @@ mod device_tokens;
 mod devices;
 mod dump;
 mod errors;
+mod group_commit;
 mod invariants;
 mod invitations;
 pub mod lists;

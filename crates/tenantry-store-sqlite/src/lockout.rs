@@ -6,14 +6,14 @@ use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::{Error, Resource, Result};
 use time::{Duration, OffsetDateTime};
 
-use crate::accounts::{begin_write, commit};
 use crate::audit;
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::{from_db, to_db};
 use crate::users;
 
 pub(crate) async fn record_failure(
-    pool: &SqlitePool,
+    pool: &Writer,
     user: UserId,
     policy: &LockoutPolicy,
     audit: AuditDraft,
@@ -48,7 +48,7 @@ pub(crate) async fn record_failure(
     Ok(locked_until)
 }
 
-pub(crate) async fn unlock(pool: &SqlitePool, user: UserId, audit: AuditDraft) -> Result<User> {
+pub(crate) async fn unlock(pool: &Writer, user: UserId, audit: AuditDraft) -> Result<User> {
     let mut tx = begin_write(pool).await?;
     let done = sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
         .bind(user.get())
@@ -86,7 +86,7 @@ pub(crate) async fn address_failures(
 }
 
 pub(crate) async fn record_address_failure(
-    pool: &SqlitePool,
+    pool: &Writer,
     address: &str,
     now: OffsetDateTime,
     window: Duration,
@@ -110,10 +110,7 @@ pub(crate) async fn record_address_failure(
 }
 
 /// Forgets address windows that closed before `before`.
-pub(crate) async fn purge_address_failures(
-    pool: &SqlitePool,
-    before: OffsetDateTime,
-) -> Result<()> {
+pub(crate) async fn purge_address_failures(pool: &Writer, before: OffsetDateTime) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     sqlx::query("DELETE FROM login_address_failures WHERE window_start < ?")
         .bind(to_db(before))

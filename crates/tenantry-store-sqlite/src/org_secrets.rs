@@ -9,9 +9,10 @@ use tenantry_core::model::{AccountId, AuditDraft};
 use tenantry_core::{Error, Resource, Result};
 use tenantry_store_sql::secrets::{owner, owner_id, table};
 
-use crate::accounts::{self, begin_write, commit, fetch_existing as fetch_account};
+use crate::accounts::{self, fetch_existing as fetch_account};
 use crate::audit;
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::{from_db, to_db};
 use crate::users;
 
@@ -75,7 +76,7 @@ async fn check_owner(conn: &mut sqlx::SqliteConnection, target: SecretOwner) -> 
 }
 
 async fn write(
-    pool: &SqlitePool,
+    pool: &Writer,
     new: NewSecret,
     replace: bool,
     audit: Option<AuditDraft>,
@@ -122,18 +123,22 @@ async fn write(
     Ok(stored)
 }
 
-pub(crate) async fn ensure(pool: &SqlitePool, new: NewSecret) -> Result<StoredSecret> {
+pub(crate) async fn ensure(
+    readers: &SqlitePool,
+    writer: &Writer,
+    new: NewSecret,
+) -> Result<StoredSecret> {
     // Most calls find the secret already there: read before taking the write lock.
-    let mut conn = pool.acquire().await.map_err(db)?;
+    let mut conn = readers.acquire().await.map_err(db)?;
     if let Some(stored) = fetch(&mut conn, new.owner).await? {
         return Ok(stored);
     }
     drop(conn);
-    write(pool, new, false, None).await
+    write(writer, new, false, None).await
 }
 
 pub(crate) async fn rotate(
-    pool: &SqlitePool,
+    pool: &Writer,
     new: NewSecret,
     audit: AuditDraft,
 ) -> Result<StoredSecret> {
@@ -167,7 +172,7 @@ pub(crate) async fn account_roles(pool: &SqlitePool, account: AccountId) -> Resu
 }
 
 pub(crate) async fn set_account_role(
-    pool: &SqlitePool,
+    pool: &Writer,
     account: AccountId,
     key: &str,
     granted: bool,

@@ -10,8 +10,8 @@ use tenantry_core::model::{
 use tenantry_core::{Error, Result};
 use time::{Duration, OffsetDateTime};
 
-use crate::accounts::{begin_write, commit};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::{from_db, from_db_opt, to_db};
 
 const COLUMNS: &str = "id, kind, recipient, tenant_id, account_path, user_id, params, token, \
@@ -103,7 +103,7 @@ pub(crate) async fn enqueue(
 }
 
 pub(crate) async fn claim(
-    pool: &SqlitePool,
+    pool: &Writer,
     now: OffsetDateTime,
     lease: Duration,
     limit: u32,
@@ -133,7 +133,7 @@ pub(crate) async fn claim(
 }
 
 pub(crate) async fn settle(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: MailId,
     claimed_until: OffsetDateTime,
     outcome: MailOutcome,
@@ -169,7 +169,7 @@ pub(crate) async fn settle(
 }
 
 pub(crate) async fn release(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: MailId,
     claimed_until: OffsetDateTime,
 ) -> Result<bool> {

@@ -1,13 +1,12 @@
 //! Installation secrets: created once, at random, by whichever server asks first.
 
-use sqlx::SqlitePool;
 use tenantry_core::{Error, Result};
 
-use crate::accounts::{begin_write, commit};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::to_db;
 
-pub(crate) async fn get_or_create(pool: &SqlitePool, name: &str) -> Result<[u8; 32]> {
+pub(crate) async fn get_or_create(pool: &Writer, name: &str) -> Result<[u8; 32]> {
     let mut tx = begin_write(pool).await?;
     let fresh = tenantry_core::auth::secret::random_key();
     sqlx::query(

@@ -8,9 +8,9 @@ use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::rows::SessionRow;
 use crate::timestamps::to_db;
 
@@ -32,11 +32,7 @@ async fn fetch(conn: &mut SqliteConnection, id: SessionId) -> Result<Option<Sess
     row.map(Session::try_from).transpose()
 }
 
-pub(crate) async fn insert(
-    pool: &SqlitePool,
-    new: NewSession,
-    audit: AuditDraft,
-) -> Result<SessionId> {
+pub(crate) async fn insert(pool: &Writer, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
     let mut tx = begin_write(pool).await?;
     let user = crate::users::fetch(&mut tx, new.user_id)
         .await?
@@ -119,7 +115,7 @@ pub(crate) async fn by_access(
 }
 
 pub(crate) async fn rotate(
-    pool: &SqlitePool,
+    pool: &Writer,
     refresh: &TokenHash,
     tokens: SessionTokens,
     audit: AuditDraft,
@@ -153,7 +149,7 @@ pub(crate) async fn rotate(
     Ok(session)
 }
 
-pub(crate) async fn delete(pool: &SqlitePool, id: SessionId, audit: AuditDraft) -> Result<()> {
+pub(crate) async fn delete(pool: &Writer, id: SessionId, audit: AuditDraft) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let Some(session) = fetch(&mut tx, id).await? else {
         return Err(Error::NotFound(Resource::Session));
@@ -174,13 +170,14 @@ pub(crate) async fn delete(pool: &SqlitePool, id: SessionId, audit: AuditDraft) 
     Ok(())
 }
 
-pub(crate) async fn purge_expired(pool: &SqlitePool, now: OffsetDateTime) -> Result<u64> {
+pub(crate) async fn purge_expired(pool: &Writer, now: OffsetDateTime) -> Result<u64> {
+    let mut tx = begin_write(pool).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE refresh_expires_at <= ?")
         .bind(to_db(now))
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-    tenantry_core::auth::credential_cache::note_committed_write();
+    commit(tx).await?;
     Ok(done.rows_affected())
 }
 

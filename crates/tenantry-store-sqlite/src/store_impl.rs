@@ -443,7 +443,7 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_secret(&self, new: NewSecret) -> Result<StoredSecret> {
-        org_secrets::ensure(&self.writer, new).await
+        org_secrets::ensure(&self.pool, &self.writer, new).await
     }
 
     async fn rotate_secret(&self, new: NewSecret, audit: AuditDraft) -> Result<StoredSecret> {

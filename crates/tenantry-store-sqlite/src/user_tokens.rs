@@ -8,9 +8,9 @@ use tenantry_core::model::user_token::{NewUserToken, TokenRedemption};
 use tenantry_core::model::{AuditDraft, User, UserId, UserToken, UserTokenId, UserTokenPurpose};
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::{begin_write, commit};
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::outbox::{self, Owner};
 use crate::timestamps::{from_db, from_db_opt, to_db};
 use crate::users;
@@ -99,7 +99,7 @@ pub(crate) async fn insert_in(
 }
 
 pub(crate) async fn insert(
-    pool: &SqlitePool,
+    pool: &Writer,
     new: NewUserToken,
     mail: NewMail,
     audit: AuditDraft,
@@ -126,7 +126,7 @@ pub(crate) async fn by_hash(
 }
 
 pub(crate) async fn redeem(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: UserTokenId,
     redemption: TokenRedemption,
     audit: AuditDraft,

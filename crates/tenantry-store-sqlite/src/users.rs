@@ -9,9 +9,10 @@ use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::{begin_write, commit, fetch_existing as fetch_account};
+use crate::accounts::fetch_existing as fetch_account;
 use crate::audit::{self, Target};
 use crate::errors::db;
+use crate::group_commit::{Writer, begin_write, commit};
 use crate::rows::{UserRow, user_columns};
 use crate::timestamps::to_db;
 
@@ -48,7 +49,7 @@ pub(crate) fn target(user: &User) -> Target<'_> {
     }
 }
 
-pub(crate) async fn insert(pool: &SqlitePool, new: NewUser, audit: AuditDraft) -> Result<User> {
+pub(crate) async fn insert(pool: &Writer, new: NewUser, audit: AuditDraft) -> Result<User> {
     let mut tx = begin_write(pool).await?;
     let user = insert_in(&mut tx, new, audit).await?;
     commit(tx).await?;
@@ -151,7 +152,7 @@ pub(crate) async fn password_hash(pool: &SqlitePool, id: UserId) -> Result<Optio
 }
 
 pub(crate) async fn update(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: UserId,
     changes: UserChanges,
     audit: AuditDraft,
@@ -302,7 +303,7 @@ pub(crate) fn check_expected_role(user: &User, expected: Option<Role>) -> Result
 }
 
 pub(crate) async fn delete(
-    pool: &SqlitePool,
+    pool: &Writer,
     id: UserId,
     expected_role: Option<Role>,
     audit: AuditDraft,

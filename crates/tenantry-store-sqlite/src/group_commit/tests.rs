@@ -1,0 +1,179 @@
+//! Group commit keeps each write's own outcome: what one write does wrong is undone alone,
+//! a failed COMMIT fails every write in its group, and nothing waits on a write that left.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+use super::*;
+
+/// A writer on a fresh database with a table `t` (unique `v`) and a table `child` whose
+/// foreign key is checked only at COMMIT.
+async fn writer() -> (Writer, SqlitePool, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE t (v TEXT NOT NULL UNIQUE);
+         CREATE TABLE child (parent TEXT REFERENCES t (v) DEFERRABLE INITIALLY DEFERRED);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let readers = SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
+    (Writer::new(pool), readers, dir)
+}
+
+async fn insert(write: &mut WriteTx, table_and_value: (&str, &str)) -> Result<()> {
+    let (table, value) = table_and_value;
+    let sql = if table == "t" {
+        "INSERT INTO t (v) VALUES (?)"
+    } else {
+        "INSERT INTO child (parent) VALUES (?)"
+    };
+    sqlx::query(sql)
+        .bind(value)
+        .execute(&mut **write)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+async fn values(readers: &SqlitePool) -> Vec<String> {
+    sqlx::query_scalar("SELECT v FROM t ORDER BY v")
+        .fetch_all(readers)
+        .await
+        .unwrap()
+}
+
+async fn groups_opened(writer: &Writer) -> u64 {
+    writer.slot.lock().await.group
+}
+
+/// Starts a write in a task of its own that inserts `value` into `table`, and waits until it
+/// is queued for the lock (which the caller holds).
+async fn queue_write(
+    writer: &Writer,
+    table: &'static str,
+    value: &'static str,
+    commit_it: bool,
+) -> tokio::task::JoinHandle<Result<()>> {
+    let before = writer.queued.load(Ordering::Acquire);
+    let task = tokio::spawn({
+        let writer = writer.clone();
+        async move {
+            let mut write = begin_write(&writer).await?;
+            insert(&mut write, (table, value)).await?;
+            if commit_it {
+                commit(write).await
+            } else {
+                Err(Error::invalid("given up"))
+            }
+        }
+    });
+    while writer.queued.load(Ordering::Acquire) == before {
+        tokio::task::yield_now().await;
+    }
+    task
+}
+
+#[tokio::test]
+async fn writes_queued_behind_one_share_its_commit_and_fail_alone() {
+    let (writer, readers, _dir) = writer().await;
+    let mut first = begin_write(&writer).await.unwrap();
+    insert(&mut first, ("t", "a")).await.unwrap();
+    let duplicate = queue_write(&writer, "t", "a", true).await;
+    let given_up = queue_write(&writer, "t", "x", false).await;
+    let last = queue_write(&writer, "t", "b", true).await;
+    commit(first).await.unwrap();
+
+    let clash = duplicate.await.unwrap().unwrap_err();
+    assert!(matches!(clash, Error::Conflict(_)), "{clash:?}");
+    assert!(given_up.await.unwrap().is_err());
+    last.await.unwrap().unwrap();
+    assert_eq!(values(&readers).await, ["a", "b"]);
+    assert_eq!(
+        groups_opened(&writer).await,
+        1,
+        "all four ran in one transaction"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_commit_fails_every_write_in_its_group() {
+    let (writer, readers, _dir) = writer().await;
+    let mut first = begin_write(&writer).await.unwrap();
+    insert(&mut first, ("t", "a")).await.unwrap();
+    // Its foreign key is checked at COMMIT, so this write succeeds until then.
+    let orphan = queue_write(&writer, "child", "nobody", true).await;
+    let first_outcome = commit(first).await;
+    let orphan_outcome = orphan.await.unwrap();
+
+    assert!(
+        matches!(first_outcome, Err(Error::Unavailable(_))),
+        "{first_outcome:?}"
+    );
+    assert!(
+        matches!(orphan_outcome, Err(Error::Unavailable(_))),
+        "{orphan_outcome:?}"
+    );
+    assert!(
+        values(&readers).await.is_empty(),
+        "nothing of the group was kept"
+    );
+    // The writer goes on.
+    let mut next = begin_write(&writer).await.unwrap();
+    insert(&mut next, ("t", "c")).await.unwrap();
+    commit(next).await.unwrap();
+    assert_eq!(values(&readers).await, ["c"]);
+}
+
+#[tokio::test]
+async fn a_write_that_stops_waiting_holds_nobody_up() {
+    let (writer, readers, _dir) = writer().await;
+    let mut first = begin_write(&writer).await.unwrap();
+    insert(&mut first, ("t", "a")).await.unwrap();
+    let gone = queue_write(&writer, "t", "x", true).await;
+    gone.abort();
+    let _ = gone.await;
+    assert_eq!(writer.queued.load(Ordering::Acquire), 0);
+    tokio::time::timeout(Duration::from_secs(10), commit(first))
+        .await
+        .expect("nobody is queued, so the first write commits at once")
+        .unwrap();
+    assert_eq!(values(&readers).await, ["a"]);
+}
+
+#[tokio::test]
+async fn a_dropped_write_is_rolled_back_and_releases_the_database() {
+    let (writer, readers, _dir) = writer().await;
+    let mut dropped = begin_write(&writer).await.unwrap();
+    insert(&mut dropped, ("t", "x")).await.unwrap();
+    drop(dropped);
+    let mut next = tokio::time::timeout(Duration::from_secs(10), begin_write(&writer))
+        .await
+        .expect("the lock is free again")
+        .unwrap();
+    insert(&mut next, ("t", "a")).await.unwrap();
+    commit(next).await.unwrap();
+    assert_eq!(values(&readers).await, ["a"]);
+    // Nothing is left open: another connection can take the write lock.
+    sqlx::query("BEGIN IMMEDIATE; ROLLBACK")
+        .execute(&readers)
+        .await
+        .unwrap();
+}
