@@ -3,15 +3,16 @@
 //! One hash costs ~50 ms of CPU and ~19 MiB of memory at the OWASP parameters, so hashing runs on
 //! a few dedicated threads (one per core), fed through a bounded queue: a burst of logins waits
 //! its turn instead of starving the async workers, and memory stays at one hash's worth per
-//! thread: each thread hashes in one working buffer it keeps, instead of allocating (and the
-//! allocator then retaining) a fresh 19 MiB on every call.
+//! thread: each thread hashes in one working buffer it keeps while jobs are queued, instead of
+//! allocating a fresh 19 MiB on every call, and hands it back to the system once the queue is
+//! empty, so a server between logins does not hold 19 MiB per core.
 //!
 //! A login for an unknown email verifies against a dummy hash made with the same parameters, so
 //! it costs the same time as a wrong password for a real user.
 
-use std::sync::Arc;
-
 use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -61,6 +62,11 @@ const QUEUE: usize = 256;
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     jobs: mpsc::Sender<Job>,
+    /// Jobs sent and not yet taken by a thread: a thread that finds none after its job gives
+    /// its working memory back.
+    queued: Arc<AtomicUsize>,
+    /// Threads holding working memory.
+    holding: Arc<AtomicUsize>,
     dummy_hash: Arc<str>,
 }
 
@@ -77,21 +83,30 @@ impl PasswordHasher {
         let argon2 = params.argon2()?;
         let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
         let queue = Arc::new(std::sync::Mutex::new(queue));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let holding = Arc::new(AtomicUsize::new(0));
         for n in 0..threads.max(1) {
             let queue = queue.clone();
+            let holding = holding.clone();
             std::thread::Builder::new()
                 .name(format!("tenantry-hash-{n}"))
                 .spawn(move || {
                     loop {
                         // Only the lock holder waits on the queue; the others wait on the lock.
+                        // A thread about to wait for work first gives its memory back.
                         let job = match queue.lock() {
-                            Ok(mut queue) => queue.blocking_recv(),
+                            Ok(mut queue) => match queue.try_recv() {
+                                Ok(job) => Some(job),
+                                Err(mpsc::error::TryRecvError::Empty) => {
+                                    settle_memory(&holding, false);
+                                    queue.blocking_recv()
+                                }
+                                Err(mpsc::error::TryRecvError::Disconnected) => None,
+                            },
                             Err(_) => None,
                         };
-                        match job {
-                            Some(job) => job(),
-                            None => break,
-                        }
+                        let Some(job) = job else { break };
+                        job();
                     }
                 })
                 .map_err(|e| Error::internal(format!("cannot start a hashing thread: {e}")))?;
@@ -100,12 +115,14 @@ impl PasswordHasher {
         // worth of working memory. The queue is empty, so the job goes in at once.
         let (done, dummy) = std::sync::mpsc::channel();
         let dummy_argon2 = argon2.clone();
-        let job: Job = Box::new(move || {
-            let _ = done.send(hash_blocking(
-                &dummy_argon2,
-                "tenantry dummy password for unknown users",
-            ));
-        });
+        let job = settled_job(
+            queued.clone(),
+            holding.clone(),
+            move || hash_blocking(&dummy_argon2, "tenantry dummy password for unknown users"),
+            move |hash| {
+                let _ = done.send(hash);
+            },
+        );
         jobs.try_send(job)
             .map_err(|_| Error::internal("cannot queue the dummy hash"))?;
         let dummy_hash = dummy
@@ -114,8 +131,15 @@ impl PasswordHasher {
         Ok(Self {
             argon2,
             jobs,
+            queued,
+            holding,
             dummy_hash: dummy_hash.into(),
         })
+    }
+
+    /// Hashing threads holding a working buffer right now: those with jobs still queued.
+    pub fn working_buffers(&self) -> usize {
+        self.holding.load(Ordering::Acquire)
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String> {
@@ -147,9 +171,14 @@ impl PasswordHasher {
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = reply.send(work());
-        });
+        let job = settled_job(
+            self.queued.clone(),
+            self.holding.clone(),
+            work,
+            move |result| {
+                let _ = reply.send(result);
+            },
+        );
         self.jobs
             .send(job)
             .await
@@ -160,10 +189,73 @@ impl PasswordHasher {
     }
 }
 
-thread_local! {
-    /// The hashing thread's working memory, reused by every hash it computes.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+/// A job that runs `work`, gives the thread's working memory back if no other job is queued,
+/// and only then hands over the result: whoever waits for it sees the memory settled. The job
+/// counts as queued from now until it starts or is dropped unsent.
+fn settled_job<T: Send + 'static>(
+    queued: Arc<AtomicUsize>,
+    holding: Arc<AtomicUsize>,
+    work: impl FnOnce() -> T + Send + 'static,
+    answer: impl FnOnce(T) + Send + 'static,
+) -> Job {
+    let waiting = Queued::count(queued.clone());
+    Box::new(move || {
+        drop(waiting);
+        let result = work();
+        settle_memory(&holding, queued.load(Ordering::Acquire) > 0);
+        answer(result);
+    })
 }
+
+/// Keeps this thread's working memory if `keep`, else gives it back; keeps `holding` counting
+/// the threads that hold some.
+fn settle_memory(holding: &AtomicUsize, keep: bool) {
+    let holds = keep && MEMORY.with(|memory| memory.borrow().capacity() > 0);
+    if !holds {
+        MEMORY.with(|memory| *memory.borrow_mut() = Vec::new());
+    }
+    COUNTED.with(|counted| {
+        if counted.get() != holds {
+            if holds {
+                holding.fetch_add(1, Ordering::AcqRel);
+            } else {
+                holding.fetch_sub(1, Ordering::AcqRel);
+            }
+            counted.set(holds);
+        }
+    });
+}
+
+/// One job counted in `queued` while it lives.
+struct Queued(Arc<AtomicUsize>);
+
+impl Queued {
+    fn count(queued: Arc<AtomicUsize>) -> Queued {
+        queued.fetch_add(1, Ordering::AcqRel);
+        Queued(queued)
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+thread_local! {
+    /// The hashing thread's working memory, reused by every hash it computes while jobs keep
+    /// coming.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    /// Whether this thread is counted in its hasher's `holding`.
+    static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The smallest working buffer reserved, in 1 KiB blocks: just over 32 MiB. glibc serves an
+/// allocation above 32 MiB (its highest dynamic mmap threshold) with a mapping of its own and
+/// unmaps it when freed; a 19 MiB buffer would, after the first free raised that threshold,
+/// come from a heap arena and stay resident there for good. Only the pages a hash touches
+/// become resident, so the reservation beyond them costs address space, not memory.
+const OWN_MAPPING_BLOCKS: usize = 32 * 1024 + 1;
 
 /// Runs argon2 over `password` and `salt` into `out`, in this thread's reusable memory.
 fn argon2_raw(
@@ -176,6 +268,9 @@ fn argon2_raw(
     MEMORY.with(|memory| {
         let mut memory = memory.borrow_mut();
         let blocks = params.block_count();
+        if memory.capacity() == 0 {
+            *memory = Vec::with_capacity(blocks.max(OWN_MAPPING_BLOCKS));
+        }
         if memory.len() < blocks {
             memory.resize(blocks, Block::default());
         }
@@ -259,6 +354,31 @@ mod tests {
                 .is_ok()
         );
         assert!(ours.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{ours}");
+    }
+
+    #[tokio::test]
+    async fn hashing_threads_give_their_memory_back_once_the_queue_is_empty() {
+        // One thread: with two, the one that did not run the last job gives its memory back
+        // only when it next finds the queue empty, which no answer waits for.
+        let hasher = PasswordHasher::new(HashParams::INSECURE_FAST_FOR_TESTS, 1).unwrap();
+        assert_eq!(hasher.working_buffers(), 0, "after the dummy hash");
+        let password = Password::parse("correct horse").unwrap();
+        let hashes = futures_like_join(&hasher, &password, 64).await;
+        assert_eq!(hashes, 64);
+        assert_eq!(hasher.working_buffers(), 0, "after a burst");
+    }
+
+    /// Runs `n` hashes at once and counts those that verify.
+    async fn futures_like_join(hasher: &PasswordHasher, password: &Password, n: usize) -> usize {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let (hasher, password) = (hasher.clone(), password.clone());
+            tasks.spawn(async move {
+                let hash = hasher.hash(&password).await.unwrap();
+                hasher.verify(&password, Some(&hash)).await.unwrap()
+            });
+        }
+        tasks.join_all().await.into_iter().filter(|ok| *ok).count()
     }
 
     #[tokio::test]
