@@ -64,13 +64,16 @@ pub(crate) async fn insert_in(
 ) -> Result<User> {
     let account = fetch_account(&mut *conn, new.account_id).await?;
     let now = to_db(new.now);
-    let id: i64 = sqlx::query_scalar(
+    // RETURNING reads the new row back in the same statement: one trip to the writer
+    // connection fewer while every other write waits.
+    let row: UserRow = sqlx::query_as(concat!(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
          username_norm, first_name, first_name_norm, last_name, last_name_norm, search_text, \
          role, status, email_verified, email_verified_at, terms_agreed_at, password_hash, \
          preferences, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
+        user_columns!()
+    ))
     .bind(account.tenant_id.get())
     .bind(account.id.get())
     .bind(account.path.as_str())
@@ -100,7 +103,7 @@ pub(crate) async fn insert_in(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let user = fetch_existing(&mut *conn, UserId(id)).await?;
+    let user = User::try_from(row)?;
     audit::record(&mut *conn, &audit, target(&user)).await?;
     Ok(user)
 }
