@@ -155,15 +155,7 @@ pub(crate) async fn commit(mut write: WriteTx) -> Result<()> {
     let outcome = tokio::spawn(finish(slot, writer))
         .await
         .map_err(|e| Error::Internal(format!("a write's commit did not finish: {e}")))??;
-    match outcome {
-        Ok(()) => {
-            tenantry_core::auth::credential_cache::note_committed_write();
-            Ok(())
-        }
-        Err(message) => Err(Error::Unavailable(format!(
-            "the write was not committed: {message}"
-        ))),
-    }
+    outcome.map_err(|message| Error::Unavailable(format!("the write was not committed: {message}")))
 }
 
 /// Releases the savepoint, then commits the group or leaves it to the writes queued behind.
@@ -190,9 +182,14 @@ async fn finish(
             biased;
             _ = async { outcome.wait_for(Option::is_some).await.is_ok() } => {}
             mut slot = writer.slot.clone().lock_owned() => {
-                // Holding the lock, no write is running: commit the group if it is still open.
+                // Holding the lock, no write is running: close the group if it is still open.
                 if slot.group == group && slot.tx.is_some() {
-                    commit_group(&mut slot).await;
+                    if slot.in_savepoint {
+                        // A write's finishing task died inside its savepoint.
+                        fail_group(&mut slot, "a write in the group did not finish").await;
+                    } else {
+                        commit_group(&mut slot).await;
+                    }
                 }
             }
         }
@@ -203,12 +200,16 @@ async fn finish(
     Ok(told.unwrap_or_else(|| Err("the group's transaction was dropped".to_owned())))
 }
 
-/// Commits the open group, and tells its writes.
+/// Commits the open group, and tells its writes. The credential cache hears of the commit
+/// before any of them returns (and even if all their callers went away).
 async fn commit_group(slot: &mut Slot) {
     let Some(tx) = slot.tx.take() else {
         return;
     };
     let result = tx.commit().await.map_err(|e| e.to_string());
+    if result.is_ok() {
+        tenantry_core::auth::credential_cache::note_committed_write();
+    }
     slot.members = 0;
     slot.outcome.send_replace(Some(result));
 }

@@ -8,7 +8,9 @@ use tenantry_store_sqlite::SqliteStore;
 use tenantry_store_tests::TestDb;
 
 async fn fresh_database() -> Option<TestDb> {
-    let store = SqliteStore::connect("sqlite::memory:").await.expect("open SQLite");
+    let store = SqliteStore::connect("sqlite::memory:")
+        .await
+        .expect("open SQLite");
     Some(TestDb {
         store: Arc::new(store),
         keep_alive: None,
