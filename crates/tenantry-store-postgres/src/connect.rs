@@ -131,13 +131,6 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0008_auth_epoch.sql")),
             false,
         ),
-        Migration::new(
-            9,
-            "search_pending".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../migrations/0009_search_pending.sql")),
-            false,
-        ),
     ])
 }
 

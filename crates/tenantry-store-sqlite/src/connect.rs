@@ -86,13 +86,6 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0008_auth_epoch.sql")),
             false,
         ),
-        Migration::new(
-            9,
-            "search_pending".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../migrations/0009_search_pending.sql")),
-            false,
-        ),
     ])
 }
 
@@ -157,7 +150,7 @@ impl SqliteStore {
         };
         Ok(SqliteStore {
             pool,
-            writer: Writer::new(writer, Some(crate::group_commit::INDEX_NEW_ROWS)),
+            writer: Writer::new(writer),
             epoch,
         })
     }

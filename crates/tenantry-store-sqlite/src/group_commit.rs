@@ -33,17 +33,6 @@ use crate::errors::db;
 /// The most writes one COMMIT carries. Bounds how long the first of them waits for the rest.
 const MOST_WRITES_PER_COMMIT: usize = 64;
 
-/// Runs just before each group's COMMIT: the rows the group created get their free-text index
-/// entries in one statement per table (see migration 9), instead of one index segment each.
-pub(crate) const INDEX_NEW_ROWS: &str = "\
-    INSERT INTO users_search (rowid, search_text) \
-        SELECT u.id, u.search_text FROM search_pending p JOIN users u ON u.id = p.id \
-        WHERE p.tbl = 'users'; \
-    INSERT INTO accounts_search (rowid, search_text) \
-        SELECT a.id, a.search_text FROM search_pending p JOIN accounts a ON a.id = p.id \
-        WHERE p.tbl = 'accounts'; \
-    DELETE FROM search_pending;";
-
 /// How a group's COMMIT went, told to every write in it. `Err` carries the database's message.
 type Outcome = Option<std::result::Result<(), String>>;
 
@@ -67,8 +56,6 @@ impl std::fmt::Debug for Writer {
 
 /// The group being written, behind the writers' lock.
 struct Slot {
-    /// Statements run in each group's transaction just before its COMMIT.
-    before_commit: Option<&'static str>,
     /// The open transaction, while a group is being written.
     tx: Option<Transaction<'static, Sqlite>>,
     /// Which group `tx` is: counts the groups opened.
@@ -83,12 +70,10 @@ struct Slot {
 
 impl Writer {
     /// `pool` must hold one connection: writes are serialized by the lock in front of it.
-    /// `before_commit` runs in each group's transaction, after its last write.
-    pub(crate) fn new(pool: SqlitePool, before_commit: Option<&'static str>) -> Writer {
+    pub(crate) fn new(pool: SqlitePool) -> Writer {
         Writer {
             pool,
             slot: Arc::new(Mutex::new(Slot {
-                before_commit,
                 tx: None,
                 group: 0,
                 members: 0,
@@ -218,21 +203,10 @@ async fn finish(
 /// Commits the open group, and tells its writes. The credential cache hears of the commit
 /// before any of them returns (and even if all their callers went away).
 async fn commit_group(slot: &mut Slot) {
-    let Some(mut tx) = slot.tx.take() else {
+    let Some(tx) = slot.tx.take() else {
         return;
     };
-    let prepared = match slot.before_commit {
-        Some(statements) => sqlx::raw_sql(statements).execute(&mut *tx).await.map(drop),
-        None => Ok(()),
-    };
-    let result = match prepared {
-        Ok(()) => tx.commit().await,
-        Err(e) => {
-            let _ = tx.rollback().await;
-            Err(e)
-        }
-    }
-    .map_err(|e| e.to_string());
+    let result = tx.commit().await.map_err(|e| e.to_string());
     if result.is_ok() {
         tenantry_core::auth::credential_cache::note_committed_write();
     }

@@ -4,7 +4,6 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::AssertSqlSafe;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use super::*;
@@ -36,7 +35,7 @@ async fn writer() -> (Writer, SqlitePool, tempfile::TempDir) {
         .connect_with(options)
         .await
         .unwrap();
-    (Writer::new(pool, None), readers, dir)
+    (Writer::new(pool), readers, dir)
 }
 
 async fn insert(write: &mut WriteTx, table_and_value: (&str, &str)) -> Result<()> {
@@ -177,112 +176,4 @@ async fn a_dropped_write_is_rolled_back_and_releases_the_database() {
         .execute(&readers)
         .await
         .unwrap();
-}
-
-/// Free text found by `q` in `users_search`, as user ids.
-async fn users_matching(readers: &SqlitePool, q: &str) -> Vec<i64> {
-    sqlx::query_scalar("SELECT rowid FROM users_search WHERE users_search MATCH ? ORDER BY rowid")
-        .bind(format!("\"{q}\""))
-        .fetch_all(readers)
-        .await
-        .unwrap()
-}
-
-async fn insert_user(write: &mut WriteTx, account: i64, email: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, search_text, \
-         role, status, email_verified, preferences, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, 'user', 'active', 0, '{}', 0, 0) RETURNING id",
-    )
-    .bind(account)
-    .bind(account)
-    .bind(format!("/{account}/"))
-    .bind(email)
-    .bind(email)
-    .bind(email)
-    .fetch_one(&mut **write)
-    .await
-    .unwrap()
-}
-
-async fn set_text(write: &mut WriteTx, user: i64, text: &str) {
-    sqlx::query("UPDATE users SET search_text = ? WHERE id = ?")
-        .bind(text)
-        .bind(user)
-        .execute(&mut **write)
-        .await
-        .unwrap();
-}
-
-async fn delete_user(write: &mut WriteTx, user: i64) {
-    sqlx::query("DELETE FROM users WHERE id = ?")
-        .bind(user)
-        .execute(&mut **write)
-        .await
-        .unwrap();
-}
-
-/// New rows are indexed at the group's commit; changing or deleting a row before then, or
-/// after, leaves the free-text index exactly in step with the rows (FTS5's own check).
-#[tokio::test]
-async fn rows_created_in_a_group_are_indexed_at_its_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("s.db").display());
-    let store = crate::SqliteStore::connect(&url).await.unwrap();
-    let (writer, readers) = (&store.writer, &store.pool);
-
-    let mut write = begin_write(writer).await.unwrap();
-    let account: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (tenant_id, path, name, name_norm, search_text, status, \
-         device_seats, created_at, updated_at, activity_at) \
-         VALUES (0, '/x/', 'Acme', 'acme', 'acme', 'active', 0, 0, 0, 0) RETURNING id",
-    )
-    .fetch_one(&mut *write)
-    .await
-    .unwrap();
-    let renamed = insert_user(&mut write, account, "first.before@example.com").await;
-    set_text(&mut write, renamed, "first.after@example.com").await;
-    let gone = insert_user(&mut write, account, "gone.soon@example.com").await;
-    delete_user(&mut write, gone).await;
-    let kept = insert_user(&mut write, account, "kept.later@example.com").await;
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_pending")
-        .fetch_one(&mut *write)
-        .await
-        .unwrap();
-    assert_eq!(pending, 3, "the account and two users wait for the commit");
-    commit(write).await.unwrap();
-
-    assert_eq!(users_matching(readers, "first.after").await, [renamed]);
-    assert!(users_matching(readers, "first.before").await.is_empty());
-    assert!(users_matching(readers, "gone.soon").await.is_empty());
-    assert_eq!(users_matching(readers, "kept.later").await, [kept]);
-    let accounts: Vec<i64> =
-        sqlx::query_scalar("SELECT rowid FROM accounts_search WHERE accounts_search MATCH 'acme'")
-            .fetch_all(readers)
-            .await
-            .unwrap();
-    assert_eq!(accounts, [account]);
-
-    // Rows indexed already: changes go to the index at once.
-    let mut write = begin_write(writer).await.unwrap();
-    set_text(&mut write, kept, "kept.renamed@example.com").await;
-    delete_user(&mut write, renamed).await;
-    commit(write).await.unwrap();
-    assert_eq!(users_matching(readers, "kept.renamed").await, [kept]);
-    assert!(users_matching(readers, "kept.later").await.is_empty());
-    assert!(users_matching(readers, "first.after").await.is_empty());
-
-    let empty: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_pending")
-        .fetch_one(readers)
-        .await
-        .unwrap();
-    assert_eq!(empty, 0);
-    for table in ["users_search", "accounts_search"] {
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"
-        )))
-        .execute(readers)
-        .await
-        .unwrap_or_else(|e| panic!("{table} is out of step with its rows: {e}"));
-    }
 }
