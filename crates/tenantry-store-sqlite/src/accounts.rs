@@ -53,8 +53,8 @@ async fn add_children_seats(conn: &mut SqliteConnection, id: AccountId, delta: i
     Ok(())
 }
 
-pub(crate) async fn insert(pool: &Writer, new: NewAccount, audit: AuditDraft) -> Result<Account> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn insert(writer: &Writer, new: NewAccount, audit: AuditDraft) -> Result<Account> {
+    let mut tx = begin_write(writer).await?;
     let account = insert_in(&mut tx, new, audit).await?;
     commit(tx).await?;
     Ok(account)
@@ -141,12 +141,12 @@ pub(crate) fn target(account: &Account) -> Target<'_> {
 }
 
 pub(crate) async fn update(
-    pool: &Writer,
+    writer: &Writer,
     id: AccountId,
     changes: AccountChanges,
     audit: AuditDraft,
 ) -> Result<Account> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let account = fetch_existing(&mut tx, id).await?;
     if let Some(new_seats) = changes.device_seats {
         seats::validate_allocation(new_seats)?;
@@ -260,12 +260,12 @@ async fn check_no_user_above(
 }
 
 pub(crate) async fn delete(
-    pool: &Writer,
+    writer: &Writer,
     id: AccountId,
     rule: AccountDeletion,
     audit: AuditDraft,
 ) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let account = fetch_existing(&mut tx, id).await?;
     check_no_user_above(&mut tx, id, rule.outranked_by).await?;
     let has_children: bool = sqlx::query_scalar(
@@ -308,13 +308,13 @@ pub(crate) async fn delete(
 }
 
 pub(crate) async fn move_seats(
-    pool: &Writer,
+    writer: &Writer,
     parent_id: AccountId,
     child_id: AccountId,
     delta: i64,
     audit: AuditDraft,
 ) -> Result<(Account, Account)> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let parent = fetch_existing(&mut tx, parent_id).await?;
     let child = fetch_existing(&mut tx, child_id).await?;
     if child.parent_id != Some(parent.id) {

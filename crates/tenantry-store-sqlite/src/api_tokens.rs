@@ -21,8 +21,12 @@ fn target(id: ApiTokenId) -> Target<'static> {
     }
 }
 
-pub(crate) async fn insert(pool: &Writer, new: NewApiToken, audit: AuditDraft) -> Result<ApiToken> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn insert(
+    writer: &Writer,
+    new: NewApiToken,
+    audit: AuditDraft,
+) -> Result<ApiToken> {
+    let mut tx = begin_write(writer).await?;
     let row: ApiTokenRow = sqlx::query_as(
         "INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?) \
          RETURNING id, name, token_hash, created_at, expires_at, revoked_at",
@@ -67,8 +71,8 @@ pub(crate) async fn list(pool: &SqlitePool) -> Result<Vec<ApiToken>> {
         .collect()
 }
 
-pub(crate) async fn revoke(pool: &Writer, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn revoke(writer: &Writer, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken> {
+    let mut tx = begin_write(writer).await?;
     let row: Option<ApiTokenRow> = sqlx::query_as(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? \
          RETURNING id, name, token_hash, created_at, expires_at, revoked_at",

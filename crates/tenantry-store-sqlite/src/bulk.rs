@@ -13,8 +13,8 @@ use crate::timestamps::to_db;
 /// Rows per INSERT: well under SQLite's limit of 32,766 bound values.
 const BATCH: usize = 1000;
 
-pub(crate) async fn accounts(pool: &Writer, rows: &[Account]) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn accounts(writer: &Writer, rows: &[Account]) -> Result<()> {
+    let mut tx = begin_write(writer).await?;
     for chunk in rows.chunks(BATCH) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, \
@@ -51,8 +51,8 @@ pub(crate) async fn accounts(pool: &Writer, rows: &[Account]) -> Result<()> {
     commit(tx).await
 }
 
-pub(crate) async fn users(pool: &Writer, rows: &[BulkUser]) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn users(writer: &Writer, rows: &[BulkUser]) -> Result<()> {
+    let mut tx = begin_write(writer).await?;
     for chunk in rows.chunks(BATCH) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO users (id, tenant_id, account_id, account_path, email, email_norm, \

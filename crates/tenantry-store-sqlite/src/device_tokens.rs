@@ -57,11 +57,11 @@ fn certificate_target<'a>(account: &'a Account, id: CertificateTokenId) -> Targe
 }
 
 pub(crate) async fn insert_certificate(
-    pool: &Writer,
+    writer: &Writer,
     new: NewCertificateToken,
     audit: AuditDraft,
 ) -> Result<CertificateToken> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let account = fetch_account(&mut tx, new.account_id).await?;
     // Expired tokens of the account go as new ones come, so the table stays small.
     sqlx::query("DELETE FROM certificate_tokens WHERE account_id = ? AND expires_at <= ?")
@@ -146,12 +146,12 @@ pub(crate) async fn certificate_by_hash(
 }
 
 pub(crate) async fn delete_certificate(
-    pool: &Writer,
+    writer: &Writer,
     account: AccountId,
     hash: &TokenHash,
     audit: AuditDraft,
 ) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let owner = fetch_account(&mut tx, account).await?;
     let deleted: Option<i64> = sqlx::query_scalar(
         "DELETE FROM certificate_tokens WHERE account_id = ? AND token_hash = ? RETURNING id",
@@ -206,11 +206,11 @@ impl TryFrom<SeatRow> for SeatToken {
 }
 
 pub(crate) async fn insert_seat(
-    pool: &Writer,
+    writer: &Writer,
     new: NewSeatToken,
     audit: AuditDraft,
 ) -> Result<SeatToken> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let row: SeatRow = sqlx::query_as(
         "INSERT INTO seat_tokens (token_hash, seats, created_at, expires_at) \
          VALUES (?, ?, ?, ?) \
@@ -236,12 +236,12 @@ pub(crate) async fn insert_seat(
 }
 
 pub(crate) async fn redeem_seat(
-    pool: &Writer,
+    writer: &Writer,
     hash: &TokenHash,
     account: AccountId,
     audit: AuditDraft,
 ) -> Result<Account> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let target = fetch_account(&mut tx, account).await?;
     let found: Option<SeatWithHash> = sqlx::query_as(
         "SELECT id, seats, created_at, expires_at, redeemed_by_account, redeemed_at, token_hash \

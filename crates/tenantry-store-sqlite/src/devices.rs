@@ -52,8 +52,8 @@ async fn add_used(conn: &mut SqliteConnection, account: AccountId, delta: i64) -
     Ok(())
 }
 
-pub(crate) async fn insert(pool: &Writer, new: NewDevice, audit: AuditDraft) -> Result<Device> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn insert(writer: &Writer, new: NewDevice, audit: AuditDraft) -> Result<Device> {
+    let mut tx = begin_write(writer).await?;
     let account = fetch_account(&mut tx, new.account_id).await?;
     if let Some(hash) = &new.enrolled_with {
         if account.status != AccountStatus::Active {
@@ -101,8 +101,8 @@ pub(crate) async fn insert(pool: &Writer, new: NewDevice, audit: AuditDraft) -> 
     Ok(device)
 }
 
-pub(crate) async fn delete(pool: &Writer, id: DeviceId, audit: AuditDraft) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn delete(writer: &Writer, id: DeviceId, audit: AuditDraft) -> Result<()> {
+    let mut tx = begin_write(writer).await?;
     let device = fetch(&mut tx, id)
         .await?
         .ok_or(Error::NotFound(Resource::Device))?;
@@ -120,12 +120,12 @@ pub(crate) async fn delete(pool: &Writer, id: DeviceId, audit: AuditDraft) -> Re
 }
 
 pub(crate) async fn update(
-    pool: &Writer,
+    writer: &Writer,
     id: DeviceId,
     changes: DeviceChanges,
     audit: AuditDraft,
 ) -> Result<Device> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     if fetch(&mut tx, id).await?.is_none() {
         return Err(Error::NotFound(Resource::Device));
     }

@@ -84,13 +84,13 @@ async fn fetch(conn: &mut SqliteConnection, id: InvitationId) -> Result<Option<I
 }
 
 pub(crate) async fn insert_tenant(
-    pool: &Writer,
+    writer: &Writer,
     account: NewAccount,
     user: NewUser,
     verification: Option<(NewUserToken, NewMail)>,
     audit: AuditDraft,
 ) -> Result<(Account, User)> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let account_audit = AuditDraft {
         action: "account.create",
         ..audit.clone()
@@ -121,12 +121,12 @@ pub(crate) async fn insert_tenant(
 }
 
 pub(crate) async fn insert(
-    pool: &Writer,
+    writer: &Writer,
     new: NewInvitation,
     mail: NewMail,
     audit: AuditDraft,
 ) -> Result<Invitation> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let user = match new.invitee {
         Invitee::Existing(id) => users::fetch(&mut tx, id)
             .await?
@@ -173,13 +173,13 @@ fn owner(invitation: &Invitation) -> Owner<'_> {
 }
 
 pub(crate) async fn renew(
-    pool: &Writer,
+    writer: &Writer,
     id: InvitationId,
     renewal: InvitationRenewal,
     mail: NewMail,
     audit: AuditDraft,
 ) -> Result<Invitation> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let done = sqlx::query(
         "UPDATE invitations SET token_hash = ?, expires_at = ? \
          WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -213,11 +213,11 @@ pub(crate) async fn renew(
 }
 
 pub(crate) async fn revoke(
-    pool: &Writer,
+    writer: &Writer,
     id: InvitationId,
     audit: AuditDraft,
 ) -> Result<Invitation> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let done = sqlx::query(
         "UPDATE invitations SET revoked_at = COALESCE(revoked_at, ?) \
          WHERE id = ? AND accepted_at IS NULL",
@@ -327,12 +327,12 @@ pub(crate) async fn pending(
 }
 
 pub(crate) async fn accept(
-    pool: &Writer,
+    writer: &Writer,
     id: InvitationId,
     password_hash: Option<String>,
     audit: AuditDraft,
 ) -> Result<User> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let now = to_db(audit.at);
     let user_id: Option<i64> = sqlx::query_scalar(
         "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL \

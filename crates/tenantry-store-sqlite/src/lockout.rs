@@ -13,12 +13,12 @@ use crate::timestamps::{from_db, to_db};
 use crate::users;
 
 pub(crate) async fn record_failure(
-    pool: &Writer,
+    writer: &Writer,
     user: UserId,
     policy: &LockoutPolicy,
     audit: AuditDraft,
 ) -> Result<Option<OffsetDateTime>> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let failures: Option<i64> = sqlx::query_scalar(
         "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins",
     )
@@ -48,8 +48,8 @@ pub(crate) async fn record_failure(
     Ok(locked_until)
 }
 
-pub(crate) async fn unlock(pool: &Writer, user: UserId, audit: AuditDraft) -> Result<User> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn unlock(writer: &Writer, user: UserId, audit: AuditDraft) -> Result<User> {
+    let mut tx = begin_write(writer).await?;
     let done = sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
         .bind(user.get())
         .execute(&mut *tx)
@@ -86,12 +86,12 @@ pub(crate) async fn address_failures(
 }
 
 pub(crate) async fn record_address_failure(
-    pool: &Writer,
+    writer: &Writer,
     address: &str,
     now: OffsetDateTime,
     window: Duration,
 ) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     // A closed window starts afresh at this failure.
     sqlx::query(
         "INSERT INTO login_address_failures (address, window_start, failures) VALUES (?1, ?2, 1) \
@@ -110,8 +110,8 @@ pub(crate) async fn record_address_failure(
 }
 
 /// Forgets address windows that closed before `before`.
-pub(crate) async fn purge_address_failures(pool: &Writer, before: OffsetDateTime) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn purge_address_failures(writer: &Writer, before: OffsetDateTime) -> Result<()> {
+    let mut tx = begin_write(writer).await?;
     sqlx::query("DELETE FROM login_address_failures WHERE window_start < ?")
         .bind(to_db(before))
         .execute(&mut *tx)

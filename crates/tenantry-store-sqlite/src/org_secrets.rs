@@ -76,12 +76,12 @@ async fn check_owner(conn: &mut sqlx::SqliteConnection, target: SecretOwner) -> 
 }
 
 async fn write(
-    pool: &Writer,
+    writer: &Writer,
     new: NewSecret,
     replace: bool,
     audit: Option<AuditDraft>,
 ) -> Result<StoredSecret> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     check_owner(&mut tx, new.owner).await?;
     let (name, column) = table(new.owner.kind());
     let conflict = if replace {
@@ -138,11 +138,11 @@ pub(crate) async fn ensure(
 }
 
 pub(crate) async fn rotate(
-    pool: &Writer,
+    writer: &Writer,
     new: NewSecret,
     audit: AuditDraft,
 ) -> Result<StoredSecret> {
-    write(pool, new, true, Some(audit)).await
+    write(writer, new, true, Some(audit)).await
 }
 
 pub(crate) async fn by_hash(
@@ -172,13 +172,13 @@ pub(crate) async fn account_roles(pool: &SqlitePool, account: AccountId) -> Resu
 }
 
 pub(crate) async fn set_account_role(
-    pool: &Writer,
+    writer: &Writer,
     account: AccountId,
     key: &str,
     granted: bool,
     audit: AuditDraft,
 ) -> Result<bool> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let target = fetch_account(&mut tx, account).await?;
     let done = if granted {
         sqlx::query(

@@ -103,12 +103,12 @@ pub(crate) async fn enqueue(
 }
 
 pub(crate) async fn claim(
-    pool: &Writer,
+    writer: &Writer,
     now: OffsetDateTime,
     lease: Duration,
     limit: u32,
 ) -> Result<Vec<OutboxMail>> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let sql = sqlx::AssertSqlSafe(format!(
         "UPDATE mail_outbox SET claimed_until = ?1, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending' \
@@ -133,7 +133,7 @@ pub(crate) async fn claim(
 }
 
 pub(crate) async fn settle(
-    pool: &Writer,
+    writer: &Writer,
     id: MailId,
     claimed_until: OffsetDateTime,
     outcome: MailOutcome,
@@ -147,7 +147,7 @@ pub(crate) async fn settle(
         settled.keeps_token,
     );
     let sent_at = (status == MailStatus::Sent).then_some(to_db(now));
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let done = sqlx::query(
         "UPDATE mail_outbox SET status = ?, last_error = COALESCE(?, last_error), \
          next_attempt_at = COALESCE(?, next_attempt_at), claimed_until = NULL, \
@@ -169,11 +169,11 @@ pub(crate) async fn settle(
 }
 
 pub(crate) async fn release(
-    pool: &Writer,
+    writer: &Writer,
     id: MailId,
     claimed_until: OffsetDateTime,
 ) -> Result<bool> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let done = sqlx::query(
         "UPDATE mail_outbox SET claimed_until = NULL, attempts = MAX(attempts - 1, 0) \
          WHERE id = ? AND status = 'pending' AND claimed_until = ?",

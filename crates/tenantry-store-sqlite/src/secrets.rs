@@ -6,8 +6,8 @@ use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
 use crate::timestamps::to_db;
 
-pub(crate) async fn get_or_create(pool: &Writer, name: &str) -> Result<[u8; 32]> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn get_or_create(writer: &Writer, name: &str) -> Result<[u8; 32]> {
+    let mut tx = begin_write(writer).await?;
     let fresh = tenantry_core::auth::secret::random_key();
     sqlx::query(
         "INSERT INTO installation_secrets (name, secret, created_at) VALUES (?, ?, ?) \

@@ -32,8 +32,12 @@ async fn fetch(conn: &mut SqliteConnection, id: SessionId) -> Result<Option<Sess
     row.map(Session::try_from).transpose()
 }
 
-pub(crate) async fn insert(pool: &Writer, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn insert(
+    writer: &Writer,
+    new: NewSession,
+    audit: AuditDraft,
+) -> Result<SessionId> {
+    let mut tx = begin_write(writer).await?;
     let user = crate::users::fetch(&mut tx, new.user_id)
         .await?
         .ok_or_else(bad_credentials)?;
@@ -115,12 +119,12 @@ pub(crate) async fn by_access(
 }
 
 pub(crate) async fn rotate(
-    pool: &Writer,
+    writer: &Writer,
     refresh: &TokenHash,
     tokens: SessionTokens,
     audit: AuditDraft,
 ) -> Result<Option<Session>> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let id: Option<i64> = sqlx::query_scalar(
         "UPDATE sessions SET access_hash = ?, refresh_hash = ?, access_expires_at = ?, \
          refresh_expires_at = ? WHERE refresh_hash = ? AND refresh_expires_at > ? RETURNING id",
@@ -149,8 +153,8 @@ pub(crate) async fn rotate(
     Ok(session)
 }
 
-pub(crate) async fn delete(pool: &Writer, id: SessionId, audit: AuditDraft) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn delete(writer: &Writer, id: SessionId, audit: AuditDraft) -> Result<()> {
+    let mut tx = begin_write(writer).await?;
     let Some(session) = fetch(&mut tx, id).await? else {
         return Err(Error::NotFound(Resource::Session));
     };
@@ -170,8 +174,8 @@ pub(crate) async fn delete(pool: &Writer, id: SessionId, audit: AuditDraft) -> R
     Ok(())
 }
 
-pub(crate) async fn purge_expired(pool: &Writer, now: OffsetDateTime) -> Result<u64> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn purge_expired(writer: &Writer, now: OffsetDateTime) -> Result<u64> {
+    let mut tx = begin_write(writer).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE refresh_expires_at <= ?")
         .bind(to_db(now))
         .execute(&mut *tx)

@@ -99,12 +99,12 @@ pub(crate) async fn insert_in(
 }
 
 pub(crate) async fn insert(
-    pool: &Writer,
+    writer: &Writer,
     new: NewUserToken,
     mail: NewMail,
     audit: AuditDraft,
 ) -> Result<UserToken> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let token = insert_in(&mut tx, &new, &mail, &audit).await?;
     commit(tx).await?;
     Ok(token)
@@ -126,12 +126,12 @@ pub(crate) async fn by_hash(
 }
 
 pub(crate) async fn redeem(
-    pool: &Writer,
+    writer: &Writer,
     id: UserTokenId,
     redemption: TokenRedemption,
     audit: AuditDraft,
 ) -> Result<User> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let now = to_db(audit.at);
     let user_id: Option<i64> = sqlx::query_scalar(
         "UPDATE user_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ? \

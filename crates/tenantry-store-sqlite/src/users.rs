@@ -49,8 +49,8 @@ pub(crate) fn target(user: &User) -> Target<'_> {
     }
 }
 
-pub(crate) async fn insert(pool: &Writer, new: NewUser, audit: AuditDraft) -> Result<User> {
-    let mut tx = begin_write(pool).await?;
+pub(crate) async fn insert(writer: &Writer, new: NewUser, audit: AuditDraft) -> Result<User> {
+    let mut tx = begin_write(writer).await?;
     let user = insert_in(&mut tx, new, audit).await?;
     commit(tx).await?;
     Ok(user)
@@ -155,12 +155,12 @@ pub(crate) async fn password_hash(pool: &SqlitePool, id: UserId) -> Result<Optio
 }
 
 pub(crate) async fn update(
-    pool: &Writer,
+    writer: &Writer,
     id: UserId,
     changes: UserChanges,
     audit: AuditDraft,
 ) -> Result<User> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let before = fetch_existing(&mut tx, id).await?;
     check_expected_role(&before, changes.expected_role)?;
     if changes.role.is_some_and(|r| r != Role::Owner) {
@@ -306,12 +306,12 @@ pub(crate) fn check_expected_role(user: &User, expected: Option<Role>) -> Result
 }
 
 pub(crate) async fn delete(
-    pool: &Writer,
+    writer: &Writer,
     id: UserId,
     expected_role: Option<Role>,
     audit: AuditDraft,
 ) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(writer).await?;
     let user = fetch_existing(&mut tx, id).await?;
     check_expected_role(&user, expected_role)?;
     check_not_last_owner(&mut tx, &user).await?;
