@@ -38,8 +38,7 @@ async fn writer() -> (Writer, SqlitePool, tempfile::TempDir) {
     (Writer::new(pool), readers, dir)
 }
 
-async fn insert(write: &mut WriteTx, table_and_value: (&str, &str)) -> Result<()> {
-    let (table, value) = table_and_value;
+async fn insert(write: &mut WriteTx, table: &str, value: &str) -> Result<()> {
     let sql = if table == "t" {
         "INSERT INTO t (v) VALUES (?)"
     } else {
@@ -51,6 +50,13 @@ async fn insert(write: &mut WriteTx, table_and_value: (&str, &str)) -> Result<()
         .await
         .map_err(db)?;
     Ok(())
+}
+
+/// Begins a write that has inserted `value` into `t`.
+async fn started(writer: &Writer, value: &str) -> WriteTx {
+    let mut write = begin_write(writer).await.unwrap();
+    insert(&mut write, "t", value).await.unwrap();
+    write
 }
 
 async fn values(readers: &SqlitePool) -> Vec<String> {
@@ -77,7 +83,7 @@ async fn queue_write(
         let writer = writer.clone();
         async move {
             let mut write = begin_write(&writer).await?;
-            insert(&mut write, (table, value)).await?;
+            insert(&mut write, table, value).await?;
             if commit_it {
                 commit(write).await
             } else {
@@ -94,8 +100,7 @@ async fn queue_write(
 #[tokio::test]
 async fn writes_queued_behind_one_share_its_commit_and_fail_alone() {
     let (writer, readers, _dir) = writer().await;
-    let mut first = begin_write(&writer).await.unwrap();
-    insert(&mut first, ("t", "a")).await.unwrap();
+    let first = started(&writer, "a").await;
     let duplicate = queue_write(&writer, "t", "a", true).await;
     let given_up = queue_write(&writer, "t", "x", false).await;
     let last = queue_write(&writer, "t", "b", true).await;
@@ -116,8 +121,7 @@ async fn writes_queued_behind_one_share_its_commit_and_fail_alone() {
 #[tokio::test]
 async fn a_failed_commit_fails_every_write_in_its_group() {
     let (writer, readers, _dir) = writer().await;
-    let mut first = begin_write(&writer).await.unwrap();
-    insert(&mut first, ("t", "a")).await.unwrap();
+    let first = started(&writer, "a").await;
     // Its foreign key is checked at COMMIT, so this write succeeds until then.
     let orphan = queue_write(&writer, "child", "nobody", true).await;
     let first_outcome = commit(first).await;
@@ -136,8 +140,7 @@ async fn a_failed_commit_fails_every_write_in_its_group() {
         "nothing of the group was kept"
     );
     // The writer goes on.
-    let mut next = begin_write(&writer).await.unwrap();
-    insert(&mut next, ("t", "c")).await.unwrap();
+    let next = started(&writer, "c").await;
     commit(next).await.unwrap();
     assert_eq!(values(&readers).await, ["c"]);
 }
@@ -145,8 +148,7 @@ async fn a_failed_commit_fails_every_write_in_its_group() {
 #[tokio::test]
 async fn a_write_that_stops_waiting_holds_nobody_up() {
     let (writer, readers, _dir) = writer().await;
-    let mut first = begin_write(&writer).await.unwrap();
-    insert(&mut first, ("t", "a")).await.unwrap();
+    let first = started(&writer, "a").await;
     let gone = queue_write(&writer, "t", "x", true).await;
     gone.abort();
     let _ = gone.await;
@@ -161,14 +163,13 @@ async fn a_write_that_stops_waiting_holds_nobody_up() {
 #[tokio::test]
 async fn a_dropped_write_is_rolled_back_and_releases_the_database() {
     let (writer, readers, _dir) = writer().await;
-    let mut dropped = begin_write(&writer).await.unwrap();
-    insert(&mut dropped, ("t", "x")).await.unwrap();
+    let dropped = started(&writer, "x").await;
     drop(dropped);
     let mut next = tokio::time::timeout(Duration::from_secs(10), begin_write(&writer))
         .await
         .expect("the lock is free again")
         .unwrap();
-    insert(&mut next, ("t", "a")).await.unwrap();
+    insert(&mut next, "t", "a").await.unwrap();
     commit(next).await.unwrap();
     assert_eq!(values(&readers).await, ["a"]);
     // Nothing is left open: another connection can take the write lock.
