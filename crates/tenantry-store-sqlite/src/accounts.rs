@@ -3,7 +3,7 @@
 //! Each account row keeps `used_devices` and `children_seats` up to date in the same transaction
 //! as the change that moves them, so free seats are read from one row instead of counted.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 use tenantry_core::auth::Role;
 use tenantry_core::model::account::{AccountChanges, NewAccount, search_text};
 use tenantry_core::model::{Account, AccountId, AccountPath, AccountStatus, AuditDraft};
@@ -14,6 +14,7 @@ use tenantry_core::{Error, Resource, Result};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::rows::{AccountRow, account_columns};
 use crate::timestamps::to_db;
 use tenantry_core::values::fold;
@@ -37,8 +38,8 @@ pub(crate) async fn fetch_existing(conn: &mut SqliteConnection, id: AccountId) -
         .ok_or(Error::NotFound(Resource::Account))
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: AccountId) -> Result<Option<Account>> {
-    let mut conn = pool.acquire().await.map_err(db)?;
+pub(crate) async fn get(readers: &Readers, id: AccountId) -> Result<Option<Account>> {
+    let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
 }
 

@@ -1,6 +1,5 @@
 //! Service owner tokens.
 
-use sqlx::SqlitePool;
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::api_token::NewApiToken;
 use tenantry_core::model::{ApiToken, ApiTokenId, AuditDraft};
@@ -9,6 +8,7 @@ use tenantry_core::{Error, Resource, Result};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::rows::ApiTokenRow;
 use crate::timestamps::to_db;
 
@@ -45,7 +45,7 @@ pub(crate) async fn insert(
 }
 
 pub(crate) async fn by_hash(
-    pool: &SqlitePool,
+    readers: &Readers,
     hash: &TokenHash,
 ) -> Result<Option<(ApiToken, TokenHash)>> {
     let row: Option<ApiTokenRow> = sqlx::query_as(
@@ -53,17 +53,17 @@ pub(crate) async fn by_hash(
          WHERE token_hash = ?",
     )
     .bind(hash.as_bytes().as_slice())
-    .fetch_optional(pool)
+    .fetch_optional(&mut *readers.acquire().await?)
     .await
     .map_err(db)?;
     row.map(ApiTokenRow::into_token).transpose()
 }
 
-pub(crate) async fn list(pool: &SqlitePool) -> Result<Vec<ApiToken>> {
+pub(crate) async fn list(readers: &Readers) -> Result<Vec<ApiToken>> {
     let rows: Vec<ApiTokenRow> = sqlx::query_as(
         "SELECT id, name, token_hash, created_at, expires_at, revoked_at FROM api_tokens ORDER BY id",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *readers.acquire().await?)
     .await
     .map_err(db)?;
     rows.into_iter()

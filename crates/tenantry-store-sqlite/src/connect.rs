@@ -3,28 +3,29 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqlStr, SqlitePool};
 use tenantry_core::model::health::StoreHealth;
 use tenantry_core::{Error, Result};
 
 use crate::group_commit::Writer;
+use crate::readers::Readers;
 
-/// The store. Cheap to clone: it is three connection pools.
+/// The store. Cheap to clone: it is three sets of connections.
 ///
 /// SQLite lets one connection write at a time. Writes therefore go through one connection,
 /// where they queue in order, instead of all taking turns at the database lock with SQLite's
 /// sleeping busy-handler (which costs throughput and makes the tail latency jump); writes
-/// queued together share a commit (see `group_commit`). Reads use the other pool and, in WAL
-/// mode, never wait for the writer.
+/// queued together share a commit (see `group_commit`). Reads use connections of their own
+/// (see `readers`) and, in WAL mode, never wait for the writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pub(crate) pool: SqlitePool,
+    pub(crate) readers: Readers,
     pub(crate) writer: Writer,
     /// One connection of its own for reading the revocation counter, which every request may
     /// wait for: behind the readers' slow statements it would stall them all.
-    pub(crate) epoch: SqlitePool,
+    pub(crate) epoch: Readers,
 }
 
 /// Migrations are compiled into the binary, so a server never depends on its working directory.
@@ -116,40 +117,38 @@ impl SqliteStore {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let unavailable =
             |e: sqlx::Error| Error::Unavailable(format!("cannot open SQLite database {url}: {e}"));
-        let pool_of = |size: u32| {
-            let (idle, lifetime) = if in_memory {
-                (None, None)
-            } else {
-                (
-                    Some(Duration::from_secs(600)),
-                    Some(Duration::from_secs(3600)),
-                )
-            };
-            SqlitePoolOptions::new()
-                .max_connections(size)
-                // A connection to a file cannot be dropped by the other end, so sqlx's default
-                // probe before every acquire is only a needless trip to the connection's thread.
-                .test_before_acquire(false)
-                .min_connections(u32::from(in_memory))
-                .idle_timeout(idle)
-                .max_lifetime(lifetime)
+        let (idle, lifetime) = if in_memory {
+            (None, None)
+        } else {
+            (
+                Some(Duration::from_secs(600)),
+                Some(Duration::from_secs(3600)),
+            )
         };
-        let writer = pool_of(1)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            // A connection to a file cannot be dropped by the other end, so sqlx's default
+            // probe before every acquire is only a needless trip to the connection's thread.
+            .test_before_acquire(false)
+            .min_connections(u32::from(in_memory))
+            .idle_timeout(idle)
+            .max_lifetime(lifetime)
             .connect_with(options.clone())
             .await
             .map_err(unavailable)?;
-        let (pool, epoch) = if in_memory {
-            (writer.clone(), writer.clone())
+        let (readers, epoch) = if in_memory {
+            (
+                Readers::borrowing(writer.clone()),
+                Readers::borrowing(writer.clone()),
+            )
         } else {
-            let epoch = pool_of(1).connect_lazy_with(options.clone());
-            let pool = pool_of(reader_connections())
-                .connect_with(options)
-                .await
-                .map_err(unavailable)?;
-            (pool, epoch)
+            (
+                Readers::new(options.clone(), reader_connections()),
+                Readers::new(options, 1),
+            )
         };
         Ok(SqliteStore {
-            pool,
+            readers,
             writer: Writer::new(writer),
             epoch,
         })
@@ -170,22 +169,22 @@ impl SqliteStore {
         let schema_applied: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.readers.acquire().await?)
         .await
         .map_err(crate::errors::db)?;
         let mail_pending: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'")
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.readers.acquire().await?)
                 .await
                 .map_err(crate::errors::db)?;
+        let (readers_open, readers_idle, readers_max) = self.readers.counts();
         Ok(StoreHealth {
             schema_applied,
             schema_expected,
-            connections_open: self.pool.size() + self.writer.pool().size(),
-            connections_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX)
+            connections_open: readers_open + self.writer.pool().size(),
+            connections_idle: readers_idle
                 + u32::try_from(self.writer.pool().num_idle()).unwrap_or(u32::MAX),
-            connections_max: self.pool.options().get_max_connections()
-                + self.writer.pool().options().get_max_connections(),
+            connections_max: readers_max + self.writer.pool().options().get_max_connections(),
             mail_pending: u64::try_from(mail_pending).unwrap_or(0),
         })
     }
@@ -208,7 +207,7 @@ impl SqliteStore {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
         self.writer.pool().close().await;
         self.epoch.close().await;
     }
@@ -232,6 +231,6 @@ impl SqliteStore {
         scope: &tenantry_core::store::Scope,
         request: &tenantry_core::query::ListRequest,
     ) -> Result<Vec<String>> {
-        crate::lists::explain(&self.pool, scope, request).await
+        crate::lists::explain(&self.readers, scope, request).await
     }
 }

@@ -1,6 +1,6 @@
 //! ControlByWeb's certificate request tokens and device seat tokens.
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::device_tokens::{self, NewCertificateToken, NewSeatToken};
 use tenantry_core::model::{
@@ -14,6 +14,7 @@ use crate::accounts::{self, fetch_existing as fetch_account};
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, from_db_opt, to_db};
 
 #[derive(FromRow)]
@@ -100,7 +101,7 @@ pub(crate) async fn insert_certificate(
 }
 
 pub(crate) async fn certificates(
-    pool: &SqlitePool,
+    readers: &Readers,
     account: AccountId,
     now: OffsetDateTime,
 ) -> Result<Vec<CertificateToken>> {
@@ -111,7 +112,7 @@ pub(crate) async fn certificates(
     let rows: Vec<CertificateRow> = sqlx::query_as(sql)
         .bind(account.get())
         .bind(to_db(now))
-        .fetch_all(pool)
+        .fetch_all(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     rows.into_iter().map(CertificateToken::try_from).collect()
@@ -126,7 +127,7 @@ struct CertificateWithHash {
 }
 
 pub(crate) async fn certificate_by_hash(
-    pool: &SqlitePool,
+    readers: &Readers,
     hash: &TokenHash,
 ) -> Result<Option<(CertificateToken, TokenHash)>> {
     let sql = sqlx::AssertSqlSafe(format!(
@@ -134,7 +135,7 @@ pub(crate) async fn certificate_by_hash(
     ));
     let found: Option<CertificateWithHash> = sqlx::query_as(sql)
         .bind(hash.as_bytes().as_slice())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     let Some(found) = found else {

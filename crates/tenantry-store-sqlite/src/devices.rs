@@ -1,6 +1,6 @@
 //! Devices, and the `used_devices` counter of their account.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 use tenantry_core::model::device::{DeviceChanges, DeviceStatistics, NewDevice};
 use tenantry_core::model::device_tokens;
 use tenantry_core::model::{Account, AccountId, AccountStatus, AuditDraft, Device, DeviceId};
@@ -12,6 +12,7 @@ use crate::accounts::fetch_existing as fetch_account;
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::rows::{DeviceRow, device_columns};
 use crate::timestamps::to_db;
 
@@ -28,8 +29,8 @@ async fn fetch(conn: &mut SqliteConnection, id: DeviceId) -> Result<Option<Devic
     row.map(Device::try_from).transpose()
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: DeviceId) -> Result<Option<Device>> {
-    let mut conn = pool.acquire().await.map_err(db)?;
+pub(crate) async fn get(readers: &Readers, id: DeviceId) -> Result<Option<Device>> {
+    let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
 }
 
@@ -156,9 +157,9 @@ pub(crate) async fn update(
 
 /// Counts over the account's subtree in one pass of the `(tenant_id, account_path)` index,
 /// split into the account's own devices and those below it.
-pub(crate) async fn statistics(pool: &SqlitePool, account: &Account) -> Result<DeviceStatistics> {
+pub(crate) async fn statistics(readers: &Readers, account: &Account) -> Result<DeviceStatistics> {
     let (low, high) = account.path.subtree_range();
-    let mut conn = pool.acquire().await.map_err(db)?;
+    let mut conn = readers.acquire().await?;
     let rows: Vec<(bool, i64, i64, i64)> = sqlx::query_as(
         "SELECT account_id = ? AS own, COUNT(*), COALESCE(SUM(connected), 0), \
          COALESCE(SUM(is_cell), 0) FROM devices \

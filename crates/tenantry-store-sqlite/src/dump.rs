@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
 use tenantry_core::model::AccountId;
 use tenantry_core::model::dump::{
     ColumnType, DumpRow, TableSpec, check_row, decode_bytes, encode_bytes, format_time, new_rows,
@@ -16,13 +16,14 @@ use tenantry_store_sql::{Bind, Dialect, Statement};
 
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, to_db};
 
 /// Bound values per INSERT: under SQLite's limit of 32,766.
 const MAX_BINDS: usize = 30_000;
 
 pub(crate) async fn rows(
-    pool: &SqlitePool,
+    readers: &Readers,
     table: &TableSpec,
     tenant: Option<AccountId>,
     after: Option<i64>,
@@ -33,7 +34,7 @@ pub(crate) async fn rows(
     else {
         return Ok(Vec::new());
     };
-    let mut conn = pool.acquire().await.map_err(db)?;
+    let mut conn = readers.acquire().await?;
     fetch(&mut conn, table, statement).await
 }
 

@@ -1,9 +1,9 @@
 //! A whole-database consistency check: what the transactions promise, recomputed from the rows.
 
-use sqlx::SqlitePool;
 use tenantry_core::Result;
 
 use crate::errors::db;
+use crate::readers::Readers;
 
 const CHECK: &str = "
 SELECT 'account ' || a.id || ': children_seats is ' || a.children_seats || ' but its children hold ' || COALESCE(c.total, 0)
@@ -44,6 +44,9 @@ SELECT 'email ' || email_norm || ' belongs to ' || COUNT(*) || ' users' FROM use
  GROUP BY email_norm HAVING COUNT(*) > 1
 ";
 
-pub(crate) async fn violations(pool: &SqlitePool) -> Result<Vec<String>> {
-    sqlx::query_scalar(CHECK).fetch_all(pool).await.map_err(db)
+pub(crate) async fn violations(readers: &Readers) -> Result<Vec<String>> {
+    sqlx::query_scalar(CHECK)
+        .fetch_all(&mut *readers.acquire().await?)
+        .await
+        .map_err(db)
 }

@@ -1,7 +1,7 @@
 //! Invitations (each written with its mail), and tenants created together with their first
 //! user.
 
-use sqlx::{FromRow, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, SqliteConnection};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::account::NewAccount;
 use tenantry_core::model::invitation::{
@@ -20,6 +20,7 @@ use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
 use crate::outbox::{self, Owner};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, from_db_opt, to_db};
 use crate::{accounts, user_tokens, users};
 
@@ -247,7 +248,7 @@ pub(crate) async fn revoke(
 }
 
 pub(crate) async fn list(
-    pool: &SqlitePool,
+    readers: &Readers,
     within: Option<&AccountPath>,
     filter: &InvitationFilter,
 ) -> Result<Vec<Invitation>> {
@@ -268,19 +269,19 @@ pub(crate) async fn list(
         .bind(filter.pending_at.map(to_db))
         .bind(filter.before.map(InvitationId::get))
         .bind(i64::from(filter.limit))
-        .fetch_all(pool)
+        .fetch_all(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     rows.into_iter().map(Invitation::try_from).collect()
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: InvitationId) -> Result<Option<Invitation>> {
-    let mut conn = pool.acquire().await.map_err(db)?;
+pub(crate) async fn get(readers: &Readers, id: InvitationId) -> Result<Option<Invitation>> {
+    let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
 }
 
 pub(crate) async fn by_token(
-    pool: &SqlitePool,
+    readers: &Readers,
     hash: &TokenHash,
 ) -> Result<Option<(Invitation, TokenHash)>> {
     let sql = sqlx::AssertSqlSafe(format!(
@@ -288,7 +289,7 @@ pub(crate) async fn by_token(
     ));
     let found: Option<InvitationRowWithHash> = sqlx::query_as(sql)
         .bind(hash.as_bytes().as_slice())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     match found {
@@ -309,7 +310,7 @@ struct InvitationRowWithHash {
 }
 
 pub(crate) async fn pending(
-    pool: &SqlitePool,
+    readers: &Readers,
     user: UserId,
     now: OffsetDateTime,
 ) -> Result<Option<Invitation>> {
@@ -320,7 +321,7 @@ pub(crate) async fn pending(
     let row: Option<InvitationRow> = sqlx::query_as(sql)
         .bind(user.get())
         .bind(to_db(now))
-        .fetch_optional(pool)
+        .fetch_optional(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     row.map(Invitation::try_from).transpose()

@@ -17,6 +17,7 @@
 //! - `rows`: database rows and their conversion into core records.
 //! - `group_commit`: the single writer connection; writes queued behind one another share one
 //!   transaction, each in a savepoint of its own, and learn the outcome of its one COMMIT.
+//! - `readers`: the read connections, a pool that takes each back as soon as it is dropped.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
 //! - `timestamps`: the INTEGER-microseconds encoding of times.
 
@@ -37,6 +38,7 @@ pub mod lists;
 mod lockout;
 mod org_secrets;
 mod outbox;
+mod readers;
 mod rows;
 mod secrets;
 mod sessions;

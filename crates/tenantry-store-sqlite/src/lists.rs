@@ -2,7 +2,7 @@
 
 use sqlx::query::QueryAs;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{AssertSqlSafe, FromRow, Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, FromRow, Sqlite};
 use tenantry_core::Result;
 use tenantry_core::model::{Account, AuditRecord, Device, User};
 use tenantry_core::query::{ListRequest, ListResource};
@@ -10,6 +10,7 @@ use tenantry_core::store::Scope;
 use tenantry_store_sql::{Bind, Dialect, Fts, Statement, Table};
 
 use crate::errors::db;
+use crate::readers::Readers;
 use crate::rows::{
     AccountRow, AuditRow, DeviceRow, UserRow, account_columns, audit_columns, convert_all,
     device_columns, user_columns,
@@ -63,11 +64,14 @@ fn table(resource: ListResource) -> &'static Table {
     }
 }
 
-async fn rows<R>(pool: &SqlitePool, statement: Statement) -> Result<Vec<R>>
+async fn rows<R>(readers: &Readers, statement: Statement) -> Result<Vec<R>>
 where
     R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
 {
-    bound(statement).fetch_all(pool).await.map_err(db)
+    bound(statement)
+        .fetch_all(&mut *readers.acquire().await?)
+        .await
+        .map_err(db)
 }
 
 /// The statement as a query with its values bound.
@@ -93,39 +97,39 @@ fn select(scope: &Scope, request: &ListRequest) -> Statement {
 }
 
 pub(crate) async fn accounts(
-    pool: &SqlitePool,
+    readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<Account>> {
-    convert_all(rows::<AccountRow>(pool, select(scope, request)).await?)
+    convert_all(rows::<AccountRow>(readers, select(scope, request)).await?)
 }
 
 pub(crate) async fn users(
-    pool: &SqlitePool,
+    readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<User>> {
-    convert_all(rows::<UserRow>(pool, select(scope, request)).await?)
+    convert_all(rows::<UserRow>(readers, select(scope, request)).await?)
 }
 
 pub(crate) async fn devices(
-    pool: &SqlitePool,
+    readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<Device>> {
-    convert_all(rows::<DeviceRow>(pool, select(scope, request)).await?)
+    convert_all(rows::<DeviceRow>(readers, select(scope, request)).await?)
 }
 
 pub(crate) async fn audit(
-    pool: &SqlitePool,
+    readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<AuditRecord>> {
-    convert_all(rows::<AuditRow>(pool, select(scope, request)).await?)
+    convert_all(rows::<AuditRow>(readers, select(scope, request)).await?)
 }
 
 pub(crate) async fn count(
-    pool: &SqlitePool,
+    readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
     cap: u64,
@@ -137,7 +141,7 @@ pub(crate) async fn count(
         request,
         cap,
     );
-    let counted: Vec<(i64,)> = rows(pool, statement).await?;
+    let counted: Vec<(i64,)> = rows(readers, statement).await?;
     Ok(counted
         .first()
         .map_or(0, |(n,)| u64::try_from(*n).unwrap_or(0)))
@@ -145,8 +149,8 @@ pub(crate) async fn count(
 
 /// The query plan SQLite would use for a list, one step per line; for tests that check that
 /// common filters are answered from an index.
-pub async fn explain(
-    pool: &SqlitePool,
+pub(crate) async fn explain(
+    readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<String>> {
@@ -155,7 +159,7 @@ pub async fn explain(
     // An EXPLAIN never reads the schema version, so it would describe the plan for the schema
     // as this connection last saw it, before an index was added or dropped. A read first
     // brings the connection's copy up to date, and the EXPLAIN is not kept prepared.
-    let mut conn = pool.acquire().await.map_err(db)?;
+    let mut conn = readers.acquire().await?;
     sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
         .fetch_optional(&mut *conn)
         .await

@@ -1,6 +1,5 @@
 //! Brute-force protection: failures per user (and their lock), failures per client address.
 
-use sqlx::SqlitePool;
 use tenantry_core::auth::lockout::LockoutPolicy;
 use tenantry_core::model::{AuditDraft, User, UserId};
 use tenantry_core::{Error, Resource, Result};
@@ -9,6 +8,7 @@ use time::{Duration, OffsetDateTime};
 use crate::audit;
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, to_db};
 use crate::users;
 
@@ -67,7 +67,7 @@ pub(crate) async fn unlock(writer: &Writer, user: UserId, audit: AuditDraft) -> 
 }
 
 pub(crate) async fn address_failures(
-    pool: &SqlitePool,
+    readers: &Readers,
     address: &str,
     now: OffsetDateTime,
     window: Duration,
@@ -78,7 +78,7 @@ pub(crate) async fn address_failures(
     )
     .bind(address)
     .bind(to_db(now - window))
-    .fetch_optional(pool)
+    .fetch_optional(&mut *readers.acquire().await?)
     .await
     .map_err(db)?;
     row.map(|(failures, start)| Ok((failures, from_db(start)?)))

@@ -1,7 +1,7 @@
 //! Cloud Elements' user and organization secrets (a nonce and a hash each), and the roles
 //! granted to accounts.
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 use tenantry_core::auth::TokenHash;
 use tenantry_core::auth::org_secrets::{SecretOwner, SecretOwnerKind};
 use tenantry_core::model::secrets::{NewSecret, StoredSecret};
@@ -13,6 +13,7 @@ use crate::accounts::{self, fetch_existing as fetch_account};
 use crate::audit;
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, to_db};
 use crate::users;
 
@@ -124,12 +125,12 @@ async fn write(
 }
 
 pub(crate) async fn ensure(
-    readers: &SqlitePool,
+    readers: &Readers,
     writer: &Writer,
     new: NewSecret,
 ) -> Result<StoredSecret> {
     // Most calls find the secret already there: read before taking the write lock.
-    let mut conn = readers.acquire().await.map_err(db)?;
+    let mut conn = readers.acquire().await?;
     if let Some(stored) = fetch(&mut conn, new.owner).await? {
         return Ok(stored);
     }
@@ -146,7 +147,7 @@ pub(crate) async fn rotate(
 }
 
 pub(crate) async fn by_hash(
-    pool: &SqlitePool,
+    readers: &Readers,
     kind: SecretOwnerKind,
     hash: &TokenHash,
 ) -> Result<Option<(StoredSecret, TokenHash)>> {
@@ -157,16 +158,16 @@ pub(crate) async fn by_hash(
     ));
     let row: Option<SecretRow> = sqlx::query_as(sql)
         .bind(hash.as_bytes().as_slice())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     row.map(|r| r.into_secret(kind)).transpose()
 }
 
-pub(crate) async fn account_roles(pool: &SqlitePool, account: AccountId) -> Result<Vec<String>> {
+pub(crate) async fn account_roles(readers: &Readers, account: AccountId) -> Result<Vec<String>> {
     sqlx::query_scalar("SELECT role_key FROM account_roles WHERE account_id = ? ORDER BY role_key")
         .bind(account.get())
-        .fetch_all(pool)
+        .fetch_all(&mut *readers.acquire().await?)
         .await
         .map_err(db)
 }

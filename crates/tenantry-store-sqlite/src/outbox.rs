@@ -2,7 +2,7 @@
 //! claimed by dispatchers with a lease. SQLite has one writer at a time, so claiming in one
 //! `UPDATE … RETURNING` inside a write transaction hands each mail to one dispatcher.
 
-use sqlx::{FromRow, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, SqliteConnection};
 use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
 use tenantry_core::model::{
     AccountId, AccountPath, MailId, MailKind, MailStatus, OutboxMail, UserId,
@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, from_db_opt, to_db};
 
 const COLUMNS: &str = "id, kind, recipient, tenant_id, account_path, user_id, params, token, \
@@ -212,18 +213,18 @@ pub(crate) async fn cancel(
     Ok(())
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: MailId) -> Result<Option<OutboxMail>> {
+pub(crate) async fn get(readers: &Readers, id: MailId) -> Result<Option<OutboxMail>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = ?"));
     let row: Option<MailRow> = sqlx::query_as(sql)
         .bind(id.get())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     row.map(OutboxMail::try_from).transpose()
 }
 
 pub(crate) async fn list(
-    pool: &SqlitePool,
+    readers: &Readers,
     within: Option<&AccountPath>,
     filter: &MailFilter,
 ) -> Result<Vec<OutboxMail>> {
@@ -243,7 +244,7 @@ pub(crate) async fn list(
         .bind(filter.status.map(MailStatus::as_str))
         .bind(filter.before.map(MailId::get))
         .bind(i64::from(filter.limit))
-        .fetch_all(pool)
+        .fetch_all(&mut *readers.acquire().await?)
         .await
         .map_err(db)?;
     rows.into_iter().map(OutboxMail::try_from).collect()

@@ -1,7 +1,7 @@
 //! Login sessions. The lookup joins the user and account so their current state is seen on
 //! every lookup; the credential cache looks again after any revocation (`auth_epoch`).
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::session::{NewSession, SessionTokens};
 use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::rows::SessionRow;
 use crate::timestamps::to_db;
 
@@ -94,15 +95,15 @@ pub(crate) async fn insert(
 }
 
 /// The revocation counter the credential cache checks (`auth_epoch`, kept by triggers).
-pub(crate) async fn auth_epoch(pool: &SqlitePool) -> Result<i64> {
+pub(crate) async fn auth_epoch(readers: &Readers) -> Result<i64> {
     sqlx::query_scalar("SELECT value FROM auth_epoch WHERE id = 1")
-        .fetch_one(pool)
+        .fetch_one(&mut *readers.acquire().await?)
         .await
         .map_err(db)
 }
 
 pub(crate) async fn by_access(
-    pool: &SqlitePool,
+    readers: &Readers,
     hash: &TokenHash,
     now: OffsetDateTime,
 ) -> Result<Option<Session>> {
@@ -112,7 +113,7 @@ pub(crate) async fn by_access(
     ))
     .bind(hash.as_bytes().as_slice())
     .bind(to_db(now))
-    .fetch_optional(pool)
+    .fetch_optional(&mut *readers.acquire().await?)
     .await
     .map_err(db)?;
     row.map(Session::try_from).transpose()

@@ -36,7 +36,7 @@ use crate::{
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&mut *self.readers.acquire().await?)
             .await
             .map_err(db)?;
         Ok(())
@@ -53,7 +53,7 @@ impl Store for SqliteStore {
         after: Option<i64>,
         limit: u32,
     ) -> Result<Vec<DumpRow>> {
-        dump::rows(&self.pool, table, tenant, after, limit).await
+        dump::rows(&self.readers, table, tenant, after, limit).await
     }
 
     async fn load_rows(&self, table: &'static TableSpec, rows: &[DumpRow]) -> Result<u64> {
@@ -75,7 +75,7 @@ impl Store for SqliteStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>> {
-        accounts::get(&self.pool, id).await
+        accounts::get(&self.readers, id).await
     }
 
     async fn update_account(
@@ -97,7 +97,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_accounts(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Account>> {
-        lists::accounts(&self.pool, scope, request).await
+        lists::accounts(&self.readers, scope, request).await
     }
 
     async fn move_seats(
@@ -115,15 +115,15 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
-        users::get(&self.pool, id).await
+        users::get(&self.readers, id).await
     }
 
     async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>> {
-        users::login_record(&self.pool, name).await
+        users::login_record(&self.readers, name).await
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
-        users::password_hash(&self.pool, id).await
+        users::password_hash(&self.readers, id).await
     }
 
     async fn update_user(
@@ -145,7 +145,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_users(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<User>> {
-        lists::users(&self.pool, scope, request).await
+        lists::users(&self.readers, scope, request).await
     }
 
     async fn insert_session(&self, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
@@ -157,7 +157,7 @@ impl Store for SqliteStore {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<Option<Session>> {
-        sessions::by_access(&self.pool, hash, now).await
+        sessions::by_access(&self.readers, hash, now).await
     }
 
     async fn rotate_session(
@@ -198,7 +198,7 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
         window: Duration,
     ) -> Result<Option<(i64, OffsetDateTime)>> {
-        lockout::address_failures(&self.pool, address, now, window).await
+        lockout::address_failures(&self.readers, address, now, window).await
     }
 
     async fn record_address_login_failure(
@@ -215,7 +215,7 @@ impl Store for SqliteStore {
     }
 
     async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(ApiToken, TokenHash)>> {
-        api_tokens::by_hash(&self.pool, hash).await
+        api_tokens::by_hash(&self.readers, hash).await
     }
 
     async fn auth_epoch(&self) -> Result<i64> {
@@ -223,7 +223,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        api_tokens::list(&self.pool).await
+        api_tokens::list(&self.readers).await
     }
 
     async fn revoke_api_token(&self, id: ApiTokenId, audit: AuditDraft) -> Result<ApiToken> {
@@ -235,7 +235,7 @@ impl Store for SqliteStore {
     }
 
     async fn device(&self, id: DeviceId) -> Result<Option<Device>> {
-        devices::get(&self.pool, id).await
+        devices::get(&self.readers, id).await
     }
 
     async fn update_device(
@@ -252,19 +252,19 @@ impl Store for SqliteStore {
     }
 
     async fn device_statistics(&self, account: &Account) -> Result<DeviceStatistics> {
-        devices::statistics(&self.pool, account).await
+        devices::statistics(&self.readers, account).await
     }
 
     async fn list_devices(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<Device>> {
-        lists::devices(&self.pool, scope, request).await
+        lists::devices(&self.readers, scope, request).await
     }
 
     async fn list_audit(&self, scope: &Scope, request: &ListRequest) -> Result<Vec<AuditRecord>> {
-        lists::audit(&self.pool, scope, request).await
+        lists::audit(&self.readers, scope, request).await
     }
 
     async fn count(&self, scope: &Scope, request: &ListRequest, cap: u64) -> Result<u64> {
-        lists::count(&self.pool, scope, request, cap).await
+        lists::count(&self.readers, scope, request, cap).await
     }
 
     async fn installation_secret(&self, name: &str) -> Result<[u8; 32]> {
@@ -291,14 +291,14 @@ impl Store for SqliteStore {
     }
 
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>> {
-        invitations::get(&self.pool, id).await
+        invitations::get(&self.readers, id).await
     }
 
     async fn invitation_by_token(
         &self,
         hash: &TokenHash,
     ) -> Result<Option<(Invitation, TokenHash)>> {
-        invitations::by_token(&self.pool, hash).await
+        invitations::by_token(&self.readers, hash).await
     }
 
     async fn pending_invitation(
@@ -306,7 +306,7 @@ impl Store for SqliteStore {
         user: UserId,
         now: OffsetDateTime,
     ) -> Result<Option<Invitation>> {
-        invitations::pending(&self.pool, user, now).await
+        invitations::pending(&self.readers, user, now).await
     }
 
     async fn accept_invitation(
@@ -337,7 +337,7 @@ impl Store for SqliteStore {
         within: Option<&AccountPath>,
         filter: &InvitationFilter,
     ) -> Result<Vec<Invitation>> {
-        invitations::list(&self.pool, within, filter).await
+        invitations::list(&self.readers, within, filter).await
     }
 
     async fn insert_user_token(
@@ -350,7 +350,7 @@ impl Store for SqliteStore {
     }
 
     async fn user_token_by_hash(&self, hash: &TokenHash) -> Result<Option<(UserToken, TokenHash)>> {
-        user_tokens::by_hash(&self.pool, hash).await
+        user_tokens::by_hash(&self.readers, hash).await
     }
 
     async fn redeem_user_token(
@@ -386,7 +386,7 @@ impl Store for SqliteStore {
     }
 
     async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>> {
-        outbox::get(&self.pool, id).await
+        outbox::get(&self.readers, id).await
     }
 
     async fn mails(
@@ -394,7 +394,7 @@ impl Store for SqliteStore {
         within: Option<&AccountPath>,
         filter: &MailFilter,
     ) -> Result<Vec<OutboxMail>> {
-        outbox::list(&self.pool, within, filter).await
+        outbox::list(&self.readers, within, filter).await
     }
 
     async fn insert_certificate_token(
@@ -410,14 +410,14 @@ impl Store for SqliteStore {
         account: AccountId,
         now: OffsetDateTime,
     ) -> Result<Vec<CertificateToken>> {
-        device_tokens::certificates(&self.pool, account, now).await
+        device_tokens::certificates(&self.readers, account, now).await
     }
 
     async fn certificate_token_by_hash(
         &self,
         hash: &TokenHash,
     ) -> Result<Option<(CertificateToken, TokenHash)>> {
-        device_tokens::certificate_by_hash(&self.pool, hash).await
+        device_tokens::certificate_by_hash(&self.readers, hash).await
     }
 
     async fn delete_certificate_token(
@@ -443,7 +443,7 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_secret(&self, new: NewSecret) -> Result<StoredSecret> {
-        org_secrets::ensure(&self.pool, &self.writer, new).await
+        org_secrets::ensure(&self.readers, &self.writer, new).await
     }
 
     async fn rotate_secret(&self, new: NewSecret, audit: AuditDraft) -> Result<StoredSecret> {
@@ -455,11 +455,11 @@ impl Store for SqliteStore {
         kind: SecretOwnerKind,
         hash: &TokenHash,
     ) -> Result<Option<(StoredSecret, TokenHash)>> {
-        org_secrets::by_hash(&self.pool, kind, hash).await
+        org_secrets::by_hash(&self.readers, kind, hash).await
     }
 
     async fn account_roles(&self, account: AccountId) -> Result<Vec<String>> {
-        org_secrets::account_roles(&self.pool, account).await
+        org_secrets::account_roles(&self.readers, account).await
     }
 
     async fn set_account_role(
@@ -487,6 +487,6 @@ impl Store for SqliteStore {
     }
 
     async fn invariant_violations(&self) -> Result<Vec<String>> {
-        invariants::violations(&self.pool).await
+        invariants::violations(&self.readers).await
     }
 }

@@ -1,7 +1,7 @@
 //! Email-verification and password-reset tokens: recorded with their mail in one transaction,
 //! used up at most once.
 
-use sqlx::{FromRow, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, SqliteConnection};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::mail::NewMail;
 use tenantry_core::model::user_token::{NewUserToken, TokenRedemption};
@@ -12,6 +12,7 @@ use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
 use crate::outbox::{self, Owner};
+use crate::readers::Readers;
 use crate::timestamps::{from_db, from_db_opt, to_db};
 use crate::users;
 
@@ -111,7 +112,7 @@ pub(crate) async fn insert(
 }
 
 pub(crate) async fn by_hash(
-    pool: &SqlitePool,
+    readers: &Readers,
     hash: &TokenHash,
 ) -> Result<Option<(UserToken, TokenHash)>> {
     let row: Option<TokenRow> = sqlx::query_as(
@@ -119,7 +120,7 @@ pub(crate) async fn by_hash(
          FROM user_tokens WHERE token_hash = ?",
     )
     .bind(hash.as_bytes().as_slice())
-    .fetch_optional(pool)
+    .fetch_optional(&mut *readers.acquire().await?)
     .await
     .map_err(db)?;
     row.map(parse).transpose()

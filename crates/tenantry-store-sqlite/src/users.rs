@@ -1,6 +1,6 @@
 //! Users, their credentials and their login record.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
     EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
@@ -13,6 +13,7 @@ use crate::accounts::fetch_existing as fetch_account;
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
+use crate::readers::Readers;
 use crate::rows::{UserRow, user_columns};
 use crate::timestamps::to_db;
 
@@ -35,8 +36,8 @@ async fn fetch_existing(conn: &mut SqliteConnection, id: UserId) -> Result<User>
         .ok_or(Error::NotFound(Resource::User))
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: UserId) -> Result<Option<User>> {
-    let mut conn = pool.acquire().await.map_err(db)?;
+pub(crate) async fn get(readers: &Readers, id: UserId) -> Result<Option<User>> {
+    let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
 }
 
@@ -109,10 +110,10 @@ pub(crate) async fn insert_in(
 }
 
 pub(crate) async fn login_record(
-    pool: &SqlitePool,
+    readers: &Readers,
     name: &LoginName,
 ) -> Result<Option<LoginRecord>> {
-    let mut conn = pool.acquire().await.map_err(db)?;
+    let mut conn = readers.acquire().await?;
     let (query, value) = match name {
         LoginName::Email(email_norm) => (
             "SELECT u.id, u.password_hash, a.status FROM users u \
@@ -144,11 +145,11 @@ pub(crate) async fn login_record(
     }))
 }
 
-pub(crate) async fn password_hash(pool: &SqlitePool, id: UserId) -> Result<Option<String>> {
+pub(crate) async fn password_hash(readers: &Readers, id: UserId) -> Result<Option<String>> {
     let hash: Option<Option<String>> =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
             .bind(id.get())
-            .fetch_optional(pool)
+            .fetch_optional(&mut *readers.acquire().await?)
             .await
             .map_err(db)?;
     Ok(hash.flatten())
