@@ -163,6 +163,18 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_user(&self, new: NewUser, audit: AuditDraft) -> Result<User>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// A user and the account they belong to, as `me` shows them. A store that can reads both
+    /// in one round trip; this default takes two. `None` if there is no such user.
+    async fn user_with_account(&self, id: UserId) -> Result<Option<(User, Account)>> {
+        let Some(user) = self.user(id).await? else {
+            return Ok(None);
+        };
+        // Deleting an account deletes its users, so a missing account means a missing user.
+        Ok(self
+            .account(user.account_id)
+            .await?
+            .map(|account| (user, account)))
+    }
     /// The user with this normalised email or username, their password hash and account status.
     async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>>;
     async fn password_hash(&self, id: UserId) -> Result<Option<String>>;

@@ -118,6 +118,10 @@ impl Store for SqliteStore {
         users::get(&self.readers, id).await
     }
 
+    async fn user_with_account(&self, id: UserId) -> Result<Option<(User, Account)>> {
+        users::with_account(&self.readers, id).await
+    }
+
     async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>> {
         users::login_record(&self.readers, name).await
     }

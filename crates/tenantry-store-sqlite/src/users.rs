@@ -1,11 +1,11 @@
 //! Users, their credentials and their login record.
 
-use sqlx::SqliteConnection;
+use sqlx::{FromRow, SqliteConnection};
 use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
     EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
 };
-use tenantry_core::model::{AuditDraft, User, UserId};
+use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
@@ -14,7 +14,7 @@ use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
 use crate::readers::Readers;
-use crate::rows::{UserRow, user_columns};
+use crate::rows::{AccountRow, UserRow, account_columns, user_columns};
 use crate::timestamps::to_db;
 
 pub(crate) async fn fetch(conn: &mut SqliteConnection, id: UserId) -> Result<Option<User>> {
@@ -39,6 +39,30 @@ async fn fetch_existing(conn: &mut SqliteConnection, id: UserId) -> Result<User>
 pub(crate) async fn get(readers: &Readers, id: UserId) -> Result<Option<User>> {
     let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
+}
+
+/// A user and their account in one trip to the connection's thread: two statements in one
+/// query, the second finding the account through the user. Like two separate reads, each
+/// statement sees the database as it is when it runs.
+pub(crate) async fn with_account(readers: &Readers, id: UserId) -> Result<Option<(User, Account)>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ?1; SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = (SELECT account_id FROM users WHERE id = ?1)"
+    ))
+    .bind(id.get())
+    .fetch_all(&mut *readers.acquire().await?)
+    .await
+    .map_err(db)?;
+    // The user was deleted between the two statements if only the first found a row.
+    let [user, account] = rows.as_slice() else {
+        return Ok(None);
+    };
+    let user = User::try_from(UserRow::from_row(user).map_err(db)?)?;
+    let account = Account::try_from(AccountRow::from_row(account).map_err(db)?)?;
+    Ok(Some((user, account)))
 }
 
 pub(crate) fn target(user: &User) -> Target<'_> {

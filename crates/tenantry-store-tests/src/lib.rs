@@ -75,6 +75,7 @@ macro_rules! conformance_suite {
                 users_see_only_themselves_without_view_users,
                 updates_by_self_and_by_admins,
                 deleting_a_user_ends_their_sessions,
+                me_shows_the_user_with_their_account_as_it_is_now,
                 lists_page_by_cursor_and_cover_subtrees,
                 changes_decided_against_a_stale_role_are_refused,
             },

@@ -6,6 +6,8 @@ use tenantry_core::auth::Role;
 use tenantry_core::model::UserStatus;
 use tenantry_core::query::ListResource;
 use tenantry_core::services::Within;
+use tenantry_core::services::accounts::UpdateAccount;
+use tenantry_core::services::auth::Me;
 use tenantry_core::services::users::UpdateUser;
 use tenantry_core::values::{Preferences, Username};
 
@@ -251,6 +253,49 @@ pub async fn deleting_a_user_ends_their_sessions(h: Harness) {
     assert!(h.store.user(victim.id).await.unwrap().is_none());
     let err = h.services.auth.me(&victim_caller).await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+pub async fn me_shows_the_user_with_their_account_as_it_is_now(h: Harness) {
+    let acme = h.root("Acme", 10).await;
+    let plant = h.child(&acme, "Plant", 1).await;
+    let (worker, worker_caller) = h.user(&plant, "w@acme.test", Role::User).await;
+    let (admin_user, admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let shown = |me: Me| match me {
+        Me::User { user, account } => (*user, *account),
+        Me::Service(_) => panic!("a user's token shown as a service token"),
+    };
+    let (user, account) = shown(h.services.auth.me(&worker_caller).await.unwrap());
+    assert_eq!((user.id, user.email.as_str()), (worker.id, "w@acme.test"));
+    assert_eq!((account.id, account.name.as_str()), (plant.id, "Plant"));
+    // Each user is shown with their own account, read afresh.
+    let (user, account) = shown(h.services.auth.me(&admin).await.unwrap());
+    assert_eq!((user.id, account.id), (admin_user.id, acme.id));
+    let renamed = UpdateAccount {
+        name: Some(text("Plant 2")),
+        ..UpdateAccount::default()
+    };
+    h.services
+        .accounts
+        .update(&admin, plant.id, renamed)
+        .await
+        .unwrap();
+    let (_, account) = shown(h.services.auth.me(&worker_caller).await.unwrap());
+    assert_eq!(account.name, "Plant 2");
+    h.services.users.delete(&admin, worker.id).await.unwrap();
+    assert!(
+        h.store
+            .user_with_account(worker.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        h.store
+            .user_with_account(admin_user.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 pub async fn lists_page_by_cursor_and_cover_subtrees(h: Harness) {

@@ -13,7 +13,7 @@ use crate::auth::credential_cache::{CredentialCache, Freshness};
 use crate::auth::{
     Caller, Principal, SecretKind, SecretToken, ServicePrincipal, TokenHash, UserPrincipal,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
 use crate::model::session::{NewSession, SessionTokens};
 use crate::model::user::{LoginName, LoginRecord};
 use crate::model::{Account, AccountStatus, Actor, AuditDraft, Session, User, UserStatus};
@@ -433,8 +433,12 @@ impl AuthService {
     pub async fn me(&self, caller: &Caller) -> Result<Me> {
         match &caller.principal {
             Principal::User(u) => {
-                let user = self.deps.user(u.user_id).await?;
-                let account = self.deps.account(u.account_id).await?;
+                let (user, account) = self
+                    .deps
+                    .store
+                    .user_with_account(u.user_id)
+                    .await?
+                    .ok_or(Error::NotFound(Resource::User))?;
                 Ok(Me::User {
                     user: Box::new(user),
                     account: Box::new(account),
