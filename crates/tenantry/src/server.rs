@@ -144,7 +144,7 @@ pub async fn run(
         .trusting_forwarded_for(http.trust_forwarded_for)
         .with_metrics_token(http.metrics_token.as_deref());
     if !http.product_name.is_empty() {
-        state.product_name = Arc::from(http.product_name.as_str());
+        state = state.with_product_name(&http.product_name);
     }
     let limiters = state.limiters.clone();
     let forgetter = tokio::spawn(async move {

@@ -24,12 +24,7 @@ async fn limited_app() -> TestApp {
             },
             ..HttpLimits::default()
         };
-        AppState {
-            limiters: tenantry_http::rate_limit::Limiters::new(limits.rate),
-            limits,
-            ..state
-        }
-        .trusting_forwarded_for(true)
+        state.with_limits(limits).trusting_forwarded_for(true)
     })
     .await
 }
