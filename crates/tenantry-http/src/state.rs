@@ -47,6 +47,7 @@ impl Default for CompatSettings {
 #[derive(Clone)]
 pub struct AppState(Arc<AppParts>);
 
+/// The services and settings behind an [`AppState`].
 #[derive(Clone)]
 pub struct AppParts {
     pub services: Services,

@@ -21,7 +21,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection, SqlitePool};
 use tenantry_core::{Error, Result};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::errors::db;
 
@@ -110,10 +110,20 @@ impl Readers {
             }
             Source::Own(shared) => shared,
         };
-        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, shared.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| Error::Unavailable("no database connection free to read with".into()))?
-            .map_err(|_| Error::Unavailable("the database is closed".into()))?;
+        let closed = || Error::Unavailable("the database is closed".into());
+        // Most reads find a connection free: only a read that must wait sets a timer.
+        let permit = match shared.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(closed()),
+            Err(TryAcquireError::NoPermits) => {
+                tokio::time::timeout(ACQUIRE_TIMEOUT, shared.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| {
+                        Error::Unavailable("no database connection free to read with".into())
+                    })?
+                    .map_err(|_| closed())?
+            }
+        };
         let idle = shared.lock_idle().pop();
         let idle = match idle {
             Some(idle) => idle,
