@@ -3,6 +3,7 @@
 //! Each account row keeps `used_devices` and `children_seats` up to date in the same transaction
 //! as the change that moves them, so free seats are read from one row instead of counted.
 
+use rusqlite::OptionalExtension;
 use sqlx::SqliteConnection;
 use tenantry_core::auth::Role;
 use tenantry_core::model::account::{AccountChanges, NewAccount, search_text};
@@ -39,8 +40,25 @@ pub(crate) async fn fetch_existing(conn: &mut SqliteConnection, id: AccountId) -
 }
 
 pub(crate) async fn get(readers: &Readers, id: AccountId) -> Result<Option<Account>> {
+    if let Some(row) = readers.by_key(|conn| by_key(conn, id)) {
+        return row.map(Account::try_from).transpose();
+    }
     let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
+}
+
+/// [`fetch`] on the caller's thread (see `point_reads`).
+pub(crate) fn by_key(
+    conn: &rusqlite::Connection,
+    id: AccountId,
+) -> rusqlite::Result<Option<AccountRow>> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = ?1"
+    ))?
+    .query_row([id.get()], AccountRow::from_by_key)
+    .optional()
 }
 
 /// Adds `delta` to an account's `children_seats`.

@@ -18,6 +18,8 @@
 //! - `group_commit`: the single writer connection; writes queued behind one another share one
 //!   transaction, each in a savepoint of its own, and learn the outcome of its one COMMIT.
 //! - `readers`: the read connections, a pool that takes each back as soon as it is dropped.
+//! - `point_reads`: reads of a row by key, run on the caller's thread instead of a trip to a
+//!   connection's thread.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
 //! - `timestamps`: the INTEGER-microseconds encoding of times.
 
@@ -38,6 +40,7 @@ pub mod lists;
 mod lockout;
 mod org_secrets;
 mod outbox;
+mod point_reads;
 mod readers;
 mod rows;
 mod secrets;

@@ -24,6 +24,7 @@ use tenantry_core::{Error, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::errors::db;
+use crate::point_reads::PointReads;
 
 /// A connection this old is closed when it comes back, not kept.
 const LIFETIME: Duration = Duration::from_secs(3600);
@@ -52,6 +53,8 @@ struct Shared {
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Idle>>,
     open: AtomicU32,
+    /// Reads by key, run on the caller's thread (see `point_reads`).
+    by_key: PointReads,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,7 @@ impl Readers {
         let size = size.max(1);
         Readers {
             source: Source::Own(Arc::new(Shared {
+                by_key: PointReads::new(options.get_filename().to_path_buf()),
                 options,
                 size,
                 permits: Arc::new(Semaphore::new(size as usize)),
@@ -147,6 +151,18 @@ impl Readers {
         })
     }
 
+    /// Runs `read`, a statement that reads a row or two by key, on this thread (see
+    /// `point_reads`). `None` if it cannot run here now: read through [`Readers::acquire`].
+    pub(crate) fn by_key<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<T> {
+        match &self.source {
+            Source::Own(shared) => shared.by_key.run(read),
+            Source::Borrowed(_) => None,
+        }
+    }
+
     /// Connections open, idle and at most (for the health report).
     pub(crate) fn counts(&self) -> (u32, u32, u32) {
         match &self.source {
@@ -165,6 +181,7 @@ impl Readers {
             return;
         };
         shared.permits.close();
+        shared.by_key.close();
         let idle = std::mem::take(&mut *shared.lock_idle());
         for idle in idle {
             shared.open.fetch_sub(1, Ordering::Relaxed);

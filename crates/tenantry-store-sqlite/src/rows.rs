@@ -73,6 +73,30 @@ pub(crate) struct AccountRow {
     activity_at: i64,
 }
 
+impl AccountRow {
+    /// A row of `account_columns!()`, in that order, read through rusqlite (`point_reads`).
+    pub(crate) fn from_by_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
+        Ok(AccountRow {
+            id: row.get(0)?,
+            tenant_id: row.get(1)?,
+            parent_id: row.get(2)?,
+            path: row.get(3)?,
+            name: row.get(4)?,
+            email: row.get(5)?,
+            description: row.get(6)?,
+            external_id: row.get(7)?,
+            status: row.get(8)?,
+            device_seats: row.get(9)?,
+            used_devices: row.get(10)?,
+            children_seats: row.get(11)?,
+            log_retention: row.get(12)?,
+            created_at: row.get(13)?,
+            updated_at: row.get(14)?,
+            activity_at: row.get(15)?,
+        })
+    }
+}
+
 impl TryFrom<AccountRow> for Account {
     type Error = Error;
 
@@ -119,6 +143,39 @@ pub(crate) struct UserRow {
     preferences: String,
     created_at: i64,
     updated_at: i64,
+}
+
+impl UserRow {
+    /// A row of `user_columns!()`, in that order, read through rusqlite (`point_reads`).
+    pub(crate) fn from_by_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+        Ok(UserRow {
+            id: row.get(0)?,
+            tenant_id: row.get(1)?,
+            account_id: row.get(2)?,
+            account_path: row.get(3)?,
+            email: row.get(4)?,
+            username: row.get(5)?,
+            first_name: row.get(6)?,
+            last_name: row.get(7)?,
+            role: row.get(8)?,
+            status: row.get(9)?,
+            email_verified: row.get(10)?,
+            email_verified_at: row.get(11)?,
+            terms_agreed_at: row.get(12)?,
+            has_password: row.get(13)?,
+            last_login_at: row.get(14)?,
+            locked_until: row.get(15)?,
+            preferences: row.get(16)?,
+            created_at: row.get(17)?,
+            updated_at: row.get(18)?,
+        })
+    }
+}
+
+impl UserRow {
+    pub(crate) fn account_id(&self) -> i64 {
+        self.account_id
+    }
 }
 
 impl TryFrom<UserRow> for User {

@@ -1,11 +1,12 @@
 //! Users, their credentials and their login record.
 
+use rusqlite::OptionalExtension;
 use sqlx::{FromRow, SqliteConnection};
 use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
     EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
 };
-use tenantry_core::model::{Account, AuditDraft, User, UserId};
+use tenantry_core::model::{Account, AccountId, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
@@ -37,14 +38,41 @@ async fn fetch_existing(conn: &mut SqliteConnection, id: UserId) -> Result<User>
 }
 
 pub(crate) async fn get(readers: &Readers, id: UserId) -> Result<Option<User>> {
+    if let Some(row) = readers.by_key(|conn| by_key(conn, id)) {
+        return row.map(User::try_from).transpose();
+    }
     let mut conn = readers.acquire().await?;
     fetch(&mut conn, id).await
+}
+
+/// [`fetch`] on the caller's thread (see `point_reads`).
+fn by_key(conn: &rusqlite::Connection, id: UserId) -> rusqlite::Result<Option<UserRow>> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ?1"
+    ))?
+    .query_row([id.get()], UserRow::from_by_key)
+    .optional()
 }
 
 /// A user and their account in one trip to the connection's thread: two statements in one
 /// query, the second finding the account through the user. Like two separate reads, each
 /// statement sees the database as it is when it runs.
 pub(crate) async fn with_account(readers: &Readers, id: UserId) -> Result<Option<(User, Account)>> {
+    let by_key = readers.by_key(|conn| {
+        let Some(user) = by_key(conn, id)? else {
+            return Ok(None);
+        };
+        let account = crate::accounts::by_key(conn, AccountId(user.account_id()))?;
+        Ok(account.map(|account| (user, account)))
+    });
+    if let Some(rows) = by_key {
+        let Some((user, account)) = rows else {
+            return Ok(None);
+        };
+        return Ok(Some((User::try_from(user)?, Account::try_from(account)?)));
+    }
     let rows = sqlx::query(concat!(
         "SELECT ",
         user_columns!(),
