@@ -48,16 +48,13 @@ pub(crate) async fn get(readers: &Readers, id: AccountId) -> Result<Option<Accou
 }
 
 /// [`fetch`] on the caller's thread (see `point_reads`).
-pub(crate) fn by_key(
-    conn: &rusqlite::Connection,
-    id: AccountId,
-) -> rusqlite::Result<Option<AccountRow>> {
+fn by_key(conn: &rusqlite::Connection, id: AccountId) -> rusqlite::Result<Option<AccountRow>> {
     conn.prepare_cached(concat!(
         "SELECT ",
         account_columns!(),
         " FROM accounts WHERE id = ?1"
     ))?
-    .query_row([id.get()], AccountRow::from_by_key)
+    .query_row([id.get()], |row| AccountRow::from_by_key(row, 0))
     .optional()
 }
 

@@ -74,25 +74,29 @@ pub(crate) struct AccountRow {
 }
 
 impl AccountRow {
-    /// A row of `account_columns!()`, in that order, read through rusqlite (`point_reads`).
-    pub(crate) fn from_by_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
+    /// The columns of `account_columns!()`, in that order from column `first`, of a row read
+    /// through rusqlite (`point_reads`).
+    pub(crate) fn from_by_key(
+        row: &rusqlite::Row<'_>,
+        first: usize,
+    ) -> rusqlite::Result<AccountRow> {
         Ok(AccountRow {
-            id: row.get(0)?,
-            tenant_id: row.get(1)?,
-            parent_id: row.get(2)?,
-            path: row.get(3)?,
-            name: row.get(4)?,
-            email: row.get(5)?,
-            description: row.get(6)?,
-            external_id: row.get(7)?,
-            status: row.get(8)?,
-            device_seats: row.get(9)?,
-            used_devices: row.get(10)?,
-            children_seats: row.get(11)?,
-            log_retention: row.get(12)?,
-            created_at: row.get(13)?,
-            updated_at: row.get(14)?,
-            activity_at: row.get(15)?,
+            id: row.get(first)?,
+            tenant_id: row.get(first + 1)?,
+            parent_id: row.get(first + 2)?,
+            path: row.get(first + 3)?,
+            name: row.get(first + 4)?,
+            email: row.get(first + 5)?,
+            description: row.get(first + 6)?,
+            external_id: row.get(first + 7)?,
+            status: row.get(first + 8)?,
+            device_seats: row.get(first + 9)?,
+            used_devices: row.get(first + 10)?,
+            children_seats: row.get(first + 11)?,
+            log_retention: row.get(first + 12)?,
+            created_at: row.get(first + 13)?,
+            updated_at: row.get(first + 14)?,
+            activity_at: row.get(first + 15)?,
         })
     }
 }
@@ -146,37 +150,35 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
-    /// A row of `user_columns!()`, in that order, read through rusqlite (`point_reads`).
-    pub(crate) fn from_by_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    /// The columns of `user_columns!()`, in that order from column `first`, of a row read
+    /// through rusqlite (`point_reads`).
+    pub(crate) fn from_by_key(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<UserRow> {
         Ok(UserRow {
-            id: row.get(0)?,
-            tenant_id: row.get(1)?,
-            account_id: row.get(2)?,
-            account_path: row.get(3)?,
-            email: row.get(4)?,
-            username: row.get(5)?,
-            first_name: row.get(6)?,
-            last_name: row.get(7)?,
-            role: row.get(8)?,
-            status: row.get(9)?,
-            email_verified: row.get(10)?,
-            email_verified_at: row.get(11)?,
-            terms_agreed_at: row.get(12)?,
-            has_password: row.get(13)?,
-            last_login_at: row.get(14)?,
-            locked_until: row.get(15)?,
-            preferences: row.get(16)?,
-            created_at: row.get(17)?,
-            updated_at: row.get(18)?,
+            id: row.get(first)?,
+            tenant_id: row.get(first + 1)?,
+            account_id: row.get(first + 2)?,
+            account_path: row.get(first + 3)?,
+            email: row.get(first + 4)?,
+            username: row.get(first + 5)?,
+            first_name: row.get(first + 6)?,
+            last_name: row.get(first + 7)?,
+            role: row.get(first + 8)?,
+            status: row.get(first + 9)?,
+            email_verified: row.get(first + 10)?,
+            email_verified_at: row.get(first + 11)?,
+            terms_agreed_at: row.get(first + 12)?,
+            has_password: row.get(first + 13)?,
+            last_login_at: row.get(first + 14)?,
+            locked_until: row.get(first + 15)?,
+            preferences: row.get(first + 16)?,
+            created_at: row.get(first + 17)?,
+            updated_at: row.get(first + 18)?,
         })
     }
 }
 
-impl UserRow {
-    pub(crate) fn account_id(&self) -> i64 {
-        self.account_id
-    }
-}
+/// How many columns `user_columns!()` names.
+pub(crate) const USER_COLUMNS: usize = 19;
 
 impl TryFrom<UserRow> for User {
     type Error = Error;
@@ -357,4 +359,14 @@ pub(crate) fn check_roles_at_most(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_columns_counts_the_columns_the_macro_names() {
+        // `USER_COLUMNS` is where a user's account starts in a joined row; it must move with
+        // the macro.
+        assert_eq!(user_columns!().split(',').count(), super::USER_COLUMNS);
+    }
 }

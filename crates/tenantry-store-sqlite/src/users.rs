@@ -6,7 +6,7 @@ use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
     EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
 };
-use tenantry_core::model::{Account, AccountId, AuditDraft, User, UserId};
+use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
@@ -15,7 +15,7 @@ use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
 use crate::readers::Readers;
-use crate::rows::{AccountRow, UserRow, account_columns, user_columns};
+use crate::rows::{AccountRow, USER_COLUMNS, UserRow, account_columns, user_columns};
 use crate::timestamps::to_db;
 
 pub(crate) async fn fetch(conn: &mut SqliteConnection, id: UserId) -> Result<Option<User>> {
@@ -52,22 +52,15 @@ fn by_key(conn: &rusqlite::Connection, id: UserId) -> rusqlite::Result<Option<Us
         user_columns!(),
         " FROM users WHERE id = ?1"
     ))?
-    .query_row([id.get()], UserRow::from_by_key)
+    .query_row([id.get()], |row| UserRow::from_by_key(row, 0))
     .optional()
 }
 
-/// A user and their account in one trip to the connection's thread: two statements in one
-/// query, the second finding the account through the user. Like two separate reads, each
-/// statement sees the database as it is when it runs.
+/// A user and their account. On this thread in one statement where it can (see
+/// `point_reads`); else in one trip to a connection's thread: two statements in one query, the
+/// second finding the account through the user, each seeing the database as it is when it runs.
 pub(crate) async fn with_account(readers: &Readers, id: UserId) -> Result<Option<(User, Account)>> {
-    let by_key = readers.by_key(|conn| {
-        let Some(user) = by_key(conn, id)? else {
-            return Ok(None);
-        };
-        let account = crate::accounts::by_key(conn, AccountId(user.account_id()))?;
-        Ok(account.map(|account| (user, account)))
-    });
-    if let Some(rows) = by_key {
+    if let Some(rows) = readers.by_key(|conn| with_account_by_key(conn, id)) {
         let Some((user, account)) = rows else {
             return Ok(None);
         };
@@ -91,6 +84,28 @@ pub(crate) async fn with_account(readers: &Readers, id: UserId) -> Result<Option
     let user = User::try_from(UserRow::from_row(user).map_err(db)?)?;
     let account = Account::try_from(AccountRow::from_row(account).map_err(db)?)?;
     Ok(Some((user, account)))
+}
+
+/// [`with_account`] on the caller's thread (see `point_reads`), in one statement: a user's
+/// columns, then their account's.
+fn with_account_by_key(
+    conn: &rusqlite::Connection,
+    id: UserId,
+) -> rusqlite::Result<Option<(UserRow, AccountRow)>> {
+    conn.prepare_cached(concat!(
+        "SELECT * FROM (SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ?1) AS u JOIN (SELECT ",
+        account_columns!(),
+        " FROM accounts) AS a ON a.id = u.account_id"
+    ))?
+    .query_row([id.get()], |row| {
+        Ok((
+            UserRow::from_by_key(row, 0)?,
+            AccountRow::from_by_key(row, USER_COLUMNS)?,
+        ))
+    })
+    .optional()
 }
 
 pub(crate) fn target(user: &User) -> Target<'_> {
