@@ -250,11 +250,13 @@ thread_local! {
     static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The smallest working buffer reserved, in 1 KiB blocks: just over 32 MiB. glibc serves an
-/// allocation above 32 MiB (its highest dynamic mmap threshold) with a mapping of its own and
-/// unmaps it when freed; a 19 MiB buffer would, after the first free raised that threshold,
-/// come from a heap arena and stay resident there for good. Only the pages a hash touches
-/// become resident, so the reservation beyond them costs address space, not memory.
+/// The smallest working buffer reserved, in 1 KiB blocks: just over 32 MiB. Under glibc's
+/// allocator an allocation above 32 MiB (its highest dynamic mmap threshold) gets a mapping of
+/// its own, unmapped when freed, where a 19 MiB buffer would, after the first free raised that
+/// threshold, come from a heap arena and stay resident for good. (The `tenantry` server runs
+/// on jemalloc, which returns freed pages of any size after a short delay; the reservation is
+/// for embedders on glibc.) Only the pages a hash touches become resident, so the reservation
+/// beyond them costs address space, not memory.
 const OWN_MAPPING_BLOCKS: usize = 32 * 1024 + 1;
 
 /// Runs argon2 over `password` and `salt` into `out`, in this thread's reusable memory.
