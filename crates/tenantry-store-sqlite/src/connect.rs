@@ -18,7 +18,8 @@ use crate::readers::Readers;
 /// where they queue in order, instead of all taking turns at the database lock with SQLite's
 /// sleeping busy-handler (which costs throughput and makes the tail latency jump); writes
 /// queued together share a commit (see `group_commit`). Reads use connections of their own
-/// (see `readers`) and, in WAL mode, never wait for the writer.
+/// (see `readers`; a read of one row by key runs on the caller's thread, see `point_reads`)
+/// and, in WAL mode, never wait for the writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) readers: Readers,

@@ -11,6 +11,10 @@
 //! than [`LIFETIME`] is closed when it comes back, so a connection whose thread has failed
 //! does not stay in use for good. An in-memory database lives on the writer's one connection,
 //! so there the readers borrow that connection from its sqlx pool instead.
+//!
+//! The readers also carry the pool for reads by key ([`Readers::by_key`], see `point_reads`),
+//! which run on the caller's thread and fall back to [`Readers::acquire`]; the health report's
+//! counts are of the threaded connections only.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU32, Ordering};
