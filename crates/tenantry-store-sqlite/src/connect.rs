@@ -226,7 +226,7 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// SQLite's query plan for a list, one step per line (see [`crate::lists::explain`]).
+    /// SQLite's query plan for a list, one step per line (see `lists::explain`).
     pub async fn explain_list(
         &self,
         scope: &tenantry_core::store::Scope,
