@@ -38,3 +38,39 @@ pub(crate) async fn record(
     .map_err(db)?;
     Ok(())
 }
+
+/// Writes several records in one statement. They travel as one JSON array, parsed once by
+/// `jsonb_each`, so one prepared statement serves any number of them.
+pub(crate) async fn record_all(
+    conn: &mut SqliteConnection,
+    records: impl Iterator<Item = (&AuditDraft, Target<'_>)>,
+) -> Result<()> {
+    let rows: Vec<serde_json::Value> = records
+        .map(|(draft, target)| {
+            serde_json::json!({
+                "tenant_id": target.tenant_id,
+                "account_path": target.path.map(|p| p.as_str()),
+                "actor": draft.actor.to_string(),
+                "action": draft.action,
+                "target_type": target.kind,
+                "target_id": target.id,
+                "request_id": draft.request_id,
+                "details": draft.details.to_string(),
+                "at": to_db(draft.at),
+            })
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO audit_log (tenant_id, account_path, actor, action, target_type, target_id, \
+         request_id, details, at) \
+         SELECT r.value ->> 'tenant_id', r.value ->> 'account_path', r.value ->> 'actor', \
+         r.value ->> 'action', r.value ->> 'target_type', r.value ->> 'target_id', \
+         r.value ->> 'request_id', r.value ->> 'details', r.value ->> 'at' \
+         FROM jsonb_each(?) AS r ORDER BY r.key",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}

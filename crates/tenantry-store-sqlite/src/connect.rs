@@ -11,6 +11,7 @@ use tenantry_core::{Error, Result};
 
 use crate::group_commit::Writer;
 use crate::readers::Readers;
+use crate::user_inserts::UserInserts;
 
 /// The store. Cheap to clone: it is three sets of connections.
 ///
@@ -24,6 +25,8 @@ use crate::readers::Readers;
 pub struct SqliteStore {
     pub(crate) readers: Readers,
     pub(crate) writer: Writer,
+    /// New users waiting to be inserted together.
+    pub(crate) user_inserts: UserInserts,
     /// One connection of its own for reading the revocation counter, which every request may
     /// wait for: behind the readers' slow statements it would stall them all.
     pub(crate) epoch: Readers,
@@ -151,6 +154,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             readers,
             writer: Writer::new(writer),
+            user_inserts: UserInserts::default(),
             epoch,
         })
     }

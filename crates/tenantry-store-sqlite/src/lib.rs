@@ -17,6 +17,8 @@
 //! - `rows`: database rows and their conversion into core records.
 //! - `group_commit`: the single writer connection; writes queued behind one another share one
 //!   transaction, each in a savepoint of its own, and learn the outcome of its one COMMIT.
+//! - `user_inserts`: new users that arrive together are written together, in one statement
+//!   for all their rows, each still answered on its own.
 //! - `readers`: the read connections, a pool that takes each back as soon as it is dropped.
 //! - `point_reads`: reads of a row by key, run on the caller's thread instead of a trip to a
 //!   connection's thread.
@@ -47,6 +49,7 @@ mod secrets;
 mod sessions;
 mod store_impl;
 mod timestamps;
+mod user_inserts;
 mod user_tokens;
 mod users;
 

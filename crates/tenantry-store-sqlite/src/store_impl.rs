@@ -111,7 +111,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_user(&self, new: NewUser, audit: AuditDraft) -> Result<User> {
-        users::insert(&self.writer, new, audit).await
+        self.user_inserts.insert(&self.writer, new, audit).await
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {

@@ -10,7 +10,6 @@ use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::fetch_existing as fetch_account;
 use crate::audit::{self, Target};
 use crate::errors::db;
 use crate::group_commit::{Writer, begin_write, commit};
@@ -117,7 +116,9 @@ pub(crate) fn target(user: &User) -> Target<'_> {
     }
 }
 
-pub(crate) async fn insert(writer: &Writer, new: NewUser, audit: AuditDraft) -> Result<User> {
+/// Inserts a user with its audit record in a write of its own (most creations are batched:
+/// see `user_inserts`).
+pub(crate) async fn insert_alone(writer: &Writer, new: NewUser, audit: AuditDraft) -> Result<User> {
     let mut tx = begin_write(writer).await?;
     let user = insert_in(&mut tx, new, audit).await?;
     commit(tx).await?;
@@ -130,50 +131,97 @@ pub(crate) async fn insert_in(
     new: NewUser,
     audit: AuditDraft,
 ) -> Result<User> {
-    let account = fetch_account(&mut *conn, new.account_id).await?;
+    let mut users = insert_all_in(conn, &[(&new, &audit)]).await?;
+    users
+        .pop()
+        .ok_or_else(|| Error::Internal("the new user did not come back".to_owned()))
+}
+
+/// Writes new users, each into the account it names, with their rows read back (RETURNING) in
+/// the same statement. The rows travel as one JSON array, parsed once by `jsonb_each`, so one
+/// prepared statement serves any number of them (a statement per batch size would crowd the
+/// writer's statement cache). A creation whose account is missing gets no row.
+const INSERT_USERS: &str = concat!(
+    "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
+     username_norm, first_name, first_name_norm, last_name, last_name_norm, search_text, role, \
+     status, email_verified, email_verified_at, terms_agreed_at, password_hash, preferences, \
+     created_at, updated_at) \
+     SELECT a.tenant_id, a.id, a.path, n.value ->> 'email', n.value ->> 'email_norm', \
+     n.value ->> 'username', n.value ->> 'username_norm', n.value ->> 'first_name', \
+     n.value ->> 'first_name_norm', n.value ->> 'last_name', n.value ->> 'last_name_norm', \
+     n.value ->> 'search_text', n.value ->> 'role', n.value ->> 'status', \
+     n.value ->> 'email_verified', n.value ->> 'email_verified_at', \
+     n.value ->> 'terms_agreed_at', n.value ->> 'password_hash', n.value ->> 'preferences', \
+     n.value ->> 'now', n.value ->> 'now' \
+     FROM jsonb_each(?) AS n JOIN accounts AS a ON a.id = n.value ->> 'account_id' \
+     ORDER BY n.key RETURNING ",
+    user_columns!()
+);
+
+/// Inserts users with their audit records inside the caller's write transaction; returns them
+/// in the order given.
+pub(crate) async fn insert_all_in(
+    conn: &mut SqliteConnection,
+    creations: &[(&NewUser, &AuditDraft)],
+) -> Result<Vec<User>> {
+    let rows = serde_json::Value::Array(creations.iter().map(|(new, _)| row_of(new)).collect());
+    let returned: Vec<UserRow> = sqlx::query_as(INSERT_USERS)
+        .bind(rows.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    let mut returned = returned
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<Vec<User>>>()?;
+    // SQLite does not promise RETURNING's order; an address is unique, so it names its row.
+    // A creation whose account is gone has no row.
+    let mut users = Vec::with_capacity(creations.len());
+    for (new, _) in creations {
+        let Some(at) = returned.iter().position(|u| u.email == new.email) else {
+            return Err(Error::NotFound(Resource::Account));
+        };
+        users.push(returned.swap_remove(at));
+    }
+    audit::record_all(
+        &mut *conn,
+        creations
+            .iter()
+            .zip(&users)
+            .map(|((_, audit), user)| (*audit, target(user))),
+    )
+    .await?;
+    Ok(users)
+}
+
+/// One new user's values, named as [`INSERT_USERS`] reads them.
+fn row_of(new: &NewUser) -> serde_json::Value {
     let now = to_db(new.now);
-    // RETURNING reads the new row back in the same statement: one trip to the writer
-    // connection fewer while every other write waits.
-    let row: UserRow = sqlx::query_as(concat!(
-        "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
-         username_norm, first_name, first_name_norm, last_name, last_name_norm, search_text, \
-         role, status, email_verified, email_verified_at, terms_agreed_at, password_hash, \
-         preferences, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
-        user_columns!()
-    ))
-    .bind(account.tenant_id.get())
-    .bind(account.id.get())
-    .bind(account.path.as_str())
-    .bind(&new.email)
-    .bind(&new.email_normalized)
-    .bind(&new.username)
-    .bind(&new.username_normalized)
-    .bind(&new.first_name)
-    .bind(new.first_name.as_deref().map(fold))
-    .bind(&new.last_name)
-    .bind(new.last_name.as_deref().map(fold))
-    .bind(search_text(
-        &new.email,
-        new.username.as_deref(),
-        new.first_name.as_deref(),
-        new.last_name.as_deref(),
-    ))
-    .bind(new.role.as_str())
-    .bind(new.status.as_str())
-    .bind(new.email_verified)
-    .bind(new.email_verified.then_some(now))
-    .bind(new.terms_agreed.then_some(now))
-    .bind(&new.password_hash)
-    .bind(new.preferences.to_json_string())
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    let user = User::try_from(row)?;
-    audit::record(&mut *conn, &audit, target(&user)).await?;
-    Ok(user)
+    serde_json::json!({
+        "account_id": new.account_id.get(),
+        "email": new.email,
+        "email_norm": new.email_normalized,
+        "username": new.username,
+        "username_norm": new.username_normalized,
+        "first_name": new.first_name,
+        "first_name_norm": new.first_name.as_deref().map(fold),
+        "last_name": new.last_name,
+        "last_name_norm": new.last_name.as_deref().map(fold),
+        "search_text": search_text(
+            &new.email,
+            new.username.as_deref(),
+            new.first_name.as_deref(),
+            new.last_name.as_deref(),
+        ),
+        "role": new.role.as_str(),
+        "status": new.status.as_str(),
+        "email_verified": new.email_verified,
+        "email_verified_at": new.email_verified.then_some(now),
+        "terms_agreed_at": new.terms_agreed.then_some(now),
+        "password_hash": new.password_hash,
+        "preferences": new.preferences.to_json_string(),
+        "now": now,
+    })
 }
 
 pub(crate) async fn login_record(

@@ -78,6 +78,7 @@ macro_rules! conformance_suite {
                 me_shows_the_user_with_their_account_as_it_is_now,
                 lists_page_by_cursor_and_cover_subtrees,
                 changes_decided_against_a_stale_role_are_refused,
+                users_created_at_once_each_get_their_own_answer,
             },
             auth {
                 login_issues_working_tokens,

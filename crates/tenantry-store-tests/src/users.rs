@@ -8,7 +8,7 @@ use tenantry_core::query::ListResource;
 use tenantry_core::services::Within;
 use tenantry_core::services::accounts::UpdateAccount;
 use tenantry_core::services::auth::Me;
-use tenantry_core::services::users::UpdateUser;
+use tenantry_core::services::users::{CreateUser, UpdateUser};
 use tenantry_core::values::{Preferences, Username};
 
 use crate::harness::{Harness, email, first, next, text, user_command};
@@ -403,4 +403,81 @@ pub async fn changes_decided_against_a_stale_role_are_refused(h: Harness) {
         .delete_user(user.id, Some(Role::User), audit())
         .await
         .expect("the current role matches");
+}
+
+/// Creations that reach the store at the same moment (which a store may write together) each
+/// get the answer their own creation would have: their own user, or their own refusal.
+pub async fn users_created_at_once_each_get_their_own_answer(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let other = h.root("Other", 0).await;
+    h.user(&acme, "taken@x.test", Role::User).await;
+    let mut addresses: Vec<(String, &tenantry_core::model::Account)> = (0..10)
+        .map(|i| {
+            let account = if i % 2 == 0 { &acme } else { &other };
+            (format!("new{i}@x.test"), account)
+        })
+        .collect();
+    addresses.push(("TAKEN@x.test".to_owned(), &other));
+    addresses.push(("twice@x.test".to_owned(), &acme));
+    addresses.push(("Twice@x.test".to_owned(), &other));
+    let mut creations = tokio::task::JoinSet::new();
+    for (index, (address, account)) in addresses.iter().enumerate() {
+        let users = h.services.users.clone();
+        let caller = h.service.clone();
+        let account_id = account.id;
+        let command = CreateUser {
+            password: None,
+            ..user_command(address, Role::User)
+        };
+        creations.spawn(async move { (index, users.create(&caller, account_id, command).await) });
+    }
+    let mut answers: Vec<_> = creations.join_all().await;
+    answers.sort_by_key(|(index, _)| *index);
+
+    let mut created = Vec::new();
+    for (index, answer) in &answers[..10] {
+        let (address, account) = &addresses[*index];
+        let user = answer.as_ref().unwrap();
+        assert_eq!(&user.email, address);
+        assert_eq!(user.account_id, account.id);
+        assert_eq!(user.tenant_id, account.tenant_id);
+        created.push(user.id);
+    }
+    assert!(
+        matches!(answers[10].1, Err(Error::Conflict(_))),
+        "{:?}",
+        answers[10].1
+    );
+    // Of two creations of one address, exactly one wins.
+    let twice: Vec<_> = answers[11..].iter().filter(|(_, a)| a.is_ok()).collect();
+    assert_eq!(twice.len(), 1, "{answers:?}");
+    assert!(
+        answers[11..]
+            .iter()
+            .any(|(_, a)| matches!(a, Err(Error::Conflict(_))))
+    );
+    created.push(twice[0].1.as_ref().unwrap().id);
+
+    // Each created user has its own audit record, and no refused one left a row.
+    let audit = h
+        .services
+        .audit
+        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
+        .await
+        .unwrap();
+    for id in &created {
+        let records = audit
+            .items
+            .iter()
+            .filter(|r| r.action == "user.create" && r.target_id == Some(id.get()))
+            .count();
+        assert_eq!(records, 1, "audit records of user {id}");
+    }
+    let all = h
+        .services
+        .users
+        .list(&h.service, Within::Visible, first(ListResource::Users, 100))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), created.len() + 1);
 }
