@@ -123,16 +123,19 @@ impl WriteTx {
             fail_group(slot, "an earlier write did not finish").await;
         }
         if slot.tx.is_none() {
+            // The group's first write opens its savepoint in the same trip as the transaction.
             let tx = self
                 .writer
                 .pool
-                .begin_with("BEGIN IMMEDIATE")
+                .begin_with("BEGIN IMMEDIATE; SAVEPOINT write")
                 .await
                 .map_err(db)?;
             slot.outcome = watch::Sender::new(None);
             slot.group = slot.group.wrapping_add(1);
             slot.members = 0;
             slot.tx = Some(tx);
+            slot.in_savepoint = true;
+            return Ok(());
         }
         slot.in_savepoint = true;
         let Some(tx) = slot.tx.as_mut() else {
@@ -158,23 +161,27 @@ pub(crate) async fn commit(mut write: WriteTx) -> Result<()> {
     outcome.map_err(|message| Error::Unavailable(format!("the write was not committed: {message}")))
 }
 
-/// Releases the savepoint, then commits the group or leaves it to the writes queued behind.
+/// Commits the group, or releases the savepoint and leaves the group to the writes queued
+/// behind.
 /// Returns the write's own error, or the group's outcome.
 async fn finish(
     mut slot: OwnedMutexGuard<Slot>,
     writer: Writer,
 ) -> Result<std::result::Result<(), String>> {
+    let leave_open =
+        writer.queued.load(Ordering::Acquire) > 0 && slot.members + 1 < MOST_WRITES_PER_COMMIT;
     let Some(tx) = slot.tx.as_mut() else {
         return Err(finished());
     };
-    if let Err(e) = sqlx::query("RELEASE write").execute(&mut **tx).await {
+    // COMMIT releases the savepoint too: a write that commits at once saves the trip.
+    if leave_open && let Err(e) = sqlx::query("RELEASE write").execute(&mut **tx).await {
         roll_back(slot, &writer).await;
         return Err(db(e));
     }
     slot.in_savepoint = false;
     slot.members += 1;
     let mut outcome = slot.outcome.subscribe();
-    if writer.queued.load(Ordering::Acquire) > 0 && slot.members < MOST_WRITES_PER_COMMIT {
+    if leave_open {
         let group = slot.group;
         drop(slot);
         // Wait for a later write to commit the group, or take the lock again and commit it.
