@@ -137,7 +137,11 @@ impl SqliteStore {
             .min_connections(u32::from(in_memory))
             .idle_timeout(idle)
             .max_lifetime(lifetime)
-            .connect_with(options.clone())
+            // The journal that lets a savepoint or a failed statement be undone spills to a
+            // temporary file past 64 KiB: one created, written and deleted for nearly every
+            // batch of new users. In memory it stays a few MiB at most (a group of writes).
+            // Readers keep the default, so a large sort cannot pin its temporary data in RAM.
+            .connect_with(options.clone().pragma("temp_store", "memory"))
             .await
             .map_err(unavailable)?;
         let (readers, epoch) = if in_memory {
