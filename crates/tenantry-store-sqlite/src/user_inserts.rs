@@ -4,14 +4,14 @@
 //! after another on the single writer connection, and every statement is a trip to that
 //! connection's thread and back while all other writes wait. Worse, FTS5 writes its pending
 //! terms out as a new index segment at every savepoint, so each user cost a segment of the
-//! trigram index, and the merges of those segments were most of the writer's time (a `perf`
-//! profile of `create-user` on a fresh million-user database: 37 % of the writer's thread).
+//! trigram index, and writing and merging those segments took 37 % of the writer's thread (a
+//! `perf` profile of `create-user` on a fresh million-user database).
 //!
 //! So creations queue here. One task at a time takes every creation waiting (up to
-//! [`MOST_USERS_PER_BATCH`]) and writes them as one write: one read of their accounts, one
-//! multi-row `INSERT … RETURNING`, one multi-row insert of their audit records. Creations that
-//! arrive while it writes form the next batch; a creation that finds no task writing starts one,
-//! so a lone creation waits for nothing.
+//! [`MOST_USERS_PER_BATCH`]) and writes them as one write: one `INSERT … SELECT … RETURNING`
+//! that joins each new row to its account, and one insert of their audit records (see
+//! `users::insert_all_in`). Creations that arrive while it writes form the next batch; a
+//! creation that finds no task writing starts one, so a lone creation waits for nothing.
 //!
 //! What a caller sees does not change: its user is created, with its audit record, or it gets
 //! the error its own creation would have got. If any statement of a batch fails (a taken email
