@@ -124,12 +124,20 @@ impl WriteTx {
         }
         if slot.tx.is_none() {
             // The group's first write opens its savepoint in the same trip as the transaction.
-            let tx = self
+            let begun = self
                 .writer
                 .pool
                 .begin_with("BEGIN IMMEDIATE; SAVEPOINT write")
-                .await
-                .map_err(db)?;
+                .await;
+            let tx = match begun {
+                Ok(tx) => tx,
+                Err(e) => {
+                    // Should BEGIN have succeeded and SAVEPOINT failed, sqlx would not know of
+                    // the open transaction, and every later BEGIN would fail: end it.
+                    let _ = sqlx::query("ROLLBACK").execute(&self.writer.pool).await;
+                    return Err(db(e));
+                }
+            };
             slot.outcome = watch::Sender::new(None);
             slot.group = slot.group.wrapping_add(1);
             slot.members = 0;
