@@ -40,7 +40,9 @@ pub(crate) async fn record(
 }
 
 /// Writes several records in one statement. They travel as one JSON array, parsed once by
-/// `jsonb_each`, so one prepared statement serves any number of them.
+/// `jsonb_each`, so one prepared statement serves any number of them. The fields are those
+/// [`record`] binds: change both together. (`record` keeps plain parameters because every
+/// write calls it, and a lone record gains nothing from the JSON.)
 pub(crate) async fn record_all(
     conn: &mut SqliteConnection,
     records: impl Iterator<Item = (&AuditDraft, Target<'_>)>,

@@ -13,7 +13,8 @@ use crate::group_commit::Writer;
 use crate::readers::Readers;
 use crate::user_inserts::UserInserts;
 
-/// The store. Cheap to clone: it is three sets of connections.
+/// The store. Cheap to clone: it is three sets of connections and the queue of new users
+/// waiting to be written together (see `user_inserts`).
 ///
 /// SQLite lets one connection write at a time. Writes therefore go through one connection,
 /// where they queue in order, instead of all taking turns at the database lock with SQLite's
