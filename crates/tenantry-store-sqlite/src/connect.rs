@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tenantry_core::model::health::StoreHealth;
 use tenantry_core::{Error, Result};
 
+use crate::checkpoints::Checkpoints;
 use crate::group_commit::Writer;
 use crate::readers::Readers;
 use crate::user_inserts::UserInserts;
@@ -106,6 +107,24 @@ fn reader_connections() -> u32 {
         .max(4)
 }
 
+/// The writer's connection settings on top of every connection's.
+fn writer_options(options: &SqliteConnectOptions, in_memory: bool) -> SqliteConnectOptions {
+    // The journal that lets a savepoint or a failed statement be undone spills to a temporary
+    // file past 64 KiB: one created, written and deleted for nearly every batch of new users.
+    // In memory it stays a few MiB at most (a group of writes). Readers keep the default, so a
+    // large sort cannot pin its temporary data in RAM.
+    let options = options.clone().pragma("temp_store", "memory");
+    if in_memory {
+        return options;
+    }
+    // A thread of its own checkpoints the log (see `checkpoints`); the writer's own checkpoint
+    // is only the backstop.
+    options.pragma(
+        "wal_autocheckpoint",
+        crate::checkpoints::BACKSTOP_PAGES.to_string(),
+    )
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path`, `sqlite:path` or
     /// `sqlite::memory:`). Does not migrate; see [`SqliteStore::migrate`].
@@ -138,13 +157,18 @@ impl SqliteStore {
             .min_connections(u32::from(in_memory))
             .idle_timeout(idle)
             .max_lifetime(lifetime)
-            // The journal that lets a savepoint or a failed statement be undone spills to a
-            // temporary file past 64 KiB: one created, written and deleted for nearly every
-            // batch of new users. In memory it stays a few MiB at most (a group of writes).
-            // Readers keep the default, so a large sort cannot pin its temporary data in RAM.
-            .connect_with(options.clone().pragma("temp_store", "memory"))
+            .connect_with(writer_options(&options, in_memory))
             .await
             .map_err(unavailable)?;
+        let checkpoints = if in_memory {
+            None
+        } else {
+            Some(
+                Checkpoints::start(options.get_filename().to_path_buf()).map_err(|e| {
+                    Error::Unavailable(format!("cannot start the checkpoint thread: {e}"))
+                })?,
+            )
+        };
         let (readers, epoch) = if in_memory {
             (
                 Readers::borrowing(writer.clone()),
@@ -158,7 +182,7 @@ impl SqliteStore {
         };
         Ok(SqliteStore {
             readers,
-            writer: Writer::new(writer),
+            writer: Writer::new(writer, checkpoints),
             user_inserts: UserInserts::default(),
             epoch,
         })

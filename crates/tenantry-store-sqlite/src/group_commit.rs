@@ -28,6 +28,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tenantry_core::{Error, Result};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use crate::checkpoints::Checkpoints;
 use crate::errors::db;
 
 /// The most writes one COMMIT carries. Bounds how long the first of them waits for the rest.
@@ -66,11 +67,14 @@ struct Slot {
     outcome: watch::Sender<Outcome>,
     /// A write is running inside its savepoint.
     in_savepoint: bool,
+    /// Told of every commit; `None` for a database with no log to checkpoint (in memory).
+    checkpoints: Option<Checkpoints>,
 }
 
 impl Writer {
     /// `pool` must hold one connection: writes are serialized by the lock in front of it.
-    pub(crate) fn new(pool: SqlitePool) -> Writer {
+    /// `checkpoints` hears of every commit (`None` where there is no log to checkpoint).
+    pub(crate) fn new(pool: SqlitePool, checkpoints: Option<Checkpoints>) -> Writer {
         Writer {
             pool,
             slot: Arc::new(Mutex::new(Slot {
@@ -79,6 +83,7 @@ impl Writer {
                 members: 0,
                 outcome: watch::Sender::new(None),
                 in_savepoint: false,
+                checkpoints,
             })),
             queued: Arc::new(AtomicUsize::new(0)),
         }
@@ -224,6 +229,9 @@ async fn commit_group(slot: &mut Slot) {
     let result = tx.commit().await.map_err(|e| e.to_string());
     if result.is_ok() {
         tenantry_core::auth::credential_cache::note_committed_write();
+        if let Some(checkpoints) = &slot.checkpoints {
+            checkpoints.committed();
+        }
     }
     slot.members = 0;
     slot.outcome.send_replace(Some(result));

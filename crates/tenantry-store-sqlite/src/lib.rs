@@ -17,6 +17,8 @@
 //! - `rows`: database rows and their conversion into core records.
 //! - `group_commit`: the single writer connection; writes queued behind one another share one
 //!   transaction, each in a savepoint of its own, and learn the outcome of its one COMMIT.
+//! - `checkpoints`: WAL checkpoints on a thread of their own, told of each commit, so the
+//!   writer never waits for one.
 //! - `user_inserts`: new users that arrive together are written together, in one statement
 //!   for all their rows, each still answered on its own.
 //! - `readers`: the read connections, a pool that takes each back as soon as it is dropped.
@@ -29,6 +31,7 @@ mod accounts;
 mod api_tokens;
 mod audit;
 mod bulk;
+mod checkpoints;
 pub mod connect;
 mod deferred_indexes;
 mod device_tokens;

@@ -35,7 +35,7 @@ async fn writer() -> (Writer, SqlitePool, tempfile::TempDir) {
         .connect_with(options)
         .await
         .unwrap();
-    (Writer::new(pool), readers, dir)
+    (Writer::new(pool, None), readers, dir)
 }
 
 async fn insert(write: &mut WriteTx, table: &str, value: &str) -> Result<()> {
@@ -177,4 +177,43 @@ async fn a_dropped_write_is_rolled_back_and_releases_the_database() {
         .execute(&readers)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_commit_is_told_to_the_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .unwrap()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Only the checkpoints' thread can move the log into the file.
+        .pragma("wal_autocheckpoint", "0");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE TABLE t (v BLOB)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let checkpoints = Checkpoints::start(path.clone()).unwrap();
+    let writer = Writer::new(pool, Some(checkpoints));
+    let mut write = begin_write(&writer).await.unwrap();
+    sqlx::query("INSERT INTO t VALUES (randomblob(2000000))")
+        .execute(&mut *write)
+        .await
+        .unwrap();
+    commit(write).await.unwrap();
+    let len = || std::fs::metadata(&path).map_or(0, |m| m.len());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while len() < 2_000_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        len() >= 2_000_000,
+        "the commit was checkpointed: {} bytes",
+        len()
+    );
 }
