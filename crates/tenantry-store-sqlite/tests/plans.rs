@@ -62,3 +62,39 @@ async fn indexes_set_aside_for_an_import_come_back() {
     let failures = lists_without_an_index(&restarted).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// FTS5's `automerge` of each trigram index, read from its config table.
+fn automerge(path: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    ["accounts_search", "users_search"]
+        .iter()
+        .map(|table| {
+            let value = conn
+                .query_row(
+                    &format!("SELECT v FROM {table}_config WHERE k = 'automerge'"),
+                    [],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            ((*table).to_owned(), value)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn trigram_indexes_merge_sixteen_segments_at_a_time_also_after_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("merges.db");
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let sixteen = vec![
+        ("accounts_search".to_owned(), 16),
+        ("users_search".to_owned(), 16),
+    ];
+    assert_eq!(automerge(&path), sixteen);
+    // An import rebuilds both indexes from their tables.
+    store.prepare_load().await.unwrap();
+    store.finish_load().await.unwrap();
+    assert_eq!(automerge(&path), sixteen);
+}
