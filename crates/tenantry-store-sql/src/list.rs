@@ -104,7 +104,9 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
     statement.push(direction);
     statement
         .push(" LIMIT ")
-        .bind(Bind::Int(request.fetch_limit()));
+        .push_int(request.fetch_limit());
+    // An offset only feeds the running statement, so it stays a bind: written in, every page
+    // of an offset walk would be a statement of its own.
     if request.offset > 0 {
         statement
             .push(" OFFSET ")
@@ -129,7 +131,7 @@ pub fn count(
     let limit = i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX);
     statement
         .push(" LIMIT ")
-        .bind(Bind::Int(limit))
+        .push_int(limit)
         .push(") AS capped");
     statement
 }
