@@ -102,9 +102,7 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
         statement.push(" + 0");
     }
     statement.push(direction);
-    statement
-        .push(" LIMIT ")
-        .push_int(request.fetch_limit());
+    statement.push(" LIMIT ").push_int(request.fetch_limit());
     // An offset only feeds the running statement, so it stays a bind: written in, every page
     // of an offset walk would be a statement of its own.
     if request.offset > 0 {

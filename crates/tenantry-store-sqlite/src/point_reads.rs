@@ -1,4 +1,5 @@
-//! Reads of one row by its key, run on the calling thread.
+//! Reads of one row by its key, run on the calling thread; and the same connections for lists,
+//! run on a blocking thread (`Readers::on_thread`).
 //!
 //! Through sqlx, every SQLite statement is a trip to the connection's own thread: the command
 //! crosses a channel, that thread is woken, and the waiting task is woken again with the
@@ -22,6 +23,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+
+/// Prepared statements each connection keeps, as many as sqlx keeps for the readers.
+const STATEMENTS_KEPT: usize = 100;
 
 /// Connections for reads by key, to one database file. Cheap to clone.
 #[derive(Clone)]
@@ -130,6 +134,8 @@ fn connect(shared: &Shared) -> rusqlite::Result<Connection> {
     // Never sleep on the async worker waiting for a lock: busy means fall back.
     conn.busy_timeout(Duration::ZERO)?;
     conn.pragma_update(None, "query_only", true)?;
+    // Lists bring a statement for each shape of filter and page size; rusqlite keeps 16.
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
     Ok(conn)
 }
 

@@ -12,9 +12,10 @@
 //! does not stay in use for good. An in-memory database lives on the writer's one connection,
 //! so there the readers borrow that connection from its sqlx pool instead.
 //!
-//! The readers also carry the pool for reads by key ([`Readers::by_key`], see `point_reads`),
-//! which run on the caller's thread and fall back to [`Readers::acquire`]; the health report's
-//! counts are of the threaded connections only.
+//! The readers also carry a pool of rusqlite connections (see `point_reads`): reads by key run
+//! on them on the caller's thread ([`Readers::by_key`]), lists and counts on a blocking thread
+//! ([`Readers::on_thread`]), and both fall back to [`Readers::acquire`]. The health report's
+//! counts are of the sqlx connections only.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -118,20 +119,7 @@ impl Readers {
             }
             Source::Own(shared) => shared,
         };
-        let closed = || Error::Unavailable("the database is closed".into());
-        // Most reads find a connection free: only a read that must wait sets a timer.
-        let permit = match shared.permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(TryAcquireError::Closed) => return Err(closed()),
-            Err(TryAcquireError::NoPermits) => {
-                tokio::time::timeout(ACQUIRE_TIMEOUT, shared.permits.clone().acquire_owned())
-                    .await
-                    .map_err(|_| {
-                        Error::Unavailable("no database connection free to read with".into())
-                    })?
-                    .map_err(|_| closed())?
-            }
-        };
+        let permit = shared.permit().await?;
         let idle = shared.lock_idle().pop();
         let idle = match idle {
             Some(idle) => idle,
@@ -167,6 +155,30 @@ impl Readers {
         }
     }
 
+    /// Runs `read`, a statement that may read many pages (a list, a count), through rusqlite
+    /// on a blocking thread: one trip there and back for the whole answer, where sqlx makes a
+    /// trip for every row and copies each of its values out first. The read holds one of the
+    /// pool's permits while it runs, so no more reads run at once than the pool's size.
+    /// `Ok(None)` if it cannot run this way now: read through [`Readers::acquire`].
+    pub(crate) async fn on_thread<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Option<T>> {
+        let Source::Own(shared) = &self.source else {
+            return Ok(None);
+        };
+        let permit = shared.permit().await?;
+        let connections = shared.by_key.clone();
+        // A caller that goes away leaves the read to finish; it holds its permit until then.
+        let answer = tokio::task::spawn_blocking(move || {
+            let answer = connections.run(read);
+            drop(permit);
+            answer
+        })
+        .await;
+        Ok(answer.ok().flatten())
+    }
+
     /// Connections open, idle and at most (for the health report).
     pub(crate) fn counts(&self) -> (u32, u32, u32) {
         match &self.source {
@@ -195,6 +207,25 @@ impl Readers {
 }
 
 impl Shared {
+    /// One of the pool's permits: the right to read, on a connection of the pool or on one
+    /// of rusqlite's.
+    async fn permit(&self) -> Result<OwnedSemaphorePermit> {
+        let closed = || Error::Unavailable("the database is closed".into());
+        // Most reads find a connection free: only a read that must wait sets a timer.
+        match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => Ok(permit),
+            Err(TryAcquireError::Closed) => Err(closed()),
+            Err(TryAcquireError::NoPermits) => {
+                tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| {
+                        Error::Unavailable("no database connection free to read with".into())
+                    })?
+                    .map_err(|_| closed())
+            }
+        }
+    }
+
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         // The list is only pushed to and popped from; a panic elsewhere cannot leave it torn.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)

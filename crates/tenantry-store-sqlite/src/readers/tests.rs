@@ -94,3 +94,63 @@ async fn closed_readers_refuse_reads_and_close_their_connections() {
     drop(held);
     assert_eq!(readers.counts(), (0, 0, 2));
 }
+
+fn available_permits(readers: &Readers) -> usize {
+    match &readers.source {
+        Source::Own(shared) => shared.permits.available_permits(),
+        Source::Borrowed(_) => unreachable!("these tests use a file"),
+    }
+}
+
+#[tokio::test]
+async fn a_read_on_a_thread_answers_and_holds_a_permit_while_it_runs() {
+    let (readers, _dir) = readers(1);
+    // The first sqlx connection creates the file, which rusqlite only opens.
+    drop(readers.acquire().await.unwrap());
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let running = readers.clone();
+    let read = tokio::spawn(async move {
+        running
+            .on_thread(move |conn| {
+                released.recv().unwrap();
+                conn.query_row("SELECT 41 + 1", [], |row| row.get::<_, i64>(0))
+            })
+            .await
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while available_permits(&readers) > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        available_permits(&readers),
+        0,
+        "the running read holds the only permit"
+    );
+    release.send(()).unwrap();
+    assert_eq!(read.await.unwrap().unwrap(), Some(42));
+    assert_eq!(
+        available_permits(&readers),
+        1,
+        "and gives it back when done"
+    );
+}
+
+#[tokio::test]
+async fn a_read_that_fails_on_a_thread_answers_none_so_the_caller_reads_another_way() {
+    let (readers, _dir) = readers(2);
+    drop(readers.acquire().await.unwrap());
+    let answer = readers
+        .on_thread(|conn| conn.query_row("SELECT * FROM no_such_table", [], |_| Ok(())))
+        .await
+        .unwrap();
+    assert_eq!(answer, None);
+    assert_eq!(available_permits(&readers), 2);
+}
+
+#[tokio::test]
+async fn an_in_memory_database_is_not_read_on_a_thread() {
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    let readers = Readers::borrowing(pool);
+    let answer = readers.on_thread(|_| Ok(1)).await.unwrap();
+    assert_eq!(answer, None);
+}
