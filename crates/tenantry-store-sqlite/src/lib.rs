@@ -24,6 +24,8 @@
 //! - `readers`: the read connections, a pool that takes each back as soon as it is dropped.
 //! - `point_reads`: reads of a row by key, run on the caller's thread instead of a trip to a
 //!   connection's thread.
+//! - `read_threads`: a few threads that run whole lists and counts through rusqlite, one trip
+//!   for each list instead of one for each row.
 //! - `errors`: turning SQLite errors into core errors (unique violations become conflicts).
 //! - `timestamps`: the INTEGER-microseconds encoding of times.
 
@@ -46,6 +48,7 @@ mod lockout;
 mod org_secrets;
 mod outbox;
 mod point_reads;
+mod read_threads;
 mod readers;
 mod rows;
 mod secrets;

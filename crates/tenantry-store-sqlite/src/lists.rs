@@ -1,6 +1,6 @@
 //! Lists and counts, compiled by `tenantry-store-sql` for SQLite and run here.
 //!
-//! Accounts, users and counts run through rusqlite on a blocking thread (`Readers::on_thread`):
+//! Accounts, users and counts run through rusqlite on the readers' threads (`read_threads`):
 //! sqlx copies every value of every row out of SQLite and makes a trip between threads for
 //! each row, which was a fifth of the server's CPU in `list-users` (perf). Devices and audit
 //! records, and any read that cannot run that way now, go through the sqlx readers.
@@ -93,8 +93,8 @@ fn values(binds: &[Bind]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-/// The rows of `statement`, read through rusqlite on a blocking thread with `decode` (see
-/// `Readers::on_thread`), or through the readers if it cannot run there now.
+/// The rows of `statement`, read through rusqlite on a reader thread with `decode` (see
+/// `Readers::on_thread`), or through the sqlx readers if it cannot run there now.
 async fn rows_by<R>(
     readers: &Readers,
     statement: Statement,

@@ -1,5 +1,5 @@
 //! Reads of one row by its key, run on the calling thread; and the same connections for lists,
-//! run on a blocking thread (`Readers::on_thread`).
+//! run on the readers' threads (`read_threads`).
 //!
 //! Through sqlx, every SQLite statement is a trip to the connection's own thread: the command
 //! crosses a channel, that thread is woken, and the waiting task is woken again with the

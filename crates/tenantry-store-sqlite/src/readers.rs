@@ -13,8 +13,8 @@
 //! so there the readers borrow that connection from its sqlx pool instead.
 //!
 //! The readers also carry a pool of rusqlite connections (see `point_reads`): reads by key run
-//! on them on the caller's thread ([`Readers::by_key`]), lists and counts on a blocking thread
-//! ([`Readers::on_thread`]), and both fall back to [`Readers::acquire`]. The health report's
+//! on them on the caller's thread ([`Readers::by_key`]), lists and counts on threads of the
+//! readers' own ([`Readers::on_thread`], see `read_threads`), and both fall back to [`Readers::acquire`]. The health report's
 //! counts are of the sqlx connections only.
 
 use std::ops::{Deref, DerefMut};
@@ -30,6 +30,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::errors::db;
 use crate::point_reads::PointReads;
+use crate::read_threads::ReadThreads;
 
 /// A connection this old is closed when it comes back, not kept.
 const LIFETIME: Duration = Duration::from_secs(3600);
@@ -60,6 +61,8 @@ struct Shared {
     open: AtomicU32,
     /// Reads by key, run on the caller's thread (see `point_reads`).
     by_key: PointReads,
+    /// Lists and counts, run on the same connections by threads of their own.
+    threads: ReadThreads,
 }
 
 #[derive(Debug)]
@@ -89,9 +92,11 @@ impl Readers {
     /// A pool of at most `size` connections opened with `options`; none is opened yet.
     pub(crate) fn new(options: SqliteConnectOptions, size: u32) -> Readers {
         let size = size.max(1);
+        let by_key = PointReads::new(options.get_filename().to_path_buf());
         Readers {
             source: Source::Own(Arc::new(Shared {
-                by_key: PointReads::new(options.get_filename().to_path_buf()),
+                threads: ReadThreads::start(size, &by_key),
+                by_key,
                 options,
                 size,
                 permits: Arc::new(Semaphore::new(size as usize)),
@@ -156,7 +161,7 @@ impl Readers {
     }
 
     /// Runs `read`, a statement that may read many pages (a list, a count), through rusqlite
-    /// on a blocking thread: one trip there and back for the whole answer, where sqlx makes a
+    /// on one of the readers' threads (see `read_threads`): one trip there and back for the whole answer, where sqlx makes a
     /// trip for every row and copies each of its values out first. The read holds one of the
     /// pool's permits while it runs, so no more reads run at once than the pool's size.
     /// `Ok(None)` if it cannot run this way now: read through [`Readers::acquire`].
@@ -168,15 +173,15 @@ impl Readers {
             return Ok(None);
         };
         let permit = shared.permit().await?;
-        let connections = shared.by_key.clone();
         // A caller that goes away leaves the read to finish; it holds its permit until then.
-        let answer = tokio::task::spawn_blocking(move || {
-            let answer = connections.run(read);
-            drop(permit);
-            answer
-        })
-        .await;
-        Ok(answer.ok().flatten())
+        let answer = shared
+            .threads
+            .run(move |conn| {
+                let _permit = permit;
+                read(conn)
+            })
+            .await;
+        Ok(answer)
     }
 
     /// Connections open, idle and at most (for the health report).
