@@ -131,6 +131,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0008_auth_epoch.sql")),
             false,
         ),
+        Migration::new(
+            9,
+            "search_merges".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0009_search_merges.sql")),
+            false,
+        ),
     ])
 }
 
