@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
-/// The least time between two checkpoints. At the writer's busiest (about 10,000 log pages a
-/// second in `create-user`) the log grows by about 1,000 pages between them, SQLite's own
-/// threshold, and a page written twice in that time is copied once.
+/// The least time between two checkpoints: often enough to keep the log short, seldom enough
+/// that a page written again and again in between (an index's root, FTS5's structure record)
+/// is copied and synced once.
 pub(crate) const SPACING: Duration = Duration::from_millis(100);
 
 /// The writer's own automatic checkpoint (`wal_autocheckpoint`, in pages), kept only in case

@@ -14,8 +14,8 @@
 //!
 //! The readers also carry a pool of rusqlite connections (see `point_reads`): reads by key run
 //! on them on the caller's thread ([`Readers::by_key`]), lists and counts on threads of the
-//! readers' own ([`Readers::on_thread`], see `read_threads`), and both fall back to [`Readers::acquire`]. The health report's
-//! counts are of the sqlx connections only.
+//! readers' own ([`Readers::on_thread`], see `read_threads`), and both fall back to
+//! [`Readers::acquire`]. The health report's counts are of the sqlx connections only.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -161,9 +161,10 @@ impl Readers {
     }
 
     /// Runs `read`, a statement that may read many pages (a list, a count), through rusqlite
-    /// on one of the readers' threads (see `read_threads`): one trip there and back for the whole answer, where sqlx makes a
-    /// trip for every row and copies each of its values out first. The read holds one of the
-    /// pool's permits while it runs, so no more reads run at once than the pool's size.
+    /// on one of the readers' threads (see `read_threads`): one trip there and back for the
+    /// whole answer, where sqlx makes a trip for every row and copies each of its values out
+    /// first. The read holds one of the pool's permits while it runs, so no more reads run at
+    /// once than the pool's size.
     /// `Ok(None)` if it cannot run this way now: read through [`Readers::acquire`].
     pub(crate) async fn on_thread<T: Send + 'static>(
         &self,
