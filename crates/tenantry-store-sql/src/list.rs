@@ -102,7 +102,8 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
         statement.push(" + 0");
     }
     statement.push(direction);
-    statement.push(" LIMIT ").push_int(request.fetch_limit());
+    statement.push(" LIMIT ");
+    limit(&mut statement, request.fetch_limit());
     // An offset only feeds the running statement, so it stays a bind: written in, every page
     // of an offset walk would be a statement of its own.
     if request.offset > 0 {
@@ -127,11 +128,21 @@ pub fn count(
     from(&mut statement, table, fts);
     conditions(&mut statement, table, scope, request, fts);
     let limit = i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX);
+    statement.push(" LIMIT ");
+    self::limit(&mut statement, limit);
+    statement.push(") AS capped");
     statement
-        .push(" LIMIT ")
-        .push_int(limit)
-        .push(") AS capped");
-    statement
+}
+
+/// A LIMIT's value: written in on SQLite (see [`Statement::push_int`]), bound on PostgreSQL.
+/// There a literal changed the plan of `search-scim` and cost it 18 % of its throughput in
+/// side-by-side runs, while the first and deep pages gained 12-17 %; the bind keeps the plans
+/// PostgreSQL's tables were measured with.
+fn limit(statement: &mut Statement, n: i64) {
+    match statement.dialect {
+        Dialect::Sqlite => statement.push_int(n),
+        Dialect::Postgres => statement.bind(Bind::Int(n)),
+    };
 }
 
 fn conditions(
