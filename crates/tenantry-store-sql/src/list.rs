@@ -127,9 +127,9 @@ pub fn count(
     statement.push("SELECT COUNT(*) FROM (SELECT 1");
     from(&mut statement, table, fts);
     conditions(&mut statement, table, scope, request, fts);
-    let limit = i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX);
+    let most_rows = i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX);
     statement.push(" LIMIT ");
-    self::limit(&mut statement, limit);
+    limit(&mut statement, most_rows);
     statement.push(") AS capped");
     statement
 }
