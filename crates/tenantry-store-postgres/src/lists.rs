@@ -77,12 +77,32 @@ fn select(scope: &Scope, request: &ListRequest) -> Statement {
     tenantry_store_sql::select(Dialect::Postgres, table(request.resource), scope, request)
 }
 
+fn walk(scope: &Scope, request: &ListRequest) -> Option<Statement> {
+    tenantry_store_sql::walk::select(Dialect::Postgres, table(request.resource), scope, request)
+}
+
+/// A page of a list. A free-text search in id order first walks the start of the list (see
+/// `tenantry_store_sql::walk`): a full page from the walk is the answer, anything less and the
+/// trigram index answers instead.
+async fn page<R>(pool: &PgPool, scope: &Scope, request: &ListRequest) -> Result<Vec<R>>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    if let Some(walk) = walk(scope, request) {
+        let walked = rows::<R>(pool, walk).await?;
+        if i64::try_from(walked.len()).is_ok_and(|n| n == request.fetch_limit()) {
+            return Ok(walked);
+        }
+    }
+    rows(pool, select(scope, request)).await
+}
+
 pub(crate) async fn accounts(
     pool: &PgPool,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<Account>> {
-    convert_all(rows::<AccountRow>(pool, select(scope, request)).await?)
+    convert_all(page::<AccountRow>(pool, scope, request).await?)
 }
 
 pub(crate) async fn users(
@@ -90,7 +110,7 @@ pub(crate) async fn users(
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<User>> {
-    convert_all(rows::<UserRow>(pool, select(scope, request)).await?)
+    convert_all(page::<UserRow>(pool, scope, request).await?)
 }
 
 pub(crate) async fn devices(
@@ -98,7 +118,7 @@ pub(crate) async fn devices(
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<Device>> {
-    convert_all(rows::<DeviceRow>(pool, select(scope, request)).await?)
+    convert_all(page::<DeviceRow>(pool, scope, request).await?)
 }
 
 pub(crate) async fn audit(
@@ -106,7 +126,7 @@ pub(crate) async fn audit(
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<AuditRecord>> {
-    let rows = rows::<AuditRow>(pool, select(scope, request)).await?;
+    let rows = page::<AuditRow>(pool, scope, request).await?;
     Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 
@@ -129,27 +149,33 @@ pub(crate) async fn count(
         .map_or(0, |(n,)| u64::try_from(*n).unwrap_or(0)))
 }
 
-/// The plan PostgreSQL would use for a list, one line per row of `EXPLAIN`, with sequential
-/// scans disabled so the plan shows whether an index *can* answer the query (on a small test
-/// table the planner would otherwise rightly prefer a scan). For tests.
+/// The plans PostgreSQL would use for a list (the walk's first, when it has one), one line per
+/// row of `EXPLAIN`, with sequential scans disabled so the plan shows whether an index *can*
+/// answer the query (on a small test table the planner would otherwise rightly prefer a scan).
+/// For tests.
 pub async fn explain(pool: &PgPool, scope: &Scope, request: &ListRequest) -> Result<Vec<String>> {
-    let mut statement = select(scope, request);
-    statement.sql = format!("EXPLAIN {}", statement.sql);
     let mut tx = pool.begin().await.map_err(db)?;
     sqlx::query("SET LOCAL enable_seqscan = off")
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(statement.sql));
-    for value in statement.binds {
-        query = match value {
-            Bind::Int(n) => query.bind(n),
-            Bind::Text(s) => query.bind(s),
-            Bind::Bool(b) => query.bind(b),
-            Bind::Time(t) => query.bind(t),
-        };
+    let mut plans = Vec::new();
+    for statement in walk(scope, request)
+        .into_iter()
+        .chain([select(scope, request)])
+    {
+        let explained = format!("EXPLAIN {}", statement.sql);
+        let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(explained));
+        for value in statement.binds {
+            query = match value {
+                Bind::Int(n) => query.bind(n),
+                Bind::Text(s) => query.bind(s),
+                Bind::Bool(b) => query.bind(b),
+                Bind::Time(t) => query.bind(t),
+            };
+        }
+        plans.extend(query.fetch_all(&mut *tx).await.map_err(db)?);
     }
-    let plan = query.fetch_all(&mut *tx).await.map_err(db)?;
     tx.rollback().await.map_err(db)?;
-    Ok(plan)
+    Ok(plans)
 }

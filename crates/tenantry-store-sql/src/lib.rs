@@ -7,6 +7,7 @@
 //! - [`statement`]: the growing statement and its placeholders per dialect.
 //! - [`filter`]: the filter tree as a WHERE condition (LIKE for PostgreSQL, GLOB for SQLite).
 //! - [`list`]: scope, search, keyset, order and limit around it; and capped counts.
+//! - [`walk`]: PostgreSQL's free-text lists tried first as a short walk in id order.
 //! - [`secrets`]: where each kind of Cloud Elements secret is kept.
 //! - [`dump`]: the page-by-page reads of `tenantry export`.
 
@@ -16,6 +17,7 @@ pub mod filter;
 pub mod list;
 pub mod secrets;
 pub mod statement;
+pub mod walk;
 
 pub use list::{Fts, Table, count, select};
 pub use statement::{Bind, Dialect, Statement};

@@ -66,44 +66,70 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
         Some(fts) => fts.rowid,
         None => column(request.sort.field.id),
     };
-    let (comparison, direction) = match request.sort.order {
-        SortOrder::Asc => (" > ", " ASC"),
-        SortOrder::Desc => (" < ", " DESC"),
-    };
-    if let Some(after) = &request.after {
-        statement.push(" AND ");
-        if sort_column == "id" {
-            statement
-                .push("id")
-                .push(comparison)
-                .bind(Bind::Int(after.id));
-        } else {
-            statement
-                .push("(")
-                .push(sort_column)
-                .push(", id)")
-                .push(comparison);
-            statement
-                .push("(")
-                .bind(bind_value(&after.value))
-                .push(", ");
-            statement.bind(Bind::Int(after.id)).push(")");
-        }
-    }
+    keyset(&mut statement, request, sort_column);
     statement.push(" ORDER BY ");
     if !by_id {
-        statement.push(sort_column).push(direction).push(", ");
+        statement
+            .push(sort_column)
+            .push(direction(request))
+            .push(", ");
     }
     statement.push(if by_id { sort_column } else { "id" });
     // PostgreSQL's estimates for trigram matches are poor: walking the primary key and testing
     // every row can read the whole table for a rare term. Ordering by an expression keeps it on
-    // the trigram index, whose cost follows the number of matches instead.
+    // the trigram index, whose cost follows the number of matches instead. (`walk::select`
+    // walks the primary key on purpose, a bounded number of rows, for common terms.)
     if by_id && dialect == Dialect::Postgres && request.search.is_some() && fts.is_none() {
         statement.push(" + 0");
     }
-    statement.push(direction);
+    statement.push(direction(request));
+    page(&mut statement, request);
+    statement
+}
+
+fn direction(request: &ListRequest) -> &'static str {
+    match request.sort.order {
+        SortOrder::Asc => " ASC",
+        SortOrder::Desc => " DESC",
+    }
+}
+
+/// ` AND (sort, id) > (after)`: the rows past the cursor, in the list's order.
+pub(crate) fn keyset(statement: &mut Statement, request: &ListRequest, sort_column: &str) {
+    let Some(after) = &request.after else { return };
+    let comparison = match request.sort.order {
+        SortOrder::Asc => " > ",
+        SortOrder::Desc => " < ",
+    };
+    statement.push(" AND ");
+    if sort_column == "id" {
+        statement
+            .push("id")
+            .push(comparison)
+            .bind(Bind::Int(after.id));
+    } else {
+        statement
+            .push("(")
+            .push(sort_column)
+            .push(", id)")
+            .push(comparison);
+        statement
+            .push("(")
+            .bind(bind_value(&after.value))
+            .push(", ");
+        statement.bind(Bind::Int(after.id)).push(")");
+    }
+}
+
+/// ` ORDER BY id ASC` (or DESC): a list in id order.
+pub(crate) fn order_by_id(statement: &mut Statement, request: &ListRequest) {
+    statement.push(" ORDER BY id").push(direction(request));
+}
+
+/// ` LIMIT n [OFFSET o]`: one page, and one row more to tell whether another follows.
+pub(crate) fn page(statement: &mut Statement, request: &ListRequest) {
     statement.push(" LIMIT ");
-    limit(&mut statement, request.fetch_limit());
+    limit(statement, request.fetch_limit());
     // An offset only feeds the running statement, so it stays a bind: written in, every page
     // of an offset walk would be a statement of its own.
     if request.offset > 0 {
@@ -111,7 +137,6 @@ pub fn select(dialect: Dialect, table: &Table, scope: &Scope, request: &ListRequ
             .push(" OFFSET ")
             .bind(Bind::Int(i64::from(request.offset)));
     }
-    statement
 }
 
 /// `SELECT COUNT(*)` of the rows `select` would page through, stopping after `cap + 1`.
@@ -138,7 +163,7 @@ pub fn count(
 /// There a literal changed the plan of `search-scim` and cost it 18 % of its throughput in
 /// side-by-side runs, while the first and deep pages gained 12-17 %; the bind keeps the plans
 /// PostgreSQL's tables were measured with.
-fn limit(statement: &mut Statement, n: i64) {
+pub(crate) fn limit(statement: &mut Statement, n: i64) {
     match statement.dialect {
         Dialect::Sqlite => statement.push_int(n),
         Dialect::Postgres => statement.bind(Bind::Int(n)),
@@ -152,11 +177,7 @@ fn conditions(
     request: &ListRequest,
     fts: Option<Fts>,
 ) {
-    scope_condition(statement, table, scope);
-    if let Some(filter) = &request.filter {
-        statement.push(" AND ");
-        filter::write(statement, filter);
-    }
+    scope_and_filter(statement, table, scope, request);
     match (&request.search, fts) {
         (Some(text), Some(fts)) => {
             statement
@@ -167,6 +188,20 @@ fn conditions(
         }
         (Some(text), None) => search_condition(statement, table, request, text),
         (None, _) => {}
+    }
+}
+
+/// ` AND scope AND filter`: the rows a list pages through, before any free-text search.
+pub(crate) fn scope_and_filter(
+    statement: &mut Statement,
+    table: &Table,
+    scope: &Scope,
+    request: &ListRequest,
+) {
+    scope_condition(statement, table, scope);
+    if let Some(filter) = &request.filter {
+        statement.push(" AND ");
+        filter::write(statement, filter);
     }
 }
 
@@ -244,7 +279,12 @@ fn scope_condition(statement: &mut Statement, table: &Table, scope: &Scope) {
 /// the searchable fields instead (an index range on each).
 const TRIGRAM: usize = 3;
 
-fn search_condition(statement: &mut Statement, table: &Table, request: &ListRequest, text: &str) {
+pub(crate) fn search_condition(
+    statement: &mut Statement,
+    table: &Table,
+    request: &ListRequest,
+    text: &str,
+) {
     if text.chars().count() < TRIGRAM {
         let prefixes: Vec<Filter> = request
             .resource

@@ -258,6 +258,51 @@ pub async fn search_follows_updates_and_deletes(h: Harness) {
     assert!(find("marley").await.is_empty());
 }
 
+/// Free-text pages over a long list whose matches crowd its start and then thin out: one
+/// page at a time, in both orders, every match comes once and in order. (PostgreSQL answers a
+/// page from a short walk of the list when the walk holds the whole page, and from its
+/// trigram index when not; a page of one row walks 200 rows, so both happen here.)
+pub async fn free_text_pages_reach_matches_past_a_crowded_start(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let needles = [0, 1, 2, 204];
+    for i in 0..205 {
+        let kind = if needles.contains(&i) {
+            "needle"
+        } else {
+            "hay"
+        };
+        let command = CreateUser {
+            email: Email::parse(&format!("{kind}-{i:03}@walk.test")).unwrap(),
+            username: None,
+            first_name: None,
+            last_name: None,
+            role: Role::User,
+            password: None,
+            preferences: None,
+            terms_agreed: false,
+        };
+        h.services
+            .users
+            .create(&h.service, acme.id, command)
+            .await
+            .unwrap();
+    }
+    let mut expected: Vec<String> = needles
+        .iter()
+        .map(|i| format!("needle-{i:03}@walk.test"))
+        .collect();
+    for sort in ["id", "-id"] {
+        let request = users_request(NativeListParams {
+            q: Some("needle"),
+            sort: Some(sort),
+            limit: Some(1),
+            ..NativeListParams::default()
+        });
+        assert_eq!(emails(&h, &h.service, request).await, expected, "{sort}");
+        expected.reverse();
+    }
+}
+
 pub async fn sorted_pages_cover_every_row_once(h: Harness) {
     cast(&h).await;
     for sort in ["id", "-id", "email", "-email", "created", "-created"] {
