@@ -59,8 +59,13 @@ pub(crate) async fn set_aside(writer: &Writer) -> Result<u64> {
                 .await
                 .map_err(db)?;
         if let Some(sql) = sql {
+            // `rebuild` leaves the index in a dozen segments at a million users (automerge
+            // only merges sixteen at a time), and a query seeks in every one of them:
+            // `optimize` merges them into one, which took an FTS query alone from 0.34 to 0.13
+            // ms for 3.5 s more of the rebuild.
             let restore = format!(
-                "INSERT INTO {search_table} ({search_table}) VALUES ('rebuild'); {}",
+                "INSERT INTO {search_table} ({search_table}) VALUES ('rebuild'); \
+                 INSERT INTO {search_table} ({search_table}) VALUES ('optimize'); {}",
                 sql.replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
             );
             set_aside.push((

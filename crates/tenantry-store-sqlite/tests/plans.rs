@@ -98,3 +98,103 @@ async fn trigram_indexes_merge_sixteen_segments_at_a_time_also_after_an_import()
     store.finish_load().await.unwrap();
     assert_eq!(automerge(&path), sixteen);
 }
+
+/// Segments in each trigram index: its `_idx` table holds a row for each leaf page of each.
+fn segments(path: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    ["accounts_search", "users_search"]
+        .iter()
+        .map(|table| {
+            let sql = format!("SELECT count(DISTINCT segid) FROM {table}_idx");
+            let count = conn.query_row(&sql, [], |row| row.get(0)).unwrap();
+            ((*table).to_owned(), count)
+        })
+        .collect()
+}
+
+/// One root account and `users` users in it, as an import writes them.
+async fn bulk_load(store: &SqliteStore, users: i64) {
+    use tenantry_core::auth::Role;
+    use tenantry_core::model::user::BulkUser;
+    use tenantry_core::model::{
+        Account, AccountId, AccountPath, AccountStatus, User, UserId, UserStatus,
+    };
+    use tenantry_core::values::Preferences;
+
+    let now = time::OffsetDateTime::now_utc();
+    let root = Account {
+        id: AccountId(1),
+        tenant_id: AccountId(1),
+        parent_id: None,
+        path: AccountPath::root(AccountId(1)),
+        name: "Loaded".into(),
+        email: None,
+        description: None,
+        external_id: None,
+        status: AccountStatus::Active,
+        device_seats: 0,
+        used_devices: 0,
+        children_seats: 0,
+        log_retention: 2,
+        created: now,
+        updated: now,
+        activity: now,
+    };
+    store.bulk_insert_accounts(&[root.clone()]).await.unwrap();
+    let users: Vec<BulkUser> = (1..=users)
+        .map(|i| BulkUser {
+            user: User {
+                id: UserId(i),
+                account_id: root.id,
+                tenant_id: root.id,
+                account_path: root.path.clone(),
+                email: format!("loaded.user{i}@example.test"),
+                username: None,
+                first_name: Some(format!("First{i}")),
+                last_name: Some(format!("Last{i}")),
+                role: Role::User,
+                status: UserStatus::Active,
+                email_verified: false,
+                email_verified_at: None,
+                terms_agreed_at: None,
+                has_password: false,
+                last_login: None,
+                locked_until: None,
+                preferences: Preferences::default(),
+                created: now,
+                updated: now,
+            },
+            password_hash: None,
+        })
+        .collect();
+    store.bulk_insert_users(&users).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_import_leaves_each_trigram_index_in_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("segments.db");
+    let url = format!("sqlite://{}", path.display());
+    // Creates the schema; its writer keeps the database until it closes.
+    SqliteStore::connect(&url).await.unwrap().close().await;
+    // A tiny in-memory hash writes a segment every few rows, as a million users do at the
+    // default size: the rebuild alone leaves many.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for table in ["accounts_search", "users_search"] {
+        conn.execute(
+            &format!("INSERT INTO {table} ({table}, rank) VALUES ('hashsize', 1024)"),
+            [],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.prepare_load().await.unwrap();
+    bulk_load(&store, 500).await;
+    store.finish_load().await.unwrap();
+    let one = vec![
+        ("accounts_search".to_owned(), 1),
+        ("users_search".to_owned(), 1),
+    ];
+    assert_eq!(segments(&path), one);
+}
