@@ -13,14 +13,19 @@
 //! [`BACKSTOP_PAGES`], far past what this thread lets the log reach, so the log stays bounded
 //! even if these checkpoints fail or fall behind.
 //!
+//! The same thread merges the free-text indexes' segments once no commit has come for a
+//! while ([`search_merges`]).
+//!
 //! Durability does not change: with `synchronous = NORMAL` a commit was never synced by itself,
 //! and a checkpoint syncs the same files whichever connection runs it.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
+
+use crate::search_merges::{self, Merged};
 
 /// The least time between two checkpoints: often enough to keep the log short, seldom enough
 /// that a page written again and again in between (an index's root, FTS5's structure record)
@@ -60,14 +65,33 @@ impl Checkpoints {
 fn run(path: &Path, woken: &Receiver<()>) {
     let mut conn: Option<Connection> = None;
     let mut last: Option<Instant> = None;
-    while woken.recv().is_ok() {
-        if let Some(wait) = last.and_then(|at| SPACING.checked_sub(at.elapsed())) {
-            std::thread::sleep(wait);
-        }
-        // The checkpoint below covers the commits told of while this thread slept.
-        match woken.try_recv() {
-            Ok(()) | Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => return,
+    // Commits since the free-text indexes were last merged as far as they go (the database may
+    // come with segments to merge).
+    let mut unmerged = true;
+    loop {
+        let notice = if unmerged {
+            woken.recv_timeout(search_merges::QUIET)
+        } else {
+            woken.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        };
+        match notice {
+            Ok(()) => {
+                unmerged = true;
+                if let Some(wait) = last.and_then(|at| SPACING.checked_sub(at.elapsed())) {
+                    std::thread::sleep(wait);
+                }
+                // The checkpoint below covers the commits told of while this thread slept.
+                if let Err(TryRecvError::Disconnected) = woken.try_recv() {
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => match merge(&mut conn, path, woken) {
+                Merged::Closed => return,
+                Merged::Done => unmerged = false,
+                // A commit was told of: its checkpoint follows.
+                Merged::Interrupted | Merged::More => {}
+            },
+            Err(RecvTimeoutError::Disconnected) => return,
         }
         last = Some(Instant::now());
         if let Err(error) = checkpoint(&mut conn, path) {
@@ -78,15 +102,46 @@ fn run(path: &Path, woken: &Receiver<()>) {
     }
 }
 
+/// Merges the free-text indexes while nothing else is written, checkpointing the log every
+/// [`SPACING`] of it.
+fn merge(conn: &mut Option<Connection>, path: &Path, woken: &Receiver<()>) -> Merged {
+    loop {
+        let merged =
+            connection(conn, path).and_then(|open| search_merges::merge_for(open, woken, SPACING));
+        match merged {
+            Ok(Merged::More) => {
+                if let Err(error) = checkpoint(conn, path) {
+                    conn.take();
+                    tracing::warn!(%error, path = %path.display(), "WAL checkpoint failed");
+                }
+            }
+            Ok(merged) => return merged,
+            Err(error) => {
+                // Tried again after the next commit and quiet spell.
+                conn.take();
+                tracing::warn!(%error, path = %path.display(), "merging free-text segments failed");
+                return Merged::Done;
+            }
+        }
+    }
+}
+
 /// Copies what the log holds into the database file, as far as no reader still needs it.
 fn checkpoint(conn: &mut Option<Connection>, path: &Path) -> rusqlite::Result<()> {
-    let conn = match conn {
-        Some(conn) => conn,
-        None => conn.insert(connect(path)?),
-    };
     // (busy, pages in the log, pages copied); a passive checkpoint never waits, so a busy
     // answer only means another checkpoint ran at the same moment.
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+    connection(conn, path)?.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+}
+
+/// The thread's connection, opened if it is not.
+fn connection<'c>(
+    conn: &'c mut Option<Connection>,
+    path: &Path,
+) -> rusqlite::Result<&'c Connection> {
+    match conn {
+        Some(conn) => Ok(conn),
+        None => Ok(conn.insert(connect(path)?)),
+    }
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -95,6 +150,10 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     // The writer's setting: a checkpoint syncs the log before it copies and the database
     // file after.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Its merges never wait for the writer (a busy database ends them), nor checkpoint inside
+    // a step: this thread checkpoints between them.
+    conn.busy_timeout(Duration::ZERO)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(conn)
 }
 

@@ -100,6 +100,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0009_search_merges.sql")),
             false,
         ),
+        Migration::new(
+            10,
+            "search_usermerge".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0010_search_usermerge.sql")),
+            false,
+        ),
     ])
 }
 

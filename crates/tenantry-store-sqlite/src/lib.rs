@@ -19,6 +19,8 @@
 //!   transaction, each in a savepoint of its own, and learn the outcome of its one COMMIT.
 //! - `checkpoints`: WAL checkpoints on a thread of their own, told of each commit, so the
 //!   writer never waits for one.
+//! - `search_merges`: the same thread merges the free-text indexes' segments while no write
+//!   comes.
 //! - `user_inserts`: new users that arrive together are written together, in one statement
 //!   for all their rows, each still answered on its own.
 //! - `readers`: the read connections, a pool that takes each back as soon as it is dropped.
@@ -51,6 +53,7 @@ mod point_reads;
 mod read_threads;
 mod readers;
 mod rows;
+mod search_merges;
 mod secrets;
 mod sessions;
 mod store_impl;

@@ -70,3 +70,20 @@ fn the_thread_closes_its_connection_when_the_last_handle_goes() {
         "the thread ended and closed the database's last connection"
     );
 }
+
+#[test]
+fn once_commits_stop_the_thread_merges_the_free_text_segments() {
+    use crate::search_merges::tests::{fragmented, segments};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let writer = fragmented(&path);
+    let before = segments(&writer);
+    assert!(before > 5, "{before} segments to start with");
+    let checkpoints = Checkpoints::start(path.clone()).unwrap();
+    checkpoints.committed();
+    assert!(
+        eventually(|| segments(&writer) <= 2),
+        "{before} segments, still {} after the quiet spell",
+        segments(&writer)
+    );
+}
