@@ -140,7 +140,10 @@ async fn bulk_load(store: &SqliteStore, users: i64) {
         updated: now,
         activity: now,
     };
-    store.bulk_insert_accounts(&[root.clone()]).await.unwrap();
+    store
+        .bulk_insert_accounts(std::slice::from_ref(&root))
+        .await
+        .unwrap();
     let users: Vec<BulkUser> = (1..=users)
         .map(|i| BulkUser {
             user: User {
