@@ -114,60 +114,23 @@ fn segments(path: &std::path::Path) -> Vec<(String, i64)> {
 
 /// One root account and `users` users in it, as an import writes them.
 async fn bulk_load(store: &SqliteStore, users: i64) {
-    use tenantry_core::auth::Role;
-    use tenantry_core::model::user::BulkUser;
-    use tenantry_core::model::{
-        Account, AccountId, AccountPath, AccountStatus, User, UserId, UserStatus,
-    };
-    use tenantry_core::values::Preferences;
+    use tenantry_store_tests::bulk;
 
     let now = time::OffsetDateTime::now_utc();
-    let root = Account {
-        id: AccountId(1),
-        tenant_id: AccountId(1),
-        parent_id: None,
-        path: AccountPath::root(AccountId(1)),
-        name: "Loaded".into(),
-        email: None,
-        description: None,
-        external_id: None,
-        status: AccountStatus::Active,
-        device_seats: 0,
-        used_devices: 0,
-        children_seats: 0,
-        log_retention: 2,
-        created: now,
-        updated: now,
-        activity: now,
-    };
+    let root = bulk::account(1, None, 0, 0, now);
     store
         .bulk_insert_accounts(std::slice::from_ref(&root))
         .await
         .unwrap();
-    let users: Vec<BulkUser> = (1..=users)
-        .map(|i| BulkUser {
-            user: User {
-                id: UserId(i),
-                account_id: root.id,
-                tenant_id: root.id,
-                account_path: root.path.clone(),
-                email: format!("loaded.user{i}@example.test"),
-                username: None,
-                first_name: Some(format!("First{i}")),
-                last_name: Some(format!("Last{i}")),
-                role: Role::User,
-                status: UserStatus::Active,
-                email_verified: false,
-                email_verified_at: None,
-                terms_agreed_at: None,
-                has_password: false,
-                last_login: None,
-                locked_until: None,
-                preferences: Preferences::default(),
-                created: now,
-                updated: now,
-            },
-            password_hash: None,
+    let users: Vec<_> = (1..=users)
+        .map(|i| {
+            bulk::user(
+                i,
+                &root,
+                format!("loaded.user{i}@example.test"),
+                format!("Last{i}"),
+                now,
+            )
         })
         .collect();
     store.bulk_insert_users(&users).await.unwrap();

@@ -108,69 +108,23 @@ pub async fn concurrent_child_churn_keeps_seats(h: Harness) {
 }
 
 pub async fn bulk_loaded_rows_are_consistent_and_searchable(h: Harness) {
-    use tenantry_core::model::user::BulkUser;
-    use tenantry_core::model::{
-        Account, AccountId, AccountPath, AccountStatus, User, UserId, UserStatus,
-    };
+    use tenantry_core::model::UserId;
     use tenantry_core::query::{ListRequest, ListResource, NativeListParams};
     use tenantry_core::services::Within;
-    use tenantry_core::values::Preferences;
+
+    use crate::bulk;
 
     let now = h.clock_now();
-    let account = |id: i64, parent: Option<&Account>, seats: i64, children: i64| {
-        let path = match parent {
-            Some(p) => p.path.child(AccountId(id)),
-            None => AccountPath::root(AccountId(id)),
-        };
-        Account {
-            id: AccountId(id),
-            tenant_id: parent.map_or(AccountId(id), |p| p.tenant_id),
-            parent_id: parent.map(|p| p.id),
-            path,
-            name: format!("Bulk {id}"),
-            email: None,
-            description: None,
-            external_id: Some(format!("ext-{id}")),
-            status: AccountStatus::Active,
-            device_seats: seats,
-            used_devices: 0,
-            children_seats: children,
-            log_retention: 2,
-            created: now,
-            updated: now,
-            activity: now,
-        }
-    };
-    let root = account(100, None, 10, 4);
-    let child = account(101, Some(&root), 4, 0);
+    let root = bulk::account(100, None, 10, 4, now);
+    let child = bulk::account(101, Some(&root), 4, 0, now);
     h.store
         .bulk_insert_accounts(&[root.clone(), child.clone()])
         .await
         .unwrap();
-    let users: Vec<BulkUser> = (0..3)
-        .map(|i| BulkUser {
-            user: User {
-                id: UserId(500 + i),
-                account_id: child.id,
-                tenant_id: root.id,
-                account_path: child.path.clone(),
-                email: format!("Bulk.User{i}@Example.test"),
-                username: None,
-                first_name: Some("Bulky".into()),
-                last_name: Some(format!("Loader{i}")),
-                role: Role::User,
-                status: UserStatus::Active,
-                email_verified: true,
-                email_verified_at: Some(now),
-                terms_agreed_at: Some(now),
-                has_password: false,
-                last_login: None,
-                locked_until: None,
-                preferences: Preferences::default(),
-                created: now,
-                updated: now,
-            },
-            password_hash: None,
+    let users: Vec<_> = (0..3)
+        .map(|i| {
+            let email = format!("Bulk.User{i}@Example.test");
+            bulk::user(500 + i, &child, email, format!("Loader{i}"), now)
         })
         .collect();
     h.store.bulk_insert_users(&users).await.unwrap();

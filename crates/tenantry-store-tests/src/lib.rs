@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod credentials;
 pub mod device_tokens;
 pub mod devices;

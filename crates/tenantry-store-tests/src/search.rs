@@ -29,14 +29,10 @@ async fn cast(h: &Harness) -> tenantry_core::model::Account {
     for (email, username, first, last) in people {
         h.clock.advance(Duration::seconds(1));
         let command = CreateUser {
-            email: Email::parse(email).unwrap(),
             username: username.map(|u| Username::parse(u).unwrap()),
             first_name: person(first),
             last_name: last.and_then(person),
-            role: Role::User,
-            password: None,
-            preferences: None,
-            terms_agreed: false,
+            ..invitee(email)
         };
         h.services
             .users
@@ -45,6 +41,20 @@ async fn cast(h: &Harness) -> tenantry_core::model::Account {
             .unwrap();
     }
     acme
+}
+
+/// A user with only an email address, as an invitation creates one.
+fn invitee(email: &str) -> CreateUser {
+    CreateUser {
+        email: Email::parse(email).unwrap(),
+        username: None,
+        first_name: None,
+        last_name: None,
+        role: Role::User,
+        password: None,
+        preferences: None,
+        terms_agreed: false,
+    }
 }
 
 fn users_request(params: NativeListParams<'_>) -> ListRequest {
@@ -271,16 +281,7 @@ pub async fn free_text_pages_reach_matches_past_a_crowded_start(h: Harness) {
         } else {
             "hay"
         };
-        let command = CreateUser {
-            email: Email::parse(&format!("{kind}-{i:03}@walk.test")).unwrap(),
-            username: None,
-            first_name: None,
-            last_name: None,
-            role: Role::User,
-            password: None,
-            preferences: None,
-            terms_agreed: false,
-        };
+        let command = invitee(&format!("{kind}-{i:03}@walk.test"));
         h.services
             .users
             .create(&h.service, acme.id, command)
