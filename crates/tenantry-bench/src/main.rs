@@ -118,6 +118,22 @@ async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// How many accounts and users the database holds, for the report and the deep page's depth
+/// when the run uses data seeded before.
+async fn sizes(store: &dyn Store) -> anyhow::Result<(u64, u64)> {
+    use tenantry_core::query::{ListRequest, ListResource};
+    let mut sizes = Vec::new();
+    for resource in [ListResource::Accounts, ListResource::Users] {
+        let all = ListRequest::all(resource, 1);
+        sizes.push(
+            store
+                .count(&tenantry_core::store::Scope::All, &all, 1 << 40)
+                .await?,
+        );
+    }
+    Ok((sizes[0], sizes[1]))
+}
+
 async fn is_empty(store: &dyn Store) -> anyhow::Result<bool> {
     use tenantry_core::query::{ListRequest, ListResource};
     let any = store
@@ -152,10 +168,12 @@ async fn hash_time_ms() -> anyhow::Result<f64> {
 }
 
 /// The server to measure: one started on a (seeded) database, or the one at `--url`.
+/// The server to load, its owner token, its database, and how many accounts and users that
+/// holds (as asked for, when the run cannot see the database).
 async fn server_under_test(
     args: &RunArgs,
     temporary: &mut Option<tempfile::TempDir>,
-) -> anyhow::Result<(server::Server, String, String)> {
+) -> anyhow::Result<(server::Server, String, String, (u64, u64))> {
     if let (Some(url), Some(token)) = (&args.url, &args.token) {
         let address = url
             .trim_start_matches("http://")
@@ -166,6 +184,7 @@ async fn server_under_test(
             server::Server::external(address),
             token.clone(),
             url.clone(),
+            (args.accounts, args.users),
         ));
     }
     let binary = match &args.tenantry {
@@ -182,12 +201,18 @@ async fn server_under_test(
         }
     };
     let store = open(&database).await?;
-    if is_empty(store.as_ref()).await? {
+    let sizes = if is_empty(store.as_ref()).await? {
         let plan = seed::SeedPlan::new(args.accounts, args.users, None)?;
         seed::seed(store.as_ref(), plan).await?;
+        (args.accounts, args.users)
     } else {
-        eprintln!("using the existing data in the database");
-    }
+        let sizes = sizes(store.as_ref()).await?;
+        eprintln!(
+            "using the existing data in the database: {} accounts, {} users",
+            sizes.0, sizes.1
+        );
+        sizes
+    };
     drop(store);
     let owner = server::run(
         &binary,
@@ -206,13 +231,13 @@ async fn server_under_test(
     .trim()
     .to_owned();
     let server = server::Server::start(&binary, &database).await?;
-    Ok((server, owner, database))
+    Ok((server, owner, database, sizes))
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut temporary = None;
-    let (server, owner, database) = server_under_test(&args, &mut temporary).await?;
-    let (accounts, users) = (args.accounts, args.users);
+    let (server, owner, database, (accounts, users)) =
+        server_under_test(&args, &mut temporary).await?;
     eprintln!("server on {}; gathering fixtures", server.address);
     let mut connection = client::Connection::new(server.address);
     let deep = args.deep_rows.min(users.saturating_sub(100));
