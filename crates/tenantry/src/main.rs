@@ -5,7 +5,8 @@
 /// searches had freed resident for good (40 of 68 MB of heap after `search-text`). With it, in
 /// alternating benchmark runs at 1 M users, the peak RSS of every scenario fell under 100 MB
 /// (`login` 113-115 -> 90-91 MB, searches 69-75 -> 49-54 MB), searches served 25-50 % more
-/// and `create-user` 1.5-2.6x as many.
+/// and `create-user` 1.5-2.6x as many. Its decay settings are compiled in from
+/// `.cargo/config.toml` (`JEMALLOC_SYS_WITH_MALLOC_CONF`): freed pages go back after one second.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
