@@ -13,7 +13,7 @@ use tenantry_core::model::dump::{
     new_rows, parse_time,
 };
 use tenantry_core::{Error, Result};
-use tenantry_store_sql::{Bind, Dialect, Statement};
+use tenantry_store_sql::{Dialect, Statement};
 use time::OffsetDateTime;
 
 use crate::errors::db;
@@ -44,16 +44,11 @@ async fn fetch(
     statement: Statement,
 ) -> Result<Vec<DumpRow>> {
     // The SQL holds only tenantry-store-sql's fragments; every value is a bind.
-    let mut query = sqlx::query(AssertSqlSafe(statement.sql));
-    for value in statement.binds {
-        query = match value {
-            Bind::Int(n) => query.bind(n),
-            Bind::Text(s) => query.bind(s),
-            Bind::Bool(b) => query.bind(b),
-            Bind::Time(t) => query.bind(t),
-        };
-    }
-    let rows = query.fetch_all(&mut *conn).await.map_err(db)?;
+    let arguments = crate::lists::arguments(statement.binds)?;
+    let rows = sqlx::query_with(AssertSqlSafe(statement.sql), arguments)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
     rows.iter().map(|row| to_dump(table, row)).collect()
 }
 

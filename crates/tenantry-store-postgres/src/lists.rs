@@ -1,11 +1,11 @@
 //! Lists and counts, compiled by `tenantry-store-sql` for PostgreSQL and run here.
 
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, FromRow, PgPool};
-use tenantry_core::Result;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, PgPool};
 use tenantry_core::model::{Account, AuditRecord, Device, User};
 use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::store::Scope;
+use tenantry_core::{Error, Result};
 use tenantry_store_sql::{Bind, Dialect, Statement, Table};
 
 use crate::errors::db;
@@ -61,16 +61,26 @@ where
     R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
     // The SQL holds only tenantry-store-sql's fragments; every client value is a bind.
-    let mut query = sqlx::query_as::<_, R>(AssertSqlSafe(statement.sql));
-    for value in statement.binds {
-        query = match value {
-            Bind::Int(n) => query.bind(n),
-            Bind::Text(s) => query.bind(s),
-            Bind::Bool(b) => query.bind(b),
-            Bind::Time(t) => query.bind(t),
+    let arguments = arguments(statement.binds)?;
+    sqlx::query_as_with::<_, R, _>(AssertSqlSafe(statement.sql), arguments)
+        .fetch_all(pool)
+        .await
+        .map_err(db)
+}
+
+/// A statement's binds, in order, as PostgreSQL arguments.
+pub(crate) fn arguments(binds: Vec<Bind>) -> Result<PgArguments> {
+    let mut arguments = PgArguments::default();
+    for value in binds {
+        let added = match value {
+            Bind::Int(n) => arguments.add(n),
+            Bind::Text(s) => arguments.add(s),
+            Bind::Bool(b) => arguments.add(b),
+            Bind::Time(t) => arguments.add(t),
         };
+        added.map_err(|e| Error::internal(format!("cannot bind a list parameter: {e}")))?;
     }
-    query.fetch_all(pool).await.map_err(db)
+    Ok(arguments)
 }
 
 fn select(scope: &Scope, request: &ListRequest) -> Statement {
@@ -165,15 +175,8 @@ pub async fn explain(pool: &PgPool, scope: &Scope, request: &ListRequest) -> Res
         .chain([select(scope, request)])
     {
         let explained = format!("EXPLAIN {}", statement.sql);
-        let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(explained));
-        for value in statement.binds {
-            query = match value {
-                Bind::Int(n) => query.bind(n),
-                Bind::Text(s) => query.bind(s),
-                Bind::Bool(b) => query.bind(b),
-                Bind::Time(t) => query.bind(t),
-            };
-        }
+        let arguments = arguments(statement.binds)?;
+        let query = sqlx::query_scalar_with::<_, String, _>(AssertSqlSafe(explained), arguments);
         plans.extend(query.fetch_all(&mut *tx).await.map_err(db)?);
     }
     tx.rollback().await.map_err(db)?;
