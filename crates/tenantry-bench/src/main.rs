@@ -122,16 +122,13 @@ async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 /// when the run uses data seeded before.
 async fn sizes(store: &dyn Store) -> anyhow::Result<(u64, u64)> {
     use tenantry_core::query::{ListRequest, ListResource};
-    let mut sizes = Vec::new();
-    for resource in [ListResource::Accounts, ListResource::Users] {
-        let all = ListRequest::all(resource, 1);
-        sizes.push(
-            store
-                .count(&tenantry_core::store::Scope::All, &all, 1 << 40)
-                .await?,
-        );
-    }
-    Ok((sizes[0], sizes[1]))
+    let all = tenantry_core::store::Scope::All;
+    let accounts = ListRequest::all(ListResource::Accounts, 1);
+    let users = ListRequest::all(ListResource::Users, 1);
+    Ok((
+        store.count(&all, &accounts, 1 << 40).await?,
+        store.count(&all, &users, 1 << 40).await?,
+    ))
 }
 
 async fn is_empty(store: &dyn Store) -> anyhow::Result<bool> {
@@ -167,9 +164,9 @@ async fn hash_time_ms() -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds))
 }
 
-/// The server to measure: one started on a (seeded) database, or the one at `--url`.
-/// The server to load, its owner token, its database, and how many accounts and users that
-/// holds (as asked for, when the run cannot see the database).
+/// The server to measure: one started on a (seeded) database, or the one at `--url`. With it,
+/// its owner token, its database, and how many accounts and users that holds (as asked for,
+/// when the run cannot see the database).
 async fn server_under_test(
     args: &RunArgs,
     temporary: &mut Option<tempfile::TempDir>,
