@@ -12,7 +12,15 @@ pub struct Context {
     pub connections: usize,
     pub seconds: u64,
     pub cores: usize,
-    pub hash_ms: f64,
+    pub hashing: HashTimes,
+}
+
+/// How long one argon2id hash takes, in milliseconds of wall time per hash and thread.
+pub struct HashTimes {
+    /// One thread hashing, the other cores idle.
+    pub alone_ms: f64,
+    /// Every core hashing at once: what bounds logins.
+    pub all_cores_ms: f64,
 }
 
 fn fmt_opt(value: Option<f64>, digits: usize) -> String {
@@ -25,7 +33,8 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
         .iter()
         .find(|o| o.scenario == "healthz")
         .map(|o| o.throughput);
-    let ceiling = context.cores as f64 / (context.hash_ms / 1000.0);
+    let hashing = &context.hashing;
+    let ceiling = context.cores as f64 / (hashing.all_cores_ms / 1000.0);
     let _ = writeln!(
         out,
         "{} · {} accounts · {} users · {} connections · {} s per scenario · {} cores\n",
@@ -78,8 +87,13 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
     }
     let _ = writeln!(
         out,
-        "\nHashing: one argon2id hash (OWASP, m=19 MiB, t=2) takes {:.1} ms here, so the login ceiling is {} cores ÷ {:.1} ms = {:.1} logins/s.\n",
-        context.hash_ms, context.cores, context.hash_ms, ceiling
+        "\nHashing: one argon2id hash (OWASP, m=19 MiB, t=2) takes {:.1} ms here with all {} cores hashing ({:.1} ms alone), so the login ceiling is {} cores ÷ {:.1} ms = {:.1} logins/s.\n",
+        hashing.all_cores_ms,
+        context.cores,
+        hashing.alone_ms,
+        context.cores,
+        hashing.all_cores_ms,
+        ceiling
     );
     let _ = writeln!(out, "| goal | measured | target | met |");
     let _ = writeln!(out, "|---|---:|---:|:-:|");
