@@ -6,7 +6,7 @@ use tenantry_core::model::{Account, AuditRecord, Device, User};
 use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::store::Scope;
 use tenantry_core::{Error, Result};
-use tenantry_store_sql::{Bind, Dialect, Statement, Table};
+use tenantry_store_sql::{Bind, Dialect, Statement, Table, walk};
 
 use crate::errors::db;
 use crate::rows::{
@@ -88,20 +88,46 @@ fn select(scope: &Scope, request: &ListRequest) -> Statement {
 }
 
 fn walk(scope: &Scope, request: &ListRequest) -> Option<Statement> {
-    tenantry_store_sql::walk::select(Dialect::Postgres, table(request.resource), scope, request)
+    walk::select(Dialect::Postgres, table(request.resource), scope, request)
+}
+
+/// The rows a walk of `length` rows finds, when the list is walked at all.
+async fn walked<R>(
+    pool: &PgPool,
+    scope: &Scope,
+    request: &ListRequest,
+    length: i64,
+) -> Result<Option<Vec<R>>>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let resource = table(request.resource);
+    match walk::select_walking(Dialect::Postgres, resource, scope, request, length) {
+        Some(statement) => rows(pool, statement).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A page of a list. A free-text search in id order first walks the start of the list (see
-/// `tenantry_store_sql::walk`): a full page from the walk is the answer, anything less and the
+/// `tenantry_store_sql::walk`): a full page from the walk is the answer. When the walk found
+/// enough to expect a page from a longer one, that walk comes next; anything less, and the
 /// trigram index answers instead.
 async fn page<R>(pool: &PgPool, scope: &Scope, request: &ListRequest) -> Result<Vec<R>>
 where
     R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    if let Some(walk) = walk(scope, request) {
-        let walked = rows::<R>(pool, walk).await?;
-        if i64::try_from(walked.len()).is_ok_and(|n| n == request.fetch_limit()) {
-            return Ok(walked);
+    let full = |found: &[R]| i64::try_from(found.len()).is_ok_and(|n| n == request.fetch_limit());
+    if let Some(first) = walk::walk_rows(request)
+        && let Some(found) = walked::<R>(pool, scope, request, first).await?
+    {
+        if full(&found) {
+            return Ok(found);
+        }
+        if let Some(second) = walk::longer_walk_rows(request, first, found.len())
+            && let Some(found) = walked::<R>(pool, scope, request, second).await?
+            && full(&found)
+        {
+            return Ok(found);
         }
     }
     rows(pool, select(scope, request)).await

@@ -154,6 +154,7 @@ macro_rules! conformance_suite {
                 free_text_search_finds_substrings_in_any_field,
                 search_follows_updates_and_deletes,
                 free_text_pages_reach_matches_past_a_crowded_start,
+                free_text_pages_reach_matches_past_a_second_walk,
                 sorted_pages_cover_every_row_once,
                 cursors_are_bound_to_their_query_and_tamper_evident,
                 counts_are_exact_below_the_cap,

@@ -304,6 +304,52 @@ pub async fn free_text_pages_reach_matches_past_a_crowded_start(h: Harness) {
     }
 }
 
+/// Matches that thin out after the first walk's reach: PostgreSQL walks again, further, when
+/// the first walk found some (one in 150 rows here), and must still answer from the trigram
+/// index when that walk falls short of a page too. Pages of one row need two rows, so the
+/// first walk reads 200 rows and a second, after one match, 600.
+pub async fn free_text_pages_reach_matches_past_a_second_walk(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let awls = [0, 150, 300, 450, 790];
+    let pins = [0, 150, 300, 790];
+    for i in 0..800 {
+        let mut name = String::new();
+        if awls.contains(&i) {
+            name.push_str("awl-");
+        }
+        if pins.contains(&i) {
+            name.push_str("pin-");
+        }
+        if name.is_empty() {
+            name.push_str("hay-");
+        }
+        let command = invitee(&format!("{name}{i:03}@seek.test"));
+        h.services
+            .users
+            .create(&h.service, acme.id, command)
+            .await
+            .unwrap();
+    }
+    for (term, needles) in [("awl", &awls[..]), ("pin", &pins[..])] {
+        let mut expected: Vec<usize> = needles.to_vec();
+        for sort in ["id", "-id"] {
+            let request = users_request(NativeListParams {
+                q: Some(term),
+                sort: Some(sort),
+                limit: Some(1),
+                ..NativeListParams::default()
+            });
+            let numbers: Vec<usize> = emails(&h, &h.service, request)
+                .await
+                .iter()
+                .map(|email| email[email.len() - 13..email.len() - 10].parse().unwrap())
+                .collect();
+            assert_eq!(numbers, expected, "q={term} sort={sort}");
+            expected.reverse();
+        }
+    }
+}
+
 pub async fn sorted_pages_cover_every_row_once(h: Harness) {
     cast(&h).await;
     for sort in ["id", "-id", "email", "-email", "created", "-created"] {

@@ -2,6 +2,7 @@ use tenantry_core::model::{AccountId, AccountPath};
 use tenantry_core::query::{ListResource, NativeListParams};
 
 use super::*;
+use crate::Bind;
 
 const USERS: Table = Table {
     name: "users",
@@ -59,4 +60,47 @@ fn only_postgres_free_text_in_id_order_is_walked() {
     assert!(select(Dialect::Postgres, &USERS, &all, &by_email).is_none());
     let no_text = request(NativeListParams::default());
     assert!(select(Dialect::Postgres, &USERS, &all, &no_text).is_none());
+}
+
+#[test]
+fn a_second_walk_follows_a_first_that_found_rows_dense_enough() {
+    let page = searched(50);
+    let first = walk_rows(&page).unwrap();
+    // 25 of the 51 rows in 5,100: the page is expected within 10,404 rows; half as many again.
+    assert_eq!(longer_walk_rows(&page, first, 25), Some(15_606));
+    // Just dense enough: expected within 14,450 rows, the margin cut at the longest walk.
+    assert_eq!(longer_walk_rows(&page, first, 18), Some(LONGER_WALK_MOST));
+    // Rarer: the trigram query is cheaper than walking 15,300 rows.
+    assert_eq!(longer_walk_rows(&page, first, 17), None);
+    assert_eq!(longer_walk_rows(&page, first, 0), None);
+}
+
+#[test]
+fn a_second_walk_counts_the_rows_an_offset_skipped() {
+    let mut page = searched(20);
+    page.offset = 10;
+    let first = walk_rows(&page).unwrap();
+    assert_eq!(first, 31 * WALK_PER_ROW);
+    // 10 skipped and 5 returned: 15 of 31 in 3,100 rows, so 6,407 expected.
+    assert_eq!(longer_walk_rows(&page, first, 5), Some(9_611));
+    // Nothing returned: how many the offset skipped is unknown.
+    assert_eq!(longer_walk_rows(&page, first, 0), None);
+}
+
+#[test]
+fn a_walk_of_a_given_length_reads_that_many_rows() {
+    let statement = select_walking(
+        Dialect::Postgres,
+        &USERS,
+        &Scope::All,
+        &searched(50),
+        12_345,
+    )
+    .unwrap();
+    assert!(
+        statement.binds.contains(&Bind::Int(12_345)),
+        "{:?}",
+        statement.binds
+    );
+    assert!(select_walking(Dialect::Sqlite, &USERS, &Scope::All, &searched(50), 12_345).is_none());
 }
