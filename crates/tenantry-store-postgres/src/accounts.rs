@@ -392,21 +392,27 @@ async fn move_seats_tx(
         );
     }
     seats::check_move(SeatState::of(&parent), SeatState::of(&child), delta)?;
-    add_children_seats(conn, parent_id, delta).await?;
-    sqlx::query(
-        "UPDATE accounts SET device_seats = device_seats + $1, updated_at = $2 WHERE id = $3",
-    )
+    // Both rows come back from their updates: the parent's lock is held until the commit, and
+    // every round trip inside it is one more that other moves in the tree queue behind.
+    let parent: AccountRow = sqlx::query_as(concat!(
+        "UPDATE accounts SET children_seats = children_seats + $1 WHERE id = $2 RETURNING ",
+        account_columns!()
+    ))
+    .bind(delta)
+    .bind(parent_id.get())
+    .fetch_one(&mut *conn)
+    .await?;
+    let child: AccountRow = sqlx::query_as(concat!(
+        "UPDATE accounts SET device_seats = device_seats + $1, updated_at = $2 WHERE id = $3 \
+         RETURNING ",
+        account_columns!()
+    ))
     .bind(delta)
     .bind(audit.at)
     .bind(child_id.get())
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let parent = fetch(conn, parent_id)
-        .await?
-        .ok_or(Error::NotFound(Resource::Account))?;
-    let child = fetch(conn, child_id)
-        .await?
-        .ok_or(Error::NotFound(Resource::Account))?;
+    let (parent, child) = (Account::try_from(parent)?, Account::try_from(child)?);
     audit::record(conn, &audit, target(&parent)).await?;
     Ok((parent, child))
 }
