@@ -108,6 +108,13 @@ pub(crate) async fn insert_tx(
     new: NewAccount,
     audit: AuditDraft,
 ) -> Result<Account, StoreError> {
+    // The id is drawn and the row comes back from its insert, so that of the statements below
+    // only the three that must are sent while the parent is locked: creating accounts under
+    // one parent takes turns on that lock.
+    let id: i64 = sqlx::query_scalar("SELECT nextval('accounts_id_seq')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let id = AccountId(id);
     let parent = match new.parent_id {
         Some(parent_id) => {
             let parent = lock(conn, parent_id).await?;
@@ -120,20 +127,18 @@ pub(crate) async fn insert_tx(
             None
         }
     };
-    let id: i64 = sqlx::query_scalar("SELECT nextval('accounts_id_seq')")
-        .fetch_one(&mut *conn)
-        .await?;
-    let id = AccountId(id);
     let (tenant_id, path) = match &parent {
         Some(parent) => (parent.tenant_id, parent.path.child(id)),
         None => (id, AccountPath::root(id)),
     };
-    sqlx::query(
-        "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, email_norm, \
-         description, external_id, search_text, status, device_seats, created_at, updated_at, \
-         activity_at, log_retention) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14, $15)",
-    )
+    let row: AccountRow = sqlx::query_as(concat!(
+        "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, \
+         email_norm, description, external_id, search_text, status, device_seats, created_at, \
+         updated_at, activity_at, log_retention) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14, $15) \
+         RETURNING ",
+        account_columns!()
+    ))
     .bind(id.get())
     .bind(tenant_id.get())
     .bind(new.parent_id.map(AccountId::get))
@@ -153,11 +158,9 @@ pub(crate) async fn insert_tx(
     .bind(new.device_seats)
     .bind(new.now)
     .bind(new.log_retention)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let account = fetch(conn, id)
-        .await?
-        .ok_or(Error::NotFound(Resource::Account))?;
+    let account = Account::try_from(row)?;
     audit::record(conn, &audit, target(&account)).await?;
     Ok(account)
 }

@@ -60,14 +60,16 @@ pub(crate) async fn insert_tx(
     audit: AuditDraft,
 ) -> Result<User, StoreError> {
     let account = lock_shared(conn, new.account_id).await?;
-    let id: i64 = sqlx::query_scalar(
+    // The new row comes back from the insert: one round trip fewer in the transaction.
+    let row: UserRow = sqlx::query_as(concat!(
         "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
          username_norm, first_name, last_name, role, status, email_verified, password_hash, \
          preferences, created_at, updated_at, first_name_norm, last_name_norm, search_text, \
          email_verified_at, terms_agreed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, \
-         $18, CASE WHEN $12 THEN $15 END, CASE WHEN $19 THEN $15 END) RETURNING id",
-    )
+         $18, CASE WHEN $12 THEN $15 END, CASE WHEN $19 THEN $15 END) RETURNING ",
+        user_columns!()
+    ))
     .bind(account.tenant_id.get())
     .bind(account.id.get())
     .bind(account.path.as_str())
@@ -94,7 +96,7 @@ pub(crate) async fn insert_tx(
     .bind(new.terms_agreed)
     .fetch_one(&mut *conn)
     .await?;
-    let user = fetch_existing(conn, UserId(id)).await?;
+    let user = User::try_from(row)?;
     audit::record(conn, &audit, target(&user)).await?;
     Ok(user)
 }
