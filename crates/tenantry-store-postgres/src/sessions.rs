@@ -5,7 +5,7 @@
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::session::{NewSession, SessionTokens};
-use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
+use tenantry_core::model::{AccountPath, Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
@@ -43,57 +43,48 @@ async fn insert_tx(
     new: NewSession,
     audit: AuditDraft,
 ) -> Result<SessionId, StoreError> {
-    let user = crate::users::fetch(conn, new.user_id)
-        .await?
-        .ok_or_else(bad_credentials)?;
-    // The user row is locked for the update below, and the account row against a concurrent
-    // suspension: whichever commits first, the other sees it. (Locking both for update, in this
-    // order, also keeps two logins of one user from deadlocking on a shared lock they both
-    // want to upgrade.)
-    let current: Option<(Option<String>, String, String)> = sqlx::query_as(
-        "SELECT u.password_hash, u.status, a.status FROM users u \
-         JOIN accounts a ON a.id = u.account_id WHERE u.id = $1 \
+    // One statement reads what the session needs, locks the user row for the update below, and
+    // the account row against a concurrent suspension: whichever commits first, the other sees
+    // it. (Locking both for update, in this order, also keeps two logins of one user from
+    // deadlocking on a shared lock they both want to upgrade.)
+    let current: Option<Current> = sqlx::query_as(
+        "SELECT u.password_hash, u.status, a.status, u.tenant_id, u.account_id, u.account_path \
+         FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = $1 \
          FOR UPDATE OF u FOR NO KEY UPDATE OF a",
     )
-    .bind(user.id.get())
+    .bind(new.user_id.get())
     .fetch_optional(&mut *conn)
     .await?;
-    check_still_valid(current, &new.verified_hash)?;
+    let (tenant_id, account_id, account_path) = check_still_valid(current, &new.verified_hash)?;
+    let account_path = AccountPath::from_stored(account_path);
     let tokens = &new.tokens;
+    // The session, the user's last login and the account's activity in one statement. Activity
+    // is kept to the minute: frequent logins into one account need not rewrite it.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, access_expires_at, \
-         refresh_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "WITH session AS (INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, \
+         access_expires_at, refresh_expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id), \
+         seen AS (UPDATE users SET last_login_at = $7, failed_logins = 0, locked_until = NULL \
+         WHERE id = $2), \
+         active AS (UPDATE accounts SET activity_at = $7 \
+         WHERE id = $8 AND activity_at < $7 - interval '1 minute') \
+         SELECT id FROM session",
     )
-    .bind(user.tenant_id.get())
-    .bind(user.id.get())
+    .bind(tenant_id)
+    .bind(new.user_id.get())
     .bind(tokens.access_hash.as_bytes().as_slice())
     .bind(tokens.refresh_hash.as_bytes().as_slice())
     .bind(tokens.access_expires)
     .bind(tokens.refresh_expires)
     .bind(tokens.now)
+    .bind(account_id)
     .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE users SET last_login_at = $1, failed_logins = 0, locked_until = NULL WHERE id = $2",
-    )
-    .bind(tokens.now)
-    .bind(user.id.get())
-    .execute(&mut *conn)
-    .await?;
-    // Activity is kept to the minute: frequent logins into one account need not rewrite it.
-    sqlx::query(
-        "UPDATE accounts SET activity_at = $1 \
-         WHERE id = $2 AND activity_at < $1 - interval '1 minute'",
-    )
-    .bind(tokens.now)
-    .bind(user.account_id.get())
-    .execute(&mut *conn)
     .await?;
     let target = Target {
         kind: "user",
-        id: Some(user.id.get()),
-        tenant_id: Some(user.tenant_id.get()),
-        path: Some(&user.account_path),
+        id: Some(new.user_id.get()),
+        tenant_id: Some(tenant_id),
+        path: Some(&account_path),
     };
     audit::record(conn, &audit, target).await?;
     Ok(SessionId(id))
@@ -211,17 +202,18 @@ fn bad_credentials() -> Error {
     Error::Unauthenticated(tenantry_core::services::auth::BAD_CREDENTIALS.to_owned())
 }
 
+/// A user's password hash and status, its account's status, and where it sits: tenant, account
+/// and path.
+type Current = (Option<String>, String, String, i64, i64, String);
+
 /// The login was verified against `verified_hash`; refuse it if the password changed since, or
-/// the user or account stopped being active.
-fn check_still_valid(
-    current: Option<(Option<String>, String, String)>,
-    verified_hash: &str,
-) -> Result<()> {
+/// the user or account stopped being active. Otherwise, where the user sits.
+fn check_still_valid(current: Option<Current>, verified_hash: &str) -> Result<(i64, i64, String)> {
     match current {
-        Some((Some(hash), user_status, account_status))
+        Some((Some(hash), user_status, account_status, tenant_id, account_id, path))
             if hash == verified_hash && user_status == "active" && account_status == "active" =>
         {
-            Ok(())
+            Ok((tenant_id, account_id, path))
         }
         _ => Err(bad_credentials()),
     }

@@ -1,6 +1,6 @@
 //! Users, their credentials and their login record.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool, Row};
 use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
     EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
@@ -102,33 +102,41 @@ pub(crate) async fn insert_tx(
 }
 
 pub(crate) async fn login_record(pool: &PgPool, name: &LoginName) -> Result<Option<LoginRecord>> {
-    let mut conn = pool.acquire().await.map_err(db)?;
+    // The user, its password hash and its account's status in one round trip: every login,
+    // right or wrong, starts here.
     let (query, value) = match name {
         LoginName::Email(email_norm) => (
-            "SELECT u.id, u.password_hash, a.status FROM users u \
-             JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = $1",
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
+                 FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = $1) \
+                 AS users"
+            ),
             email_norm,
         ),
         LoginName::Username(username_norm) => (
-            "SELECT u.id, u.password_hash, a.status FROM users u \
-             JOIN accounts a ON a.id = u.account_id WHERE u.username_norm = $1",
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
+                 FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.username_norm = $1) \
+                 AS users"
+            ),
             username_norm,
         ),
     };
-    let found: Option<(i64, Option<String>, String)> = sqlx::query_as(query)
+    let Some(row) = sqlx::query(query)
         .bind(value)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(pool)
         .await
-        .map_err(db)?;
-    let Some((id, password_hash, account_status)) = found else {
-        return Ok(None);
-    };
-    let Some(user) = fetch(&mut conn, UserId(id))
-        .await
-        .map_err(StoreError::into_core)?
+        .map_err(db)?
     else {
         return Ok(None);
     };
+    let user = User::try_from(UserRow::from_row(&row).map_err(db)?)?;
+    let password_hash: Option<String> = row.try_get("password_hash").map_err(db)?;
+    let account_status: String = row.try_get("account_status").map_err(db)?;
     let account_status = account_status
         .parse()
         .map_err(|_| Error::internal("unexpected stored account status"))?;

@@ -39,6 +39,40 @@ pub async fn login_issues_working_tokens(h: Harness) {
     assert!(matches!(err, Error::Unauthenticated(_)));
 }
 
+/// A login writes the session, the user's last login and the account's activity together;
+/// the activity only when it is more than a minute old.
+pub async fn a_login_records_the_last_login_and_the_accounts_activity(h: Harness) {
+    h.root("Other", 0).await;
+    let acme = h.root("Acme", 0).await;
+    let (user, _) = h.user(&acme, "ann@acme.test", Role::User).await;
+    // Ids that differ, so that a write to the wrong row shows.
+    assert_ne!(user.id.get(), acme.id.get());
+    let created = h.store.account(acme.id).await.unwrap().unwrap().activity;
+    h.clock.advance(Duration::minutes(2));
+    let first = h.clock_now();
+    h.services
+        .auth
+        .login("ann@acme.test", PASSWORD, None)
+        .await
+        .unwrap();
+    let stored = h.store.user(user.id).await.unwrap().unwrap();
+    assert_eq!(stored.last_login, Some(first));
+    let account = h.store.account(acme.id).await.unwrap().unwrap();
+    assert_eq!(account.activity, first);
+    assert_ne!(account.activity, created);
+    h.clock.advance(Duration::seconds(30));
+    let second = h.clock_now();
+    h.services
+        .auth
+        .login("ann@acme.test", PASSWORD, None)
+        .await
+        .unwrap();
+    let stored = h.store.user(user.id).await.unwrap().unwrap();
+    assert_eq!(stored.last_login, Some(second));
+    let account = h.store.account(acme.id).await.unwrap().unwrap();
+    assert_eq!(account.activity, first, "kept to the minute");
+}
+
 pub async fn login_failures_look_the_same(h: Harness) {
     let acme = h.root("Acme", 0).await;
     h.user(&acme, "ann@acme.test", Role::User).await;

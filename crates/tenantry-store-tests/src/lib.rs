@@ -83,6 +83,7 @@ macro_rules! conformance_suite {
             },
             auth {
                 login_issues_working_tokens,
+                a_login_records_the_last_login_and_the_accounts_activity,
                 login_failures_look_the_same,
                 refresh_rotates_and_works_once,
                 logout_ends_the_session,
