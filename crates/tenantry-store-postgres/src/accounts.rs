@@ -108,9 +108,9 @@ pub(crate) async fn insert_tx(
     new: NewAccount,
     audit: AuditDraft,
 ) -> Result<Account, StoreError> {
-    // The id is drawn and the row comes back from its insert, so that of the statements below
-    // only the three that must are sent while the parent is locked: creating accounts under
-    // one parent takes turns on that lock.
+    // The id is drawn first and the row comes back from its insert, so that only the statements
+    // that need the lock are sent while the parent is held (the parent's seats, the insert, the
+    // audit record): accounts created under one parent take turns on that lock.
     let id: i64 = sqlx::query_scalar("SELECT nextval('accounts_id_seq')")
         .fetch_one(&mut *conn)
         .await?;
