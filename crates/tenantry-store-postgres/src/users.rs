@@ -104,27 +104,21 @@ pub(crate) async fn insert_tx(
 pub(crate) async fn login_record(pool: &PgPool, name: &LoginName) -> Result<Option<LoginRecord>> {
     // The user, its password hash and its account's status in one round trip: every login,
     // right or wrong, starts here.
+    macro_rules! login_select {
+        ($column:literal) => {
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
+                 FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.",
+                $column,
+                " = $1) AS users"
+            )
+        };
+    }
     let (query, value) = match name {
-        LoginName::Email(email_norm) => (
-            concat!(
-                "SELECT ",
-                user_columns!(),
-                ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
-                 FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.email_norm = $1) \
-                 AS users"
-            ),
-            email_norm,
-        ),
-        LoginName::Username(username_norm) => (
-            concat!(
-                "SELECT ",
-                user_columns!(),
-                ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
-                 FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.username_norm = $1) \
-                 AS users"
-            ),
-            username_norm,
-        ),
+        LoginName::Email(email_norm) => (login_select!("email_norm"), email_norm),
+        LoginName::Username(username_norm) => (login_select!("username_norm"), username_norm),
     };
     let Some(row) = sqlx::query(query)
         .bind(value)
