@@ -99,7 +99,9 @@ pub fn walk_rows(request: &ListRequest) -> Option<i64> {
 
 /// The length of a second walk after a first of `walked` rows returned `returned` (fewer than
 /// the page needs): `None` when the first found too few for a longer walk to be the cheaper way
-/// to a full page (see [`LONGER_WALK_EXPECTED_MOST`]).
+/// to a full page (see [`LONGER_WALK_EXPECTED_MOST`]), or too few to tell: the first walk must
+/// have found at least a third of the rows the page needs, so that one or two early matches
+/// in a short walk do not send a small page on a long one.
 ///
 /// The rows the first walk found include those an offset skipped; when it returned none, how
 /// many it skipped is unknown, and there is no second walk.
@@ -109,7 +111,7 @@ pub fn longer_walk_rows(request: &ListRequest, walked: i64, returned: usize) -> 
     let needed = i64::from(request.offset).saturating_add(request.fetch_limit());
     // Rows at the density the first walk saw, rounded up.
     let expected = needed.saturating_mul(walked).saturating_add(found - 1) / found;
-    (expected <= LONGER_WALK_EXPECTED_MOST)
+    (found.saturating_mul(3) >= needed && expected <= LONGER_WALK_EXPECTED_MOST)
         .then(|| (expected.saturating_mul(3).saturating_add(1) / 2).min(LONGER_WALK_MOST))
 }
 

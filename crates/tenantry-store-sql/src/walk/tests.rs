@@ -88,6 +88,21 @@ fn a_second_walk_counts_the_rows_an_offset_skipped() {
 }
 
 #[test]
+fn a_small_page_walks_again_only_after_a_third_of_its_rows() {
+    let page = searched(10);
+    let first = walk_rows(&page).unwrap();
+    assert_eq!(first, 11 * WALK_PER_ROW);
+    // One or three of the eleven rows: too few to tell how far the rest are.
+    assert_eq!(longer_walk_rows(&page, first, 1), None);
+    assert_eq!(longer_walk_rows(&page, first, 3), None);
+    // Four: the page is expected within 3,025 rows.
+    assert_eq!(longer_walk_rows(&page, first, 4), Some(4_538));
+    // A page of one needs two rows, and one found is half of them.
+    let single = searched(1);
+    assert_eq!(longer_walk_rows(&single, walk_rows(&single).unwrap(), 1), Some(600));
+}
+
+#[test]
 fn a_walk_of_a_given_length_reads_that_many_rows() {
     let statement = select_walking(
         Dialect::Postgres,
