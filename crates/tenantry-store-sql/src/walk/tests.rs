@@ -99,7 +99,10 @@ fn a_small_page_walks_again_only_after_a_third_of_its_rows() {
     assert_eq!(longer_walk_rows(&page, first, 4), Some(4_538));
     // A page of one needs two rows, and one found is half of them.
     let single = searched(1);
-    assert_eq!(longer_walk_rows(&single, walk_rows(&single).unwrap(), 1), Some(600));
+    assert_eq!(
+        longer_walk_rows(&single, walk_rows(&single).unwrap(), 1),
+        Some(600)
+    );
 }
 
 #[test]
