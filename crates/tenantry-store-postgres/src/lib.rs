@@ -8,7 +8,8 @@
 //! together apply them once.
 //!
 //! Map of the crate:
-//! - [`connect`]: options (pool size, statement timeout, TLS), connecting, migrating.
+//! - [`connect`]: options (pool size, statement timeout, TLS), connecting, migrating, and
+//!   how the connections reach the server (Unix socket, TCP with or without TLS).
 //! - `tx`: the retrying write-transaction helper.
 //! - `store_impl`: the `Store` trait, delegating to one module per record family:
 //!   `accounts`, `users`, `sessions`, `api_tokens`, `devices`, `audit`, `invariants`,
@@ -49,4 +50,4 @@ mod tx;
 mod user_tokens;
 mod users;
 
-pub use connect::{PostgresOptions, PostgresStore, TlsMode};
+pub use connect::{PostgresOptions, PostgresStore, TlsMode, Transport};

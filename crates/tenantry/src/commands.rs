@@ -55,7 +55,7 @@ pub async fn run(invocation: crate::config::Invocation) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = database::open(&args.database).await?;
+    let store = database::open_to_serve(&args.database).await?;
     let policy = server::Policy {
         allow_signup: !args.disable_signup,
         signing_key: signing_key(&args.database)?,
