@@ -2,7 +2,8 @@
 //! macros expand to string literals so every query stays a `&'static str` built with `concat!`.
 
 use serde_json::Value;
-use sqlx::FromRow;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, Row};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditId, AuditRecord, Device, DeviceId,
@@ -77,6 +78,32 @@ pub(crate) struct AccountRow {
     activity_at: OffsetDateTime,
 }
 
+impl AccountRow {
+    /// An account's columns from `first` on, in `account_columns!` order, read by position:
+    /// for rows that also carry another record's columns, whose names clash with these.
+    pub(crate) fn at(row: &PgRow, first: usize) -> sqlx::Result<AccountRow> {
+        let column = |n: usize| first + n;
+        Ok(AccountRow {
+            id: row.try_get(column(0))?,
+            tenant_id: row.try_get(column(1))?,
+            parent_id: row.try_get(column(2))?,
+            path: row.try_get(column(3))?,
+            name: row.try_get(column(4))?,
+            email: row.try_get(column(5))?,
+            description: row.try_get(column(6))?,
+            external_id: row.try_get(column(7))?,
+            status: row.try_get(column(8))?,
+            device_seats: row.try_get(column(9))?,
+            used_devices: row.try_get(column(10))?,
+            children_seats: row.try_get(column(11))?,
+            log_retention: row.try_get(column(12))?,
+            created_at: row.try_get(column(13))?,
+            updated_at: row.try_get(column(14))?,
+            activity_at: row.try_get(column(15))?,
+        })
+    }
+}
+
 impl TryFrom<AccountRow> for Account {
     type Error = Error;
 
@@ -123,6 +150,38 @@ pub(crate) struct UserRow {
     preferences: Value,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+}
+
+/// How many columns `user_columns!` names.
+pub(crate) const USER_COLUMNS: usize = 19;
+
+impl UserRow {
+    /// A user's columns from `first` on, in `user_columns!` order, read by position: for rows
+    /// that also carry another record's columns, whose names clash with these.
+    pub(crate) fn at(row: &PgRow, first: usize) -> sqlx::Result<UserRow> {
+        let column = |n: usize| first + n;
+        Ok(UserRow {
+            id: row.try_get(column(0))?,
+            tenant_id: row.try_get(column(1))?,
+            account_id: row.try_get(column(2))?,
+            account_path: row.try_get(column(3))?,
+            email: row.try_get(column(4))?,
+            username: row.try_get(column(5))?,
+            first_name: row.try_get(column(6))?,
+            last_name: row.try_get(column(7))?,
+            role: row.try_get(column(8))?,
+            status: row.try_get(column(9))?,
+            email_verified: row.try_get(column(10))?,
+            email_verified_at: row.try_get(column(11))?,
+            terms_agreed_at: row.try_get(column(12))?,
+            has_password: row.try_get(column(13))?,
+            last_login_at: row.try_get(column(14))?,
+            locked_until: row.try_get(column(15))?,
+            preferences: row.try_get(column(16))?,
+            created_at: row.try_get(column(17))?,
+            updated_at: row.try_get(column(18))?,
+        })
+    }
 }
 
 impl TryFrom<UserRow> for User {

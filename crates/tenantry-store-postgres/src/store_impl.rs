@@ -118,6 +118,10 @@ impl Store for PostgresStore {
         users::get(&self.pool, id).await
     }
 
+    async fn user_with_account(&self, id: UserId) -> Result<Option<(User, Account)>> {
+        users::with_account(&self.pool, id).await
+    }
+
     async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>> {
         users::login_record(&self.pool, name).await
     }

@@ -5,14 +5,14 @@ use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
     EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
 };
-use tenantry_core::model::{AuditDraft, User, UserId};
+use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
 use crate::accounts::lock_shared;
 use crate::audit::{self, Target};
 use crate::errors::{StoreError, db};
-use crate::rows::{UserRow, user_columns};
+use crate::rows::{AccountRow, USER_COLUMNS, UserRow, account_columns, user_columns};
 use crate::tx;
 
 pub(crate) async fn fetch(conn: &mut PgConnection, id: UserId) -> Result<Option<User>, StoreError> {
@@ -36,6 +36,28 @@ async fn fetch_existing(conn: &mut PgConnection, id: UserId) -> Result<User, Sto
 pub(crate) async fn get(pool: &PgPool, id: UserId) -> Result<Option<User>> {
     let mut conn = pool.acquire().await.map_err(db)?;
     fetch(&mut conn, id).await.map_err(StoreError::into_core)
+}
+
+/// A user and their account in one statement, as `me` shows them: the user's columns, then
+/// the account's (read by position, since their names clash).
+pub(crate) async fn with_account(pool: &PgPool, id: UserId) -> Result<Option<(User, Account)>> {
+    let row = sqlx::query(concat!(
+        "SELECT * FROM (SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1) AS u JOIN (SELECT ",
+        account_columns!(),
+        " FROM accounts) AS a ON a.id = u.account_id"
+    ))
+    .bind(id.get())
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let user = User::try_from(UserRow::at(&row, 0).map_err(db)?)?;
+    let account = Account::try_from(AccountRow::at(&row, USER_COLUMNS).map_err(db)?)?;
+    Ok(Some((user, account)))
 }
 
 pub(crate) fn target(user: &User) -> Target<'_> {

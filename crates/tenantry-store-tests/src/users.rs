@@ -270,6 +270,17 @@ pub async fn me_shows_the_user_with_their_account_as_it_is_now(h: Harness) {
     // Each user is shown with their own account, read afresh.
     let (user, account) = shown(h.services.auth.me(&admin).await.unwrap());
     assert_eq!((user.id, account.id), (admin_user.id, acme.id));
+    // Later changes, so that each record's timestamps differ from one another below.
+    h.clock.advance(time::Duration::minutes(5));
+    let renamed_user = UpdateUser {
+        first_name: Some(Some(text("Wendy"))),
+        ..UpdateUser::default()
+    };
+    h.services
+        .users
+        .update(&admin, worker.id, renamed_user)
+        .await
+        .unwrap();
     let renamed = UpdateAccount {
         name: Some(text("Plant 2")),
         ..UpdateAccount::default()
@@ -281,6 +292,16 @@ pub async fn me_shows_the_user_with_their_account_as_it_is_now(h: Harness) {
         .unwrap();
     let (_, account) = shown(h.services.auth.me(&worker_caller).await.unwrap());
     assert_eq!(account.name, "Plant 2");
+    // Read together, each record is field for field what reading it alone gives (the root's
+    // seat counters differ from one another, and the renamed records' timestamps do).
+    for (user_id, account_id) in [(worker.id, plant.id), (admin_user.id, acme.id)] {
+        let alone = (
+            h.store.user(user_id).await.unwrap().unwrap(),
+            h.store.account(account_id).await.unwrap().unwrap(),
+        );
+        let together = h.store.user_with_account(user_id).await.unwrap();
+        assert_eq!(together, Some(alone));
+    }
     h.services.users.delete(&admin, worker.id).await.unwrap();
     assert!(
         h.store
