@@ -5,11 +5,11 @@
 use sqlx::{PgConnection, PgPool};
 use tenantry_core::auth::TokenHash;
 use tenantry_core::model::session::{NewSession, SessionTokens};
-use tenantry_core::model::{AccountPath, Actor, AuditDraft, Session, SessionId};
+use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, Target, audit_insert};
 use crate::errors::{StoreError, db};
 use crate::rows::SessionRow;
 use crate::tx;
@@ -56,20 +56,23 @@ async fn insert_tx(
     .fetch_optional(&mut *conn)
     .await?;
     let (tenant_id, account_id, account_path) = check_still_valid(current, &new.verified_hash)?;
-    let account_path = AccountPath::from_stored(account_path);
     let tokens = &new.tokens;
-    // The session, the user's last login and the account's activity in one statement. Activity
-    // is kept to the minute: frequent logins into one account need not rewrite it.
-    let id: i64 = sqlx::query_scalar(
+    // The session, the user's last login, the account's activity and the audit record in one
+    // statement. Activity is kept to the minute: frequent logins into one account need not
+    // rewrite it.
+    let id: i64 = sqlx::query_scalar(concat!(
         "WITH session AS (INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, \
          access_expires_at, refresh_expires_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id), \
          seen AS (UPDATE users SET last_login_at = $7, failed_logins = 0, locked_until = NULL \
          WHERE id = $2), \
          active AS (UPDATE accounts SET activity_at = $7 \
-         WHERE id = $8 AND activity_at < $7 - interval '1 minute') \
-         SELECT id FROM session",
-    )
+         WHERE id = $8 AND activity_at < $7 - interval '1 minute'), \
+         logged AS (",
+        audit_insert!(),
+        "($1, $9, $10, $11, 'user', $2, $12, $13, $14)) \
+         SELECT id FROM session"
+    ))
     .bind(tenant_id)
     .bind(new.user_id.get())
     .bind(tokens.access_hash.as_bytes().as_slice())
@@ -78,15 +81,14 @@ async fn insert_tx(
     .bind(tokens.refresh_expires)
     .bind(tokens.now)
     .bind(account_id)
+    .bind(account_path)
+    .bind(audit.actor.to_string())
+    .bind(audit.action)
+    .bind(audit.request_id.clone())
+    .bind(&audit.details)
+    .bind(audit.at)
     .fetch_one(&mut *conn)
     .await?;
-    let target = Target {
-        kind: "user",
-        id: Some(new.user_id.get()),
-        tenant_id: Some(tenant_id),
-        path: Some(&account_path),
-    };
-    audit::record(conn, &audit, target).await?;
     Ok(SessionId(id))
 }
 

@@ -3,11 +3,13 @@
 use tenantry_core::Error;
 use tenantry_core::auth::{Principal, Role};
 use tenantry_core::model::{AccountStatus, Actor, UserStatus};
+use tenantry_core::query::ListResource;
+use tenantry_core::services::Within;
 use tenantry_core::services::accounts::UpdateAccount;
 use tenantry_core::services::users::UpdateUser;
 use time::Duration;
 
-use crate::harness::{Harness, PASSWORD, password, text};
+use crate::harness::{Harness, PASSWORD, first as first_page, password, text};
 
 pub async fn login_issues_working_tokens(h: Harness) {
     let acme = h.root("Acme", 0).await;
@@ -55,11 +57,40 @@ pub async fn a_login_records_the_last_login_and_the_accounts_activity(h: Harness
         let now = h.clock_now();
         h.services
             .auth
-            .login("ann@acme.test", PASSWORD, None)
+            .login("ann@acme.test", PASSWORD, Some("req-login".into()))
             .await
             .unwrap();
         let stored = h.store.user(user.id).await.unwrap().unwrap();
         assert_eq!(stored.last_login, Some(now));
+        // And the audit record, written with them.
+        let newest = h
+            .services
+            .audit
+            .list(
+                &h.service,
+                Within::Visible,
+                first_page(ListResource::Audit, 1),
+            )
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        assert_eq!(
+            (
+                newest.action.as_str(),
+                newest.actor,
+                newest.target_type.as_str()
+            ),
+            ("user.login", format!("user:{}", user.id), "user")
+        );
+        assert_eq!(
+            (newest.target_id, newest.tenant_id, newest.account_path),
+            (Some(user.id.get()), Some(acme.id), Some(acme.path.clone()))
+        );
+        assert_eq!(
+            (newest.request_id.as_deref(), newest.at),
+            (Some("req-login"), now)
+        );
         let account = h.store.account(acme.id).await.unwrap().unwrap();
         let first = *first.get_or_insert(now);
         assert_eq!(account.activity, first, "kept to the minute");
