@@ -361,3 +361,12 @@ pub(crate) fn check_roles_at_most(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// `UserRow::at` finds the account's columns after this many of the user's.
+    #[test]
+    fn user_columns_counts_the_user_columns() {
+        assert_eq!(user_columns!().split(',').count(), super::USER_COLUMNS);
+    }
+}
