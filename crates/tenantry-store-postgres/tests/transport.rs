@@ -28,13 +28,19 @@ fn with_parameter(url: &str, name: &str, value: &str) -> String {
     format!("{url}{separator}{name}={value}")
 }
 
-#[tokio::test]
-async fn tcp_without_tls_is_told_apart_from_tcp_with_it() {
-    let Some(url) = test_url() else { return };
+/// The test database's URL when it reaches the server over TCP, as CI's does.
+fn tcp_test_url() -> Option<String> {
+    let url = test_url()?;
     if url.contains("host=/") {
         eprintln!("skipped: the test URL names a Unix socket");
-        return;
+        return None;
     }
+    Some(url)
+}
+
+#[tokio::test]
+async fn tcp_without_tls_is_told_apart_from_tcp_with_it() {
+    let Some(url) = tcp_test_url() else { return };
     let plain = transport(&url, Some(TlsMode::Disable)).await.unwrap();
     assert_eq!(plain, Transport::Tcp { tls: None });
     assert_eq!(plain.to_string(), "TCP without TLS");
@@ -58,11 +64,7 @@ async fn tcp_without_tls_is_told_apart_from_tcp_with_it() {
 
 #[tokio::test]
 async fn the_unix_socket_is_told_apart_from_tcp() {
-    let Some(url) = test_url() else { return };
-    if url.contains("host=/") {
-        eprintln!("skipped: the test URL names a Unix socket");
-        return;
-    }
+    let Some(url) = tcp_test_url() else { return };
     // Ask the server where its socket is, then connect there with the same user and database.
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let directories: String = sqlx::query_scalar("SHOW unix_socket_directories")
