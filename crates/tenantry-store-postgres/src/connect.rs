@@ -289,7 +289,8 @@ impl std::fmt::Display for Transport {
 
 impl PostgresStore {
     /// How this store's connections reach the server, as one of them sees it: every
-    /// connection of the store is made from the same options.
+    /// connection of the store is made from the same options. (Behind a connection pooler
+    /// such as PgBouncer, this is the pooler's connection to the server, not the store's.)
     pub async fn transport(&self) -> Result<Transport> {
         let (socket, tls): (bool, Option<String>) = sqlx::query_as(
             "SELECT inet_client_addr() IS NULL, \
