@@ -152,14 +152,14 @@ pub async fn run(
         loop {
             every.tick().await;
             limiters.forget_idle();
-            // Histogram samples wait for a scrape; an unscraped server drains them here.
-            tenantry_http::metrics::upkeep();
         }
     });
+    let metrics_drain = tokio::spawn(tenantry_http::metrics::keep_drained());
     let app = tenantry_http::router(state);
     let served = crate::connections::serve(listener, app, http.header_read_timeout, shutdown).await;
     janitor.abort();
     forgetter.abort();
+    metrics_drain.abort();
     if let Some(mailer) = mailer {
         mailer.abort();
     }
