@@ -310,8 +310,11 @@ pub fn format_time(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A time as dumps write it; one that RFC 3339 cannot write back in UTC is not one.
 pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(crate::clock::rfc3339_utc)
 }
 
 pub fn encode_bytes(bytes: &[u8]) -> String {

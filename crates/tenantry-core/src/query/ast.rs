@@ -299,15 +299,16 @@ pub fn coerce(field: &FieldSpec, literal: Literal) -> Result<Value, String> {
 }
 
 /// RFC 3339 (`2024-01-17T10:00:00Z`, fractions and offsets allowed), or a plain date taken as
-/// midnight UTC.
+/// midnight UTC; either within the years RFC 3339 can write in UTC (see `clock::rfc3339_utc`).
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t.to_offset(time::UtcOffset::UTC));
+        return crate::clock::rfc3339_utc(t);
     }
+    // `[year]` alone also takes a sign and five digits ("-2026-01-01").
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, &format)
         .ok()
-        .map(|d| d.midnight().assume_utc())
+        .and_then(|d| crate::clock::rfc3339_utc(d.midnight().assume_utc()))
 }
 
 fn write_value(f: &mut fmt::Formatter<'_>, value: &Value) -> fmt::Result {

@@ -83,6 +83,42 @@ fn scim_errors_name_the_position_and_what_was_expected() {
     insta::assert_snapshot!(out.join("\n"));
 }
 
+/// Found by the `scim` fuzz target: "-2026-01-01" parsed as a date that RFC 3339, and so the
+/// filter's printed form and every answer, cannot write.
+#[test]
+fn times_rfc3339_cannot_write_are_refused_as_bad_dates() {
+    for input in [
+        r#"created gt "-2026-01-01""#,
+        r#"created gt "0000-01-01T00:00:00+01:00""#,
+        r#"created lt "9999-12-31T23:30:00-01:00""#,
+    ] {
+        let rendered = scim_users(input);
+        assert!(
+            rendered.starts_with("error: ") && rendered.contains("expects a date"),
+            "{input} => {rendered}"
+        );
+    }
+    let cloud_elements = ceql_accounts("created > '-2026-01-01'");
+    assert!(
+        cloud_elements.contains("expects a date"),
+        "{cloud_elements}"
+    );
+    for edge in [
+        r#"created ge "0000-01-01""#,
+        r#"created le "9999-12-31T23:59:59.999999Z""#,
+        r#"created ge "0000-01-01T01:00:00+01:00""#,
+    ] {
+        let filter = scim::parse(edge, &ListResource::Users, &QueryLimits::DEFAULT)
+            .unwrap_or_else(|e| panic!("{edge}: {e}"));
+        let again = scim::parse(
+            &filter.to_string(),
+            &ListResource::Users,
+            &QueryLimits::DEFAULT,
+        );
+        assert_eq!(again.ok(), Some(filter), "{edge}");
+    }
+}
+
 #[test]
 fn ceql_clauses() {
     let cases = [

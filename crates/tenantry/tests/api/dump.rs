@@ -253,6 +253,20 @@ async fn broken_dumps_are_refused_with_the_line() {
         stderr.contains("accounts.device_seats must be an integer"),
         "{stderr}"
     );
+    // A time RFC 3339 cannot write back in UTC (the year -1 there) is not a time.
+    let start = dump.find("\"created_at\":\"").unwrap() + "\"created_at\":\"".len();
+    let end = start + dump[start..].find('"').unwrap();
+    let bad = format!(
+        "{}0000-01-01T00:00:00+01:00{}",
+        &dump[..start],
+        &dump[end..]
+    );
+    let (ok, _, stderr) = tenantry(&["import", "--database", &database], bad.as_bytes()).await;
+    assert!(!ok);
+    assert!(
+        stderr.contains(".created_at must be an RFC 3339 time"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = tenantry(&["import", "--database", &database], b"{\"hello\": 1}\n").await;
     assert!(!ok);
     assert!(stderr.contains("not a Tenantry dump"), "{stderr}");
