@@ -304,7 +304,7 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return crate::clock::rfc3339_utc(t);
     }
-    // `[year]` alone also takes a sign and five digits ("-2026-01-01").
+    // `[year]` also takes a sign ("-2026-01-01").
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, &format)
         .ok()

@@ -83,8 +83,9 @@ fn scim_errors_name_the_position_and_what_was_expected() {
     insta::assert_snapshot!(out.join("\n"));
 }
 
-/// Found by the `scim` fuzz target: "-2026-01-01" parsed as a date that RFC 3339, and so the
-/// filter's printed form and every answer, cannot write.
+/// Found by the `scim` fuzz target: "-2026-01-01" parsed as a date that RFC 3339 cannot write,
+/// so the filter could not be printed; and "9999-12-31T23:30:00-01:00" panicked on its way to
+/// UTC (a 500 through the API).
 #[test]
 fn times_rfc3339_cannot_write_are_refused_as_bad_dates() {
     for input in [
