@@ -253,7 +253,33 @@ async fn broken_dumps_are_refused_with_the_line() {
         stderr.contains("accounts.device_seats must be an integer"),
         "{stderr}"
     );
-    // A time RFC 3339 cannot write back in UTC (the year -1 there) is not a time.
+    let (ok, _, stderr) = tenantry(&["import", "--database", &database], b"{\"hello\": 1}\n").await;
+    assert!(!ok);
+    assert!(stderr.contains("not a Tenantry dump"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_rfc3339_cannot_write_are_refused_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("sqlite://{}", dir.path().join("target.db").display());
+    refuses_times_rfc3339_cannot_write(&target).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_rfc3339_cannot_write_are_refused_on_postgres() {
+    let Some(url) = test_url() else { return };
+    let (target, _guard) = fresh_schema(&url).await;
+    refuses_times_rfc3339_cannot_write(&target).await;
+}
+
+/// A time RFC 3339 cannot write back in UTC (here the year -1 there) is not a time: the import
+/// names the column and leaves the database as it was.
+async fn refuses_times_rfc3339_cannot_write(target: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!("sqlite://{}", dir.path().join("source.db").display());
+    let app = TestApp::over_store(open(&source).await).await;
+    seed(&app).await;
+    let dump = export(&source, &[]).await;
     let start = dump.find("\"created_at\":\"").unwrap() + "\"created_at\":\"".len();
     let end = start + dump[start..].find('"').unwrap();
     let bad = format!(
@@ -261,15 +287,14 @@ async fn broken_dumps_are_refused_with_the_line() {
         &dump[..start],
         &dump[end..]
     );
-    let (ok, _, stderr) = tenantry(&["import", "--database", &database], bad.as_bytes()).await;
+    let before = rows(&export(target, &[]).await).join("\n");
+    let (ok, _, stderr) = tenantry(&["import", "--database", target], bad.as_bytes()).await;
     assert!(!ok);
     assert!(
         stderr.contains(".created_at must be an RFC 3339 time"),
         "{stderr}"
     );
-    let (ok, _, stderr) = tenantry(&["import", "--database", &database], b"{\"hello\": 1}\n").await;
-    assert!(!ok);
-    assert!(stderr.contains("not a Tenantry dump"), "{stderr}");
+    assert_eq!(rows(&export(target, &[]).await).join("\n"), before);
 }
 
 /// Another installation's database is not a place to load a dump into blindly: its own
