@@ -21,6 +21,22 @@ pub struct HashTimes {
     pub alone_ms: f64,
     /// Every core hashing at once: what bounds logins.
     pub all_cores_ms: f64,
+    /// When `login` ran: `all_cores_ms` timed just before it and just after it, whose mean
+    /// `all_cores_ms` is.
+    pub around_login_ms: Option<(f64, f64)>,
+}
+
+impl HashTimes {
+    /// The times on either side of the `login` run, taken as the machine's speed while it ran:
+    /// the mean of the two, as a calibration before and after a measurement cancels a steady
+    /// drift between them.
+    pub fn around_login(before: &HashTimes, after: &HashTimes) -> HashTimes {
+        HashTimes {
+            alone_ms: (before.alone_ms + after.alone_ms) / 2.0,
+            all_cores_ms: (before.all_cores_ms + after.all_cores_ms) / 2.0,
+            around_login_ms: Some((before.all_cores_ms, after.all_cores_ms)),
+        }
+    }
 }
 
 fn fmt_opt(value: Option<f64>, digits: usize) -> String {
@@ -85,9 +101,16 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
             );
         }
     }
+    let when = hashing
+        .around_login_ms
+        .map_or(String::new(), |(before, after)| {
+            format!(
+                " (the mean of {before:.1} ms just before `login` and {after:.1} ms just after)"
+            )
+        });
     let _ = writeln!(
         out,
-        "\nHashing: one argon2id hash (OWASP, m=19 MiB, t=2) takes {:.1} ms here with all {} cores hashing ({:.1} ms alone), so the login ceiling is {} cores ÷ {:.1} ms = {:.1} logins/s.\n",
+        "\nHashing: one argon2id hash (OWASP, m=19 MiB, t=2) takes {:.1} ms here with all {} cores hashing{when} and {:.1} ms alone, so the login ceiling is {} cores ÷ {:.1} ms = {:.1} logins/s.\n",
         hashing.all_cores_ms,
         context.cores,
         hashing.alone_ms,
@@ -167,4 +190,22 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HashTimes;
+
+    #[test]
+    fn the_login_ceiling_is_timed_from_both_sides_of_the_logins() {
+        let time = |alone_ms, all_cores_ms| HashTimes {
+            alone_ms,
+            all_cores_ms,
+            around_login_ms: None,
+        };
+        let around = HashTimes::around_login(&time(10.0, 12.0), &time(11.0, 14.0));
+        assert_eq!(around.all_cores_ms, 13.0);
+        assert_eq!(around.alone_ms, 10.5);
+        assert_eq!(around.around_login_ms, Some((12.0, 14.0)));
+    }
 }
