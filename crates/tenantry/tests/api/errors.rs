@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Reply, TestApp};
 
 fn post_raw(path: &str, token: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
     Request::post(path)
@@ -210,7 +210,15 @@ async fn healthz_needs_nothing(app: TestApp) {
     let reply = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["status"], "ok");
-    assert!(reply.headers.get("x-request-id").is_some());
+    // A request that brings no id gets a fresh random (version 4) UUID.
+    let generated = |reply: &Reply| reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    let first = generated(&reply);
+    let second = generated(&app.call(Method::GET, "/healthz", None, None).await);
+    for id in [&first, &second] {
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(&id[14..15], "4", "{id}");
+    }
+    assert_ne!(first, second);
 }
 
 async fn hostile_values_are_refused_not_stored(app: TestApp) {
