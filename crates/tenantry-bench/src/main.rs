@@ -304,7 +304,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     for scenario in wanted {
         // The login ceiling is timed on both sides of the logins themselves: the machine's
         // speed drifts by a third from hour to hour, and a ceiling timed a minute away from
-        // the logins it judges moved `login` by ±5 % between runs of the same code.
+        // the logins it judges moved `login` by ±5 % between runs of the same code. The
+        // faster side counts (`HashTimes::around_login`).
         let before = if scenario == "login" {
             eprintln!("timing the hash before {scenario}");
             Some(hash_times_ms(cores).await?)
