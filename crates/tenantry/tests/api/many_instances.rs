@@ -172,7 +172,8 @@ async fn a_write_storm_across_instances_keeps_every_invariant() {
                 async move { http(address, "POST", &path, Some(&owner), Some(body)).await }
             };
             let mut statuses = Vec::new();
-            match i % 3 {
+            let kind = i % 3;
+            match kind {
                 // Seat moves between the parent and its children, in both directions.
                 0 => {
                     let seats = if i % 2 == 0 { 7 } else { -6 };
@@ -198,12 +199,18 @@ async fn a_write_storm_across_instances_keeps_every_invariant() {
                     }
                 }
             }
-            statuses
+            (kind, statuses)
         }));
     }
     let mut counts = std::collections::BTreeMap::new();
+    // Writes of each kind that went through: seat moves, users, temporary accounts.
+    let mut done = [0_usize; 3];
     for task in storm {
-        for (status, body) in task.await.unwrap() {
+        let (kind, statuses) = task.await.unwrap();
+        if statuses.first().is_some_and(|(status, _)| *status < 300) {
+            done[kind] += 1;
+        }
+        for (status, body) in statuses {
             assert!(
                 matches!(status, 200 | 201 | 204 | 409 | 422),
                 "a conflicting write must fail cleanly, got {status}: {body}"
@@ -211,9 +218,13 @@ async fn a_write_storm_across_instances_keeps_every_invariant() {
             *counts.entry(status).or_insert(0) += 1;
         }
     }
+    // Every kind of write got through, so the storm raced real writes, not only refusals. How
+    // many seat moves and accounts find seats free depends on how the requests interleave (37
+    // of the 120 accounts in the CI run that failed a threshold of 39), so no count beyond one
+    // is certain; the users' count is, and is checked below.
     assert!(
-        counts.get(&201).copied().unwrap_or(0) > 50,
-        "the storm mostly succeeded: {counts:?}"
+        done.iter().all(|&n| n > 0),
+        "every kind of write went through: {done:?}, {counts:?}"
     );
 
     // Every invariant, recomputed in SQL from the rows.
