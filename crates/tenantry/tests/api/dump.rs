@@ -272,8 +272,8 @@ async fn times_rfc3339_cannot_write_are_refused_on_postgres() {
     refuses_times_rfc3339_cannot_write(&target).await;
 }
 
-/// A time RFC 3339 cannot write back in UTC (here the year -1 there) is not a time: the import
-/// names the column and leaves the database as it was.
+/// A time RFC 3339 cannot write back in UTC (`0000-01-01T00:00:00+01:00`, the year -1 in UTC)
+/// is not a time: the import names the column and leaves the database as it was.
 async fn refuses_times_rfc3339_cannot_write(target: &str) {
     let dir = tempfile::tempdir().unwrap();
     let source = format!("sqlite://{}", dir.path().join("source.db").display());
