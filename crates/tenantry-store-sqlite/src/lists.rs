@@ -93,11 +93,13 @@ fn values(binds: &[Bind]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-/// The rows of `statement`, read through rusqlite on a reader thread with `decode` (see
-/// `Readers::on_thread`), or through the sqlx readers if it cannot run there now.
+/// The rows of `statement`, at most `most` of them, read through rusqlite on a reader thread
+/// with `decode` (see `Readers::on_thread`), or through the sqlx readers if it cannot run there
+/// now.
 async fn rows_by<R>(
     readers: &Readers,
     statement: Statement,
+    most: usize,
     decode: fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
 ) -> Result<Vec<R>>
 where
@@ -108,7 +110,14 @@ where
     let read = move |conn: &rusqlite::Connection| {
         let mut prepared = conn.prepare_cached(&sql)?;
         let rows = prepared.query_map(rusqlite::params_from_iter(values), decode)?;
-        rows.collect::<rusqlite::Result<Vec<R>>>()
+        // Room for the whole page at once: collected from an iterator of unknown length, a
+        // page of 51 users grew from 4 rows to 64, moving every row each time (1.6 % of the
+        // server's CPU in `list-users`, `perf`).
+        let mut page = Vec::with_capacity(most);
+        for row in rows {
+            page.push(row?);
+        }
+        Ok(page)
     };
     match readers.on_thread(read).await? {
         Some(rows) => Ok(rows),
@@ -134,6 +143,12 @@ where
     query
 }
 
+/// The most rows a page's statement returns: its page and the one row that tells whether
+/// another follows.
+fn page_rows(request: &ListRequest) -> usize {
+    usize::try_from(request.fetch_limit()).unwrap_or(0)
+}
+
 fn select(scope: &Scope, request: &ListRequest) -> Statement {
     tenantry_store_sql::select(Dialect::Sqlite, table(request.resource), scope, request)
 }
@@ -144,7 +159,7 @@ pub(crate) async fn accounts(
     request: &ListRequest,
 ) -> Result<Vec<Account>> {
     let decode = |row: &rusqlite::Row<'_>| AccountRow::from_by_key(row, 0);
-    convert_all(rows_by(readers, select(scope, request), decode).await?)
+    convert_all(rows_by(readers, select(scope, request), page_rows(request), decode).await?)
 }
 
 pub(crate) async fn users(
@@ -153,7 +168,7 @@ pub(crate) async fn users(
     request: &ListRequest,
 ) -> Result<Vec<User>> {
     let decode = |row: &rusqlite::Row<'_>| UserRow::from_by_key(row, 0);
-    convert_all(rows_by(readers, select(scope, request), decode).await?)
+    convert_all(rows_by(readers, select(scope, request), page_rows(request), decode).await?)
 }
 
 pub(crate) async fn devices(
@@ -186,7 +201,7 @@ pub(crate) async fn count(
         cap,
     );
     let decode = |row: &rusqlite::Row<'_>| Ok((row.get::<_, i64>(0)?,));
-    let counted: Vec<(i64,)> = rows_by(readers, statement, decode).await?;
+    let counted: Vec<(i64,)> = rows_by(readers, statement, 1, decode).await?;
     Ok(counted
         .first()
         .map_or(0, |(n,)| u64::try_from(*n).unwrap_or(0)))

@@ -342,7 +342,13 @@ pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>>
 where
     T: TryFrom<R, Error = Error>,
 {
-    rows.into_iter().map(T::try_from).collect()
+    // Sized once: a `Result` collect cannot tell how many rows will convert, so it would grow
+    // the list step by step.
+    let mut converted = Vec::with_capacity(rows.len());
+    for row in rows {
+        converted.push(T::try_from(row)?);
+    }
+    Ok(converted)
 }
 
 /// Fails with `Forbidden` if any of these stored roles ranks above `max_role`.
