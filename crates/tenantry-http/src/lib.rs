@@ -7,6 +7,7 @@
 //!   limit, timeout) and the JSON 404/405 fallbacks.
 //! - [`state`]: the [`AppState`] handlers share.
 //! - [`error`]: the native error body `{"code","message","fields"}` and its status codes.
+//! - [`list_json`]: JSON answers for lists, written into a buffer sized for the list.
 //! - [`extract`]: JSON/query/path extractors whose rejections use that body, and the bearer-token
 //!   extractor that yields the authenticated [`tenantry_core::auth::Caller`].
 //! - [`native`]: the native REST API under `/api`, with its OpenAPI 3.1 document.
@@ -21,6 +22,7 @@ pub mod compat;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod list_json;
 pub mod metrics;
 pub mod native;
 pub mod pages;

@@ -18,6 +18,7 @@ use super::dto::{
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -298,7 +299,7 @@ pub async fn list_accounts(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<AccountsQuery>,
-) -> ApiResult<Json<AccountPage>> {
+) -> ApiResult<ListJson<AccountPage>> {
     let within = match (query.parent_id, query.within) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request("give parent_id or within, not both"));
@@ -309,7 +310,7 @@ pub async fn list_accounts(
     };
     let request = ListRequest::native(ListResource::Accounts, &query.list_params())?;
     let page = app.services.accounts.list(&caller, within, request).await?;
-    Ok(Json(page.into()))
+    Ok(ListJson(page.into()))
 }
 
 #[utoipa::path(
@@ -332,14 +333,14 @@ pub async fn list_children(
     Authenticated(caller): Authenticated,
     AppPath(id): AppPath<i64>,
     AppQuery(query): AppQuery<ChildrenQuery>,
-) -> ApiResult<Json<AccountPage>> {
+) -> ApiResult<ListJson<AccountPage>> {
     let within = match query.depth.unwrap_or_default() {
         DepthParam::Direct => Within::Account(AccountId(id)),
         DepthParam::All => Within::Below(AccountId(id)),
     };
     let request = ListRequest::native(ListResource::Accounts, &query.list_params())?;
     let page = app.services.accounts.list(&caller, within, request).await?;
-    Ok(Json(page.into()))
+    Ok(ListJson(page.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

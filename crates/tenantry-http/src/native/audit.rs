@@ -1,6 +1,5 @@
 //! The audit trail.
 
-use axum::Json;
 use axum::extract::State;
 use tenantry_core::model::AccountId;
 use tenantry_core::query::{ListRequest, ListResource};
@@ -9,6 +8,7 @@ use tenantry_core::services::Within;
 use super::dto::{AuditPage, list_query};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppQuery, Authenticated};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 list_query!(
@@ -40,11 +40,11 @@ pub async fn list_audit(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<AuditQuery>,
-) -> ApiResult<Json<AuditPage>> {
+) -> ApiResult<ListJson<AuditPage>> {
     let request = ListRequest::native(ListResource::Audit, &query.list_params())?;
     let within = query
         .within
         .map_or(Within::Visible, |id| Within::Subtree(AccountId(id)));
     let records = app.services.audit.list(&caller, within, request).await?;
-    Ok(Json(records.into()))
+    Ok(ListJson(records.into()))
 }

@@ -16,6 +16,7 @@ use super::dto::{DeviceDto, DevicePage};
 use super::users::ScopedListQuery;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,7 +109,7 @@ pub async fn list_devices(
     Authenticated(caller): Authenticated,
     AppPath(account_id): AppPath<i64>,
     AppQuery(query): AppQuery<ScopedListQuery>,
-) -> ApiResult<Json<DevicePage>> {
+) -> ApiResult<ListJson<DevicePage>> {
     let request = ListRequest::native(ListResource::Devices, &query.list_params())?;
     let within = if query.subtree.unwrap_or(false) {
         Within::Subtree(AccountId(account_id))
@@ -116,7 +117,7 @@ pub async fn list_devices(
         Within::Account(AccountId(account_id))
     };
     let devices = app.services.devices.list(&caller, within, request).await?;
-    Ok(Json(devices.into()))
+    Ok(ListJson(devices.into()))
 }
 
 #[utoipa::path(

@@ -436,6 +436,12 @@ macro_rules! page_type {
             pub total: Option<TotalDto>,
         }
 
+        impl $crate::list_json::Records for $name {
+            fn records(&self) -> usize {
+                self.data.len()
+            }
+        }
+
         impl<T: Into<$item>> From<tenantry_core::query::ListPage<T>> for $name {
             fn from(page: tenantry_core::query::ListPage<T>) -> Self {
                 $name {

@@ -18,6 +18,7 @@ use super::dto::{
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authenticated};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 fn person_name(s: &str) -> Result<Text, String> {
@@ -245,11 +246,11 @@ pub async fn list_users(
     Authenticated(caller): Authenticated,
     AppPath(account_id): AppPath<i64>,
     AppQuery(query): AppQuery<ScopedListQuery>,
-) -> ApiResult<Json<UserPage>> {
+) -> ApiResult<ListJson<UserPage>> {
     let request = ListRequest::native(ListResource::Users, &query.list_params())?;
     let within = scoped(account_id, query.subtree);
     let users = app.services.users.list(&caller, within, request).await?;
-    Ok(Json(users.into()))
+    Ok(ListJson(users.into()))
 }
 
 #[utoipa::path(
@@ -272,13 +273,13 @@ pub async fn search_users(
     State(app): State<AppState>,
     Authenticated(caller): Authenticated,
     AppQuery(query): AppQuery<UsersQuery>,
-) -> ApiResult<Json<UserPage>> {
+) -> ApiResult<ListJson<UserPage>> {
     let request = ListRequest::native(ListResource::Users, &query.list_params())?;
     let within = query
         .within
         .map_or(Within::Visible, |id| Within::Subtree(AccountId(id)));
     let users = app.services.users.list(&caller, within, request).await?;
-    Ok(Json(users.into()))
+    Ok(ListJson(users.into()))
 }
 
 #[utoipa::path(

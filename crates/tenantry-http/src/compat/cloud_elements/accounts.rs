@@ -17,6 +17,7 @@ use super::error::{CeError, CeResult};
 use super::paging::{self, PageQuery};
 use super::records::AccountRecord;
 use super::request::{CeCaller, CeJson, CePath, CeQuery, path_id, require_organization_admin};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 /// The organization's root (its Default account) for an organization administrator.
@@ -45,7 +46,7 @@ pub async fn list(
     State(app): State<AppState>,
     CeCaller(caller): CeCaller,
     CeQuery(query): CeQuery<PageQuery>,
-) -> CeResult<(HeaderMap, Json<Vec<AccountRecord>>)> {
+) -> CeResult<(HeaderMap, ListJson<Vec<AccountRecord>>)> {
     let root = organization(&caller)?;
     let request = paging::request(ListResource::Accounts, &query)?;
     let page = app
@@ -56,7 +57,7 @@ pub async fn list(
     let headers = paging::headers(&page);
     Ok((
         headers,
-        Json(page.items.iter().map(AccountRecord::from).collect()),
+        ListJson(page.items.iter().map(AccountRecord::from).collect()),
     ))
 }
 

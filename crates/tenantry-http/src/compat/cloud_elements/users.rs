@@ -21,6 +21,7 @@ use super::records::{ADDRESS_FIELDS, UserRecord};
 use super::request::{CeCaller, CeJson, CePath, CeQuery, path_id, require_organization_admin};
 use super::roles::{self, RoleKey};
 use crate::compat::whole_list;
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 /// The header that, carrying the user's password, reveals their secret.
@@ -145,7 +146,7 @@ pub async fn list_in_account(
     State(app): State<AppState>,
     CeCaller(caller): CeCaller,
     CePath(id): CePath<String>,
-) -> CeResult<Json<Vec<UserRecord>>> {
+) -> CeResult<ListJson<Vec<UserRecord>>> {
     require_organization_admin(&caller)?;
     let account = account(&app, &caller, &id).await?;
     let users = whole_list::whole(
@@ -167,7 +168,7 @@ pub async fn list_in_account(
         return Err(CeError::not_found("No users found"));
     }
     // The vendor's list shows a placeholder where the password would be.
-    Ok(Json(
+    Ok(ListJson(
         users
             .iter()
             .map(|user| UserRecord {
@@ -240,7 +241,7 @@ pub async fn list(
     State(app): State<AppState>,
     CeCaller(caller): CeCaller,
     CeQuery(query): CeQuery<PageQuery>,
-) -> CeResult<(HeaderMap, Json<Vec<UserRecord>>)> {
+) -> CeResult<(HeaderMap, ListJson<Vec<UserRecord>>)> {
     let request = paging::request(ListResource::Users, &query)?;
     let page = app
         .services
@@ -250,7 +251,7 @@ pub async fn list(
     let headers = paging::headers(&page);
     Ok((
         headers,
-        Json(page.items.iter().map(UserRecord::from).collect()),
+        ListJson(page.items.iter().map(UserRecord::from).collect()),
     ))
 }
 

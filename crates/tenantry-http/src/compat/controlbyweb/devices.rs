@@ -15,13 +15,14 @@ use super::error::CbwResult;
 use super::lists;
 use super::records::{AccountRecords, DeviceInfo, DeviceRecord, TokenRecord};
 use super::request::{CbwCaller, CbwPath, path_id};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 pub async fn list(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
     CbwPath(account_id): CbwPath<String>,
-) -> CbwResult<Json<Vec<DeviceRecord>>> {
+) -> CbwResult<ListJson<Vec<DeviceRecord>>> {
     let id = AccountId(path_id(&account_id)?);
     let devices = lists::whole(ListResource::Devices, "devices", |request| {
         app.services
@@ -35,7 +36,7 @@ pub async fn list(
         let account = accounts.record(device.account_id).await?;
         records.push(DeviceRecord::new(device, account));
     }
-    Ok(Json(records))
+    Ok(ListJson(records))
 }
 
 pub async fn info(

@@ -20,6 +20,7 @@ use super::error::{CbwError, CbwResult};
 use super::lists;
 use super::records::{AccountRecords, UserRecord, is_account_admin};
 use super::request::{CbwCaller, CbwPath, Fields, path_id};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 fn parsed<T>(
@@ -76,7 +77,7 @@ pub async fn list(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
     CbwPath(account_id): CbwPath<String>,
-) -> CbwResult<Json<Vec<UserRecord>>> {
+) -> CbwResult<ListJson<Vec<UserRecord>>> {
     let id = AccountId(path_id(&account_id)?);
     let users = lists::whole(ListResource::Users, "users", |request| {
         app.services
@@ -90,7 +91,7 @@ pub async fn list(
         let account_name = accounts.account(user.account_id).await?.name.clone();
         records.push(UserRecord::new(user, Some(account_name)));
     }
-    Ok(Json(records))
+    Ok(ListJson(records))
 }
 
 /// One user, as a one-element list (so the vendor documents it).
@@ -98,10 +99,10 @@ pub async fn get(
     State(app): State<AppState>,
     CbwCaller(caller): CbwCaller,
     CbwPath((account_id, user_id)): CbwPath<(String, String)>,
-) -> CbwResult<Json<Vec<UserRecord>>> {
+) -> CbwResult<ListJson<Vec<UserRecord>>> {
     let account = AccountId(path_id(&account_id)?);
     let user = user_of(&app, &caller, account, &user_id).await?;
-    Ok(Json(vec![UserRecord::new(&user, None)]))
+    Ok(ListJson(vec![UserRecord::new(&user, None)]))
 }
 
 /// Creates a user in the account ("Add Users"): `username`, `email` and `password` are
