@@ -1,9 +1,9 @@
 //! JSON for lists of records, written into a buffer sized for the list up front.
 //!
 //! axum's `Json` starts its buffer at 128 bytes and doubles it as it writes, so a page of 50
-//! users (about 25 KB) was copied into a larger buffer eight times on its way out: 2.6 % of the
-//! server's CPU in `list-users` (`perf`), more than writing the JSON's strings cost. A list
-//! knows how many records it holds, which bounds its size well enough to allocate once.
+//! users (about 20 KB) was copied into a larger buffer eight times on its way out: 2.6 % of the
+//! server's CPU in `list-users` (`perf`). A list knows how many records it holds, which bounds
+//! its size well enough to allocate once.
 
 use axum::Json;
 use axum::http::{HeaderValue, header};

@@ -18,6 +18,7 @@ use super::error::{IotoError, IotoResult};
 use super::paging::{self, Paged, QueryOptions};
 use super::records::{IotoAccount, IotoUser};
 use super::request::{IotoBody, IotoCaller, id, require_field_role, require_role};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 fn email(raw: &str) -> IotoResult<Email> {
@@ -168,7 +169,7 @@ pub async fn find(
     IotoCaller(caller): IotoCaller,
     Query(query): Query<HashMap<String, String>>,
     IotoBody(body): IotoBody<FindBody>,
-) -> IotoResult<Json<Paged<IotoAccount>>> {
+) -> IotoResult<ListJson<Paged<IotoAccount>>> {
     require_role(&caller, Role::Admin)?;
     let options = QueryOptions::merge(&query, body.params)?;
     options.check(&caller)?;
@@ -205,7 +206,7 @@ pub async fn find(
     })
     .await?;
     let cloud = app.compat.ioto_cloud_id.as_str();
-    Ok(Json(Paged {
+    Ok(ListJson(Paged {
         data: items
             .into_iter()
             .map(|a| IotoAccount::new(a, cloud))

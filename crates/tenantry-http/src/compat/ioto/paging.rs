@@ -106,6 +106,12 @@ pub struct Paged<T> {
     pub paged: bool,
 }
 
+impl<T> crate::list_json::Records for Paged<T> {
+    fn records(&self) -> usize {
+        self.data.len()
+    }
+}
+
 /// A list request in Ioto's terms: the resource, any extra filter, and the options.
 pub fn base_request(
     resource: ListResource,

@@ -18,6 +18,7 @@ use super::error::{IotoError, IotoResult};
 use super::paging::{self, Paged, QueryOptions};
 use super::records::{IotoAccount, IotoUser};
 use super::request::{IotoBody, IotoCaller, id, require_field_role, require_role};
+use crate::list_json::ListJson;
 use crate::state::AppState;
 
 fn email(raw: &str) -> IotoResult<Email> {
@@ -155,7 +156,7 @@ pub async fn find(
     IotoCaller(caller): IotoCaller,
     Query(query): Query<HashMap<String, String>>,
     IotoBody(body): IotoBody<FindBody>,
-) -> IotoResult<Json<Paged<IotoUser>>> {
+) -> IotoResult<ListJson<Paged<IotoUser>>> {
     require_field_role(&caller, body.id.is_some(), "id", Role::Admin)?;
     require_field_role(&caller, body.email.is_some(), "email", Role::Admin)?;
     require_field_role(&caller, body.account_id.is_some(), "accountId", Role::Owner)?;
@@ -167,7 +168,7 @@ pub async fn find(
         (Principal::User(me), None) if me.role >= Role::Admin => Within::Account(me.account_id),
         (Principal::User(me), None) => {
             let user = app.services.users.get(&caller, me.user_id).await?;
-            return Ok(Json(Paged {
+            return Ok(ListJson(Paged {
                 data: vec![record(&app, user)],
                 next: None,
                 prev: None,
@@ -204,7 +205,7 @@ pub async fn find(
         services.users.list(&caller, within, request)
     })
     .await?;
-    Ok(Json(Paged {
+    Ok(ListJson(Paged {
         data: items.into_iter().map(|u| record(&app, u)).collect(),
         next,
         prev,
