@@ -182,14 +182,20 @@ impl Series {
     fn record(route: &str, method: &'static str, status: StatusCode, seconds: f64) {
         SERIES.with_borrow_mut(|series| {
             let by_route = series.entry((method, status.as_u16())).or_default();
-            if !by_route.contains_key(route) {
-                by_route.insert(route.into(), Series::register(route, method, status));
-            }
-            if let Some(series) = by_route.get(route) {
-                series.requests.increment(1);
-                series.seconds.record(seconds);
+            match by_route.get(route) {
+                Some(series) => series.observe(seconds),
+                None => {
+                    let series = Series::register(route, method, status);
+                    series.observe(seconds);
+                    by_route.insert(route.into(), series);
+                }
             }
         });
+    }
+
+    fn observe(&self, seconds: f64) {
+        self.requests.increment(1);
+        self.seconds.record(seconds);
     }
 
     fn register(route: &str, method: &'static str, status: StatusCode) -> Series {

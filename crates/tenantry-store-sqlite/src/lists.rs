@@ -93,13 +93,13 @@ fn values(binds: &[Bind]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-/// The rows of `statement`, at most `most` of them, read through rusqlite on a reader thread
-/// with `decode` (see `Readers::on_thread`), or through the sqlx readers if it cannot run there
-/// now.
+/// The rows of `statement`, which returns at most `expected` of them (the room made up
+/// front), read through rusqlite on a reader thread with `decode` (see `Readers::on_thread`),
+/// or through the sqlx readers if it cannot run there now.
 async fn rows_by<R>(
     readers: &Readers,
     statement: Statement,
-    most: usize,
+    expected: usize,
     decode: fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
 ) -> Result<Vec<R>>
 where
@@ -113,7 +113,7 @@ where
         // Room for the whole page at once: collected from an iterator of unknown length, a
         // page of 51 users grew from 4 rows to 64, moving every row each time (1.6 % of the
         // server's CPU in `list-users`, `perf`).
-        let mut page = Vec::with_capacity(most);
+        let mut page = Vec::with_capacity(expected);
         for row in rows {
             page.push(row?);
         }
