@@ -151,6 +151,7 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
         "search-email-prefix",
         "search-scim",
         "search-text",
+        "search-text-tenant",
         "search-ceql",
         "list-users-deep",
     ] {

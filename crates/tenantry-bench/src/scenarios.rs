@@ -20,6 +20,7 @@ pub const LATENCY: &[&str] = &[
     "search-email-prefix",
     "search-scim",
     "search-text",
+    "search-text-tenant",
     "search-ceql",
 ];
 
@@ -33,6 +34,7 @@ pub const ALL: &[&str] = &[
     "search-email-prefix",
     "search-scim",
     "search-text",
+    "search-text-tenant",
     "search-ceql",
     "create-user",
     "create-account",
@@ -270,6 +272,15 @@ impl Fixtures {
                     encode(rng.pick(&self.text_terms).as_str())
                 ),
                 &self.owner,
+            ),
+            // The same search by the admin of tenant 1's root: that tenant's users only, the
+            // search a tenant's own admins make.
+            "search-text-tenant" => get(
+                format!(
+                    "/api/users?q={}",
+                    encode(rng.pick(&self.text_terms).as_str())
+                ),
+                admin,
             ),
             // The search-scim query in the Cloud Elements dialect, on its page size.
             "search-ceql" => {
