@@ -35,21 +35,40 @@ pub struct Fts {
 /// reads matches already sorted and stops after one page, however common the text is.
 fn fts_drives(dialect: Dialect, table: &Table, request: &ListRequest) -> Option<Fts> {
     let fts = table.fts?;
-    let text = request.search.as_deref()?;
-    (dialect == Dialect::Sqlite && text.chars().count() >= TRIGRAM).then_some(fts)
+    searches_full_text(dialect, table, request).then_some(fts)
 }
 
+/// Whether `request`'s free text is looked up in `table`'s full-text index on `dialect`: SQLite,
+/// a table with one, and text long enough for trigrams.
+pub fn searches_full_text(dialect: Dialect, table: &Table, request: &ListRequest) -> bool {
+    dialect == Dialect::Sqlite
+        && table.fts.is_some()
+        && request
+            .search
+            .as_deref()
+            .is_some_and(|text| text.chars().count() >= TRIGRAM)
+}
+
+/// ` FROM table`, or the full-text table joined to it. `CROSS JOIN` makes SQLite read the
+/// matches first, in id order, testing each one's row, whatever it estimates: for a tenant of
+/// 77,000 users among a million it chose to walk the tenant's users and run the full-text
+/// query for each of them instead (526 ms a search at the median, alone; 3.4 ms now).
 fn from(statement: &mut Statement, table: &Table, fts: Option<Fts>) {
-    statement.push(" FROM ").push(table.name);
-    if let Some(fts) = fts {
-        statement
-            .push(" JOIN ")
-            .push(fts.table)
-            .push(" ON ")
-            .push(fts.rowid)
-            .push(" = ")
-            .push(table.name)
-            .push(".id");
+    statement.push(" FROM ");
+    match fts {
+        Some(fts) => {
+            statement
+                .push(fts.table)
+                .push(" CROSS JOIN ")
+                .push(table.name)
+                .push(" ON ")
+                .push(table.name)
+                .push(".id = ")
+                .push(fts.rowid);
+        }
+        None => {
+            statement.push(table.name);
+        }
     }
     statement.push(" WHERE TRUE");
 }

@@ -164,3 +164,38 @@ async fn an_import_leaves_each_trigram_index_in_one_segment() {
     ];
     assert_eq!(segments(&path), one);
 }
+
+/// Whether the plan of a free-text search of users in `scope` looks the text up in the
+/// full-text index.
+async fn searches_the_index(store: &SqliteStore, scope: &tenantry_core::store::Scope) -> bool {
+    use tenantry_core::query::{ListRequest, ListResource, NativeListParams};
+
+    let params = NativeListParams {
+        q: Some("user1"),
+        ..NativeListParams::default()
+    };
+    let request = ListRequest::native(ListResource::Users, &params).unwrap();
+    let plan = store.explain_list(scope, &request).await.unwrap();
+    plan.iter().any(|step| step.contains("users_search"))
+}
+
+#[tokio::test]
+async fn a_tenant_is_searched_through_its_own_rows_until_it_is_large() {
+    use tenantry_core::model::{AccountId, AccountPath};
+    use tenantry_core::store::Scope;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("scanned.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let tenant = Scope::Subtree(AccountPath::root(AccountId(1)));
+    bulk_load(&store, 5_000).await;
+    assert!(!searches_the_index(&store, &tenant).await);
+    assert!(searches_the_index(&store, &Scope::All).await);
+    // One more user than a tenant read whole may have.
+    let now = time::OffsetDateTime::now_utc();
+    let root = tenantry_store_tests::bulk::account(1, None, 0, 0, now);
+    let one_more =
+        tenantry_store_tests::bulk::user(5_001, &root, "x@y.test".into(), "X".into(), now);
+    store.bulk_insert_users(&[one_more]).await.unwrap();
+    assert!(searches_the_index(&store, &tenant).await);
+}

@@ -156,6 +156,7 @@ macro_rules! conformance_suite {
                 search_follows_updates_and_deletes,
                 free_text_pages_reach_matches_past_a_crowded_start,
                 free_text_pages_reach_matches_past_a_second_walk,
+                free_text_within_a_tenant_finds_its_own_matches,
                 sorted_pages_cover_every_row_once,
                 cursors_are_bound_to_their_query_and_tamper_evident,
                 counts_are_exact_below_the_cap,

@@ -6,9 +6,11 @@ use tenantry_core::auth::{Caller, Role};
 use tenantry_core::query::{ListRequest, ListResource, NativeListParams};
 use tenantry_core::services::Within;
 use tenantry_core::services::users::CreateUser;
+use tenantry_core::store::Scope;
 use tenantry_core::values::{Email, Text, TextLimit, Username};
 use time::Duration;
 
+use crate::bulk;
 use crate::harness::{Harness, account_command, next};
 
 fn person(s: &str) -> Option<Text> {
@@ -62,13 +64,23 @@ fn users_request(params: NativeListParams<'_>) -> ListRequest {
 }
 
 /// Every email the request finds, walking all pages.
-async fn emails(h: &Harness, caller: &Caller, mut request: ListRequest) -> Vec<String> {
+async fn emails(h: &Harness, caller: &Caller, request: ListRequest) -> Vec<String> {
+    emails_within(h, caller, Within::Visible, request).await
+}
+
+/// Every email the request finds `within` part of the caller's view, walking all pages.
+async fn emails_within(
+    h: &Harness,
+    caller: &Caller,
+    within: Within,
+    mut request: ListRequest,
+) -> Vec<String> {
     let mut found = Vec::new();
     loop {
         let page = h
             .services
             .users
-            .list(caller, Within::Visible, request.clone())
+            .list(caller, within, request.clone())
             .await
             .unwrap();
         found.extend(page.items.iter().map(|u| u.email.to_lowercase()));
@@ -170,6 +182,8 @@ pub async fn timestamps_and_integers_compare_as_such(h: Harness) {
 
 pub async fn free_text_search_finds_substrings_in_any_field(h: Harness) {
     let acme = cast(&h).await;
+    // Within the tenant, SQLite tests each of its rows rather than use its full-text index
+    // (and PostgreSQL's walk reads them all): both ways must find the same.
     let search = |q: &'static str| {
         let request = users_request(NativeListParams {
             q: Some(q),
@@ -177,7 +191,13 @@ pub async fn free_text_search_finds_substrings_in_any_field(h: Harness) {
             ..NativeListParams::default()
         });
         let h = &h;
-        async move { emails(h, &h.service, request).await }
+        async move {
+            let everywhere = emails(h, &h.service, request.clone()).await;
+            let within = Within::Subtree(acme.id);
+            let in_tenant = emails_within(h, &h.service, within, request).await;
+            assert_eq!(everywhere, in_tenant, "q={q}");
+            everywhere
+        }
     };
     assert_eq!(
         search("ANN").await,
@@ -348,6 +368,72 @@ pub async fn free_text_pages_reach_matches_past_a_second_walk(h: Harness) {
             expected.reverse();
         }
     }
+}
+
+/// A search within one tenant finds that tenant's matches and no others, however the store
+/// reads them: a tenant small enough to be read whole (SQLite tests each of its rows;
+/// PostgreSQL's walk holds all of it), and one too large for that (the full-text index, the
+/// trigram index), while another tenant holds more matches than a page, first in id order.
+pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
+    let now = h.clock_now();
+    let [crowd, small, large] = [100, 200, 300].map(|id| bulk::account(id, None, 0, 0, now));
+    let accounts = [crowd.clone(), small.clone(), large.clone()];
+    h.store.bulk_insert_accounts(&accounts).await.unwrap();
+    // More rows than a tenant may have to be read whole on SQLite (5,000).
+    let large_rows = 5_010;
+    let large_needles = [0, 2_500, large_rows - 1];
+    let mut users = Vec::new();
+    let mut add = |id: i64, account: &tenantry_core::model::Account, needle: bool| {
+        let kind = if needle { "needle" } else { "hay" };
+        let email = format!("{kind}-{id}@tenant.test");
+        users.push(bulk::user(id, account, email, kind.to_owned(), now));
+    };
+    for i in 0..60 {
+        add(1_000 + i, &crowd, true);
+    }
+    for i in 0..4 {
+        add(2_000 + i, &small, i % 2 == 1);
+    }
+    for i in 0..large_rows {
+        add(10_000 + i, &large, large_needles.contains(&i));
+    }
+    h.store.bulk_insert_users(&users).await.unwrap();
+    let needles = |ids: &[i64]| -> Vec<String> {
+        ids.iter()
+            .map(|id| format!("needle-{id}@tenant.test"))
+            .collect()
+    };
+    let large_ids: Vec<i64> = large_needles.iter().map(|i| 10_000 + i).collect();
+    for (tenant, ids) in [(&small, vec![2_001, 2_003]), (&large, large_ids)] {
+        let mut expected = needles(&ids);
+        for sort in ["id", "-id"] {
+            for limit in [1, 50] {
+                let request = users_request(NativeListParams {
+                    q: Some("needle"),
+                    sort: Some(sort),
+                    limit: Some(limit),
+                    ..NativeListParams::default()
+                });
+                let within = Within::Subtree(tenant.id);
+                let found = emails_within(&h, &h.service, within, request.clone()).await;
+                assert_eq!(
+                    found, expected,
+                    "tenant {} sort={sort} limit={limit}",
+                    tenant.id
+                );
+                let scope = Scope::Subtree(tenant.path.clone());
+                let counted = h.store.count(&scope, &request, 100).await.unwrap();
+                assert_eq!(counted, ids.len() as u64, "count in tenant {}", tenant.id);
+            }
+            expected.reverse();
+        }
+    }
+    let everywhere = users_request(NativeListParams {
+        q: Some("needle"),
+        limit: Some(50),
+        ..NativeListParams::default()
+    });
+    assert_eq!(emails(&h, &h.service, everywhere).await.len(), 60 + 2 + 3);
 }
 
 pub async fn sorted_pages_cover_every_row_once(h: Harness) {
