@@ -108,10 +108,31 @@ where
     }
 }
 
+/// Whether a walk of `walked` rows read the whole list: its scope, before any filter, search
+/// or cursor narrows it, holds no more rows than that (counted through the scope's index).
+/// Never for the whole installation, which is not worth counting.
+async fn walked_whole(
+    pool: &PgPool,
+    scope: &Scope,
+    request: &ListRequest,
+    walked: i64,
+) -> Result<bool> {
+    let Ok(cap) = u64::try_from(walked) else {
+        return Ok(false);
+    };
+    if matches!(scope, Scope::All) {
+        return Ok(false);
+    }
+    let scope_only = ListRequest::all(request.resource, 1);
+    Ok(count(pool, scope, &scope_only, cap).await? <= cap)
+}
+
 /// A page of a list. A free-text search in id order first walks the start of the list (see
-/// `tenantry_store_sql::walk`): a full page from the walk is the answer. When the walk found
-/// enough to expect a page from a longer one, that walk comes next; anything less, and the
-/// trigram index answers instead.
+/// `tenantry_store_sql::walk`): a full page from the walk is the answer, and so is any page
+/// from a walk that read the whole list (a tenant's search in a tenant smaller than the walk,
+/// which the trigram index would answer by finding the text in every tenant first). When the
+/// walk found enough to expect a page from a longer one, that walk comes next; anything less,
+/// and the trigram index answers instead.
 async fn page<R>(pool: &PgPool, scope: &Scope, request: &ListRequest) -> Result<Vec<R>>
 where
     R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
@@ -120,7 +141,7 @@ where
     if let Some(first) = walk::walk_rows(request)
         && let Some(found) = walked::<R>(pool, scope, request, first).await?
     {
-        if full(&found) {
+        if full(&found) || walked_whole(pool, scope, request, first).await? {
             return Ok(found);
         }
         if let Some(second) = walk::longer_walk_rows(request, first, found.len())
