@@ -57,6 +57,10 @@ pub struct Fixtures {
     email_prefixes: Vec<String>,
     last_names: Vec<String>,
     text_terms: Vec<String>,
+    /// An admin of a tenant no scenario writes to (tenant 1 grows by every creation), and
+    /// pieces of its users' family names: `search-text-tenant`.
+    quiet_admin: String,
+    quiet_terms: Vec<String>,
     deep_cursor: Option<String>,
     tag: String,
     /// Numbers new emails and names, so no two creations in a run collide.
@@ -136,18 +140,9 @@ impl Fixtures {
         let tag = format!("{:x}", time::OffsetDateTime::now_utc().unix_timestamp());
         let root = 1;
         let admin_email = format!("bench-admin-{tag}@bench.example");
-        let admin_id = json(
-            connection,
-            post(
-                format!("/api/accounts/{root}/users"),
-                Some(&owner),
-                json!({"email": admin_email, "role": "admin", "password": PASSWORD}),
-            ),
-        )
-        .await
-        .context("creating the benchmark admin (is the database seeded?)")?["id"]
-            .as_i64()
-            .context("no user id")?;
+        let (admin_id, admin) = admin_in(connection, &owner, root, &admin_email)
+            .await
+            .context("creating the benchmark admin (is the database seeded?)")?;
         let mut secret = async |path: String| -> anyhow::Result<String> {
             let body = json(connection, post(path, Some(&owner), json!({}))).await?;
             Ok(body["secret"].as_str().context("no secret")?.to_owned())
@@ -157,19 +152,6 @@ impl Fixtures {
             secret(format!("/api/users/{admin_id}/secret/rotate")).await?,
             secret(format!("/api/accounts/{root}/organization-secret/rotate")).await?
         );
-        let tokens = json(
-            connection,
-            post(
-                "/api/auth/login".into(),
-                None,
-                json!({"email": admin_email, "password": PASSWORD}),
-            ),
-        )
-        .await?;
-        let admin = tokens["access_token"]
-            .as_str()
-            .context("no token")?
-            .to_owned();
         let ids = |page: &Value| -> Vec<i64> {
             page["data"]
                 .as_array()
@@ -194,7 +176,6 @@ impl Fixtures {
         let users = ids(&users_page);
         let mut email_prefixes = Vec::new();
         let mut last_names = Vec::new();
-        let mut text_terms = Vec::new();
         for user in users_page["data"].as_array().into_iter().flatten() {
             let email = user["email"].as_str().unwrap_or_default();
             // "ann.smith.12…": name and the first digits of the id, as a person types it.
@@ -203,11 +184,31 @@ impl Fixtures {
             }
             if let Some(last) = user["last_name"].as_str() {
                 last_names.push(last.to_owned());
-                if last.chars().count() >= 6 {
-                    text_terms.push(last.chars().skip(1).take(5).collect());
-                }
             }
         }
+        let text_terms = name_pieces(&users_page);
+        // The next tenant's root (tenant 1's if there is no other).
+        let roots = format!("not (parent_id pr) and id gt {root}");
+        let quiet_root = ids(&json(
+            connection,
+            get(
+                format!("/api/accounts?filter={}&limit=1", encode(&roots)),
+                &owner,
+            ),
+        )
+        .await?)
+        .first()
+        .copied()
+        .unwrap_or(root);
+        let quiet_email = format!("bench-tenant-admin-{tag}@bench.example");
+        let (_, quiet_admin) = admin_in(connection, &owner, quiet_root, &quiet_email).await?;
+        let quiet_terms = name_pieces(
+            &json(
+                connection,
+                get(format!("/api/users?within={quiet_root}&limit=1000"), &owner),
+            )
+            .await?,
+        );
         let deep_cursor = if deep_page_rows > 0 {
             Some(walk_to(connection, &owner, deep_page_rows).await?)
         } else {
@@ -225,6 +226,8 @@ impl Fixtures {
             email_prefixes,
             last_names,
             text_terms,
+            quiet_admin,
+            quiet_terms,
             deep_cursor,
             tag,
             sequence: AtomicU64::new(0),
@@ -273,14 +276,14 @@ impl Fixtures {
                 ),
                 &self.owner,
             ),
-            // The same search by the admin of tenant 1's root: that tenant's users only, the
+            // The same kind of search by a tenant's admin: that tenant's users only, the
             // search a tenant's own admins make.
             "search-text-tenant" => get(
                 format!(
                     "/api/users?q={}",
-                    encode(rng.pick(&self.text_terms).as_str())
+                    encode(rng.pick(&self.quiet_terms).as_str())
                 ),
-                admin,
+                &self.quiet_admin,
             ),
             // The search-scim query in the Cloud Elements dialect, on its page size.
             "search-ceql" => {
@@ -339,6 +342,48 @@ impl Fixtures {
             },
         }
     }
+}
+
+/// Pieces of the family names on a page of users, as a person types one into a search box:
+/// five letters from the second on, of names at least six long.
+fn name_pieces(users_page: &Value) -> Vec<String> {
+    let names = users_page["data"].as_array().into_iter().flatten();
+    names
+        .filter_map(|user| user["last_name"].as_str())
+        .filter(|last| last.chars().count() >= 6)
+        .map(|last| last.chars().skip(1).take(5).collect())
+        .collect()
+}
+
+/// Creates an admin of account `root` with the benchmark's password and logs it in: its id
+/// and access token.
+async fn admin_in(
+    connection: &mut Connection,
+    owner: &str,
+    root: i64,
+    email: &str,
+) -> anyhow::Result<(i64, String)> {
+    let created = json(
+        connection,
+        post(
+            format!("/api/accounts/{root}/users"),
+            Some(owner),
+            json!({"email": email, "role": "admin", "password": PASSWORD}),
+        ),
+    )
+    .await?;
+    let id = created["id"].as_i64().context("no user id")?;
+    let tokens = json(
+        connection,
+        post(
+            "/api/auth/login".into(),
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        ),
+    )
+    .await?;
+    let token = tokens["access_token"].as_str().context("no token")?;
+    Ok((id, token.to_owned()))
 }
 
 /// Walks the whole-installation user list 1,000 rows at a time until `rows` rows in, and
