@@ -28,6 +28,19 @@ pub struct Fts {
     pub table: &'static str,
     /// `<table>.rowid`, spelled out for joins.
     pub rowid: &'static str,
+    /// The indexed table's index on `(tenant_id, id)`, when a search may name it: see
+    /// [`tenant_probe`].
+    pub tenant_index: Option<&'static str>,
+}
+
+impl Fts {
+    /// The same table, searched without naming the tenant index.
+    pub fn without_tenant_index(self) -> Fts {
+        Fts {
+            tenant_index: None,
+            ..self
+        }
+    }
 }
 
 /// When SQLite's full-text table can drive the query: the search is long enough for trigrams
@@ -199,6 +212,7 @@ fn conditions(
     scope_and_filter(statement, table, scope, request);
     match (&request.search, fts) {
         (Some(text), Some(fts)) => {
+            tenant_probe(statement, table, scope, fts);
             statement
                 .push(" AND ")
                 .push(fts.table)
@@ -208,6 +222,35 @@ fn conditions(
         (Some(text), None) => search_condition(statement, table, request, text),
         (None, _) => {}
     }
+}
+
+/// ` AND EXISTS (…)`: in a search of one whole tenant that reads the full-text matches first,
+/// each match's tenant is tested in the table's `(tenant_id, id)` index before its row is
+/// read. The ids of other tenants' matches all land on the few index pages at the tenant's
+/// edges, which stay cached, where their rows lie all over the table: in a tenant of 77,000
+/// among a million users, by hand over the benchmark's terms, 1.5 ms a search on average and
+/// 7.0 ms at the 99th percentile, against 4.5 and 25.8 ms. SQLite would look an id up in the
+/// table itself, so the index is named (`INDEXED BY`), and a statement naming an index that
+/// is not there fails: an import sets it aside while it loads, and the store then searches
+/// without it ([`Fts::without_tenant_index`]).
+fn tenant_probe(statement: &mut Statement, table: &Table, scope: &Scope, fts: Fts) {
+    let (Some(index), Scope::Subtree(path)) = (fts.tenant_index, scope) else {
+        return;
+    };
+    if path.depth() != 1 {
+        return;
+    }
+    let tenant = path.ids().next().map_or(0, |id| id.get());
+    statement
+        .push(" AND EXISTS (SELECT 1 FROM ")
+        .push(table.name)
+        .push(" AS scoped INDEXED BY ")
+        .push(index)
+        .push(" WHERE scoped.tenant_id = ")
+        .bind(Bind::Int(tenant))
+        .push(" AND scoped.id = ")
+        .push(fts.rowid)
+        .push(")");
 }
 
 /// ` AND scope AND filter`: the rows a list pages through, before any free-text search.
@@ -352,6 +395,7 @@ mod tests {
         fts: Some(Fts {
             table: "users_search",
             rowid: "users_search.rowid",
+            tenant_index: Some("users_tenant_id"),
         }),
     };
 

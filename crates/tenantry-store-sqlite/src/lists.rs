@@ -30,6 +30,7 @@ const ACCOUNTS: Table = Table {
     fts: Some(Fts {
         table: "accounts_search",
         rowid: "accounts_search.rowid",
+        tenant_index: Some("accounts_tenant_id"),
     }),
 };
 
@@ -41,6 +42,7 @@ const USERS: Table = Table {
     fts: Some(Fts {
         table: "users_search",
         rowid: "users_search.rowid",
+        tenant_index: Some("users_tenant_id"),
     }),
 };
 
@@ -197,19 +199,39 @@ async fn searched(
     )
 }
 
-/// The statement for the page of `request` in `scope`, searched as [`searched`] says.
-async fn page_statement(
+/// The statement `build` makes of `table` without the tenant index, if the one it made with
+/// it named the index: a search of one whole tenant does, and an import sets the index aside
+/// while it loads (`deferred_indexes`); SQLite refuses a statement naming a missing index.
+/// Built again only after a failure, so that a list that succeeds pays nothing for it.
+fn without_tenant_index(table: Table, build: impl Fn(&Table) -> Statement) -> Option<Statement> {
+    let fts = table.fts?.without_tenant_index();
+    let plain = build(&Table {
+        fts: Some(fts),
+        ..table
+    });
+    (plain.sql != build(&table).sql).then_some(plain)
+}
+
+/// The rows of the page of `request` in `scope`, searched as [`searched`] says; a search that
+/// names the tenant index and fails runs once more without it ([`without_tenant_index`]).
+async fn page<R>(
     readers: &Readers,
     scope: &Scope,
     request: &ListRequest,
-) -> Result<Statement> {
+    decode: fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+) -> Result<Vec<R>>
+where
+    R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static,
+{
     let table = searched(readers, table(request.resource), scope, request).await?;
-    Ok(tenantry_store_sql::select(
-        Dialect::Sqlite,
-        &table,
-        scope,
-        request,
-    ))
+    let select = |table: &Table| tenantry_store_sql::select(Dialect::Sqlite, table, scope, request);
+    match rows_by(readers, select(&table), page_rows(request), decode).await {
+        Err(error) => match without_tenant_index(table, select) {
+            Some(plain) => rows_by(readers, plain, page_rows(request), decode).await,
+            None => Err(error),
+        },
+        answer => answer,
+    }
 }
 
 pub(crate) async fn accounts(
@@ -218,8 +240,7 @@ pub(crate) async fn accounts(
     request: &ListRequest,
 ) -> Result<Vec<Account>> {
     let decode = |row: &rusqlite::Row<'_>| AccountRow::from_by_key(row, 0);
-    let statement = page_statement(readers, scope, request).await?;
-    convert_all(rows_by(readers, statement, page_rows(request), decode).await?)
+    convert_all(page(readers, scope, request, decode).await?)
 }
 
 pub(crate) async fn users(
@@ -228,8 +249,7 @@ pub(crate) async fn users(
     request: &ListRequest,
 ) -> Result<Vec<User>> {
     let decode = |row: &rusqlite::Row<'_>| UserRow::from_by_key(row, 0);
-    let statement = page_statement(readers, scope, request).await?;
-    convert_all(rows_by(readers, statement, page_rows(request), decode).await?)
+    convert_all(page(readers, scope, request, decode).await?)
 }
 
 pub(crate) async fn devices(
@@ -255,8 +275,16 @@ pub(crate) async fn count(
     cap: u64,
 ) -> Result<u64> {
     let table = searched(readers, table(request.resource), scope, request).await?;
-    let statement = tenantry_store_sql::count(Dialect::Sqlite, &table, scope, request, cap);
-    counted(readers, statement).await
+    let count =
+        |table: &Table| tenantry_store_sql::count(Dialect::Sqlite, table, scope, request, cap);
+    // As for a page (see `page`): once more without the tenant index if naming it failed.
+    match counted(readers, count(&table)).await {
+        Err(error) => match without_tenant_index(table, count) {
+            Some(plain) => counted(readers, plain).await,
+            None => Err(error),
+        },
+        answer => answer,
+    }
 }
 
 /// The number a `SELECT COUNT(*)` statement answers.
@@ -275,7 +303,8 @@ pub(crate) async fn explain(
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Vec<String>> {
-    let mut statement = page_statement(readers, scope, request).await?;
+    let table = searched(readers, table(request.resource), scope, request).await?;
+    let mut statement = tenantry_store_sql::select(Dialect::Sqlite, &table, scope, request);
     statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
     // An EXPLAIN never reads the schema version, so it would describe the plan for the schema
     // as this connection last saw it, before an index was added or dropped. A read first
