@@ -15,8 +15,8 @@
 //! Map: [`harness`] (a ready-made installation with helpers), then one module per area:
 //! [`accounts`], [`seats`], [`users`], [`auth`], [`credentials`], [`devices`], [`device_tokens`],
 //! [`org_secrets`], [`lockout`], [`signup`], [`invitations`], [`recovery`], [`outbox`],
-//! [`audit`], [`invariants`], [`search`]; and [`plans`], the lists whose query plans each store
-//! checks use an index.
+//! [`audit`], [`invariants`], [`search`], [`free_text`]; and [`plans`], the lists whose query
+//! plans each store checks use an index.
 
 // A test-support crate: a failed expectation is a failed test, so panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -28,6 +28,7 @@ pub mod bulk;
 pub mod credentials;
 pub mod device_tokens;
 pub mod devices;
+pub mod free_text;
 pub mod harness;
 pub mod invariants;
 pub mod invitations;
@@ -152,17 +153,19 @@ macro_rules! conformance_suite {
             search {
                 scim_filters_select_the_right_rows,
                 timestamps_and_integers_compare_as_such,
-                free_text_search_finds_substrings_in_any_field,
-                search_follows_updates_and_deletes,
-                free_text_pages_reach_matches_past_a_crowded_start,
-                free_text_pages_reach_matches_past_a_second_walk,
-                free_text_within_a_tenant_finds_its_own_matches,
                 sorted_pages_cover_every_row_once,
                 cursors_are_bound_to_their_query_and_tamper_evident,
                 counts_are_exact_below_the_cap,
                 lists_stay_inside_the_callers_subtree,
                 injection_attempts_are_inert,
                 audit_records_filter_by_action_and_time,
+            },
+            free_text {
+                free_text_search_finds_substrings_in_any_field,
+                search_follows_updates_and_deletes,
+                free_text_pages_reach_matches_past_a_crowded_start,
+                free_text_pages_reach_matches_past_a_second_walk,
+                free_text_within_a_tenant_finds_its_own_matches,
             },
             invariants {
                 a_busy_tree_stays_consistent,
