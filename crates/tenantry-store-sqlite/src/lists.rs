@@ -200,7 +200,7 @@ async fn searched(
 }
 
 /// The statement `build` makes of `table` without the tenant index, if the one it made with
-/// it named the index: a search of one whole tenant does, and an import sets the index aside
+/// it named the index: a large scope's search does, and an import sets the index aside
 /// while it loads (`deferred_indexes`); SQLite refuses a statement naming a missing index.
 /// Built again only after a failure, so that a list that succeeds pays nothing for it.
 fn without_tenant_index(table: Table, build: impl Fn(&Table) -> Statement) -> Option<Statement> {

@@ -230,3 +230,75 @@ async fn tenant_search_plan(store: &SqliteStore, scope: &tenantry_core::store::S
     let plan = store.explain_list(scope, &tenant_search()).await.unwrap();
     plan.join("\n")
 }
+
+#[tokio::test]
+async fn a_large_scope_below_a_root_probes_each_match_in_an_index() {
+    use tenantry_core::model::{AccountId, User};
+    use tenantry_core::store::Scope;
+    use tenantry_store_tests::bulk;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("probed.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    // Tenant 1 with its child 2, too large to read whole; tenant 3, whose users match too.
+    let root = bulk::account(1, None, 0, 0, now);
+    let child = bulk::account(2, Some(&root), 0, 0, now);
+    let other = bulk::account(3, None, 0, 0, now);
+    store
+        .bulk_insert_accounts(&[root.clone(), child.clone(), other.clone()])
+        .await
+        .unwrap();
+    let placed = |i: i64| match i {
+        ..=5_001 => &child,
+        5_002..=6_000 => &other,
+        _ => &root,
+    };
+    let users: Vec<_> = (1..=6_100)
+        .map(|i| {
+            let email = format!("loaded.user{i}@example.test");
+            bulk::user(i, placed(i), email, format!("Last{i}"), now)
+        })
+        .collect();
+    store.bulk_insert_users(&users).await.unwrap();
+    // Every match is in the child's range of ids, except the other tenant's and the root's.
+    let matches: Vec<i64> = (1..=6_100)
+        .filter(|&i| std::ptr::eq(placed(i), &child))
+        .filter(|i| format!("loaded.user{i}@example.test").contains("user1"))
+        .collect();
+    let ids = |users: &[User]| users.iter().map(|u| u.id.get()).collect::<Vec<_>>();
+    let request = tenant_search();
+    let scopes = [
+        (Scope::Subtree(child.path.clone()), "users_tenant_id"),
+        (Scope::Below(root.path.clone()), "users_tenant_id"),
+        (
+            Scope::Account {
+                tenant_id: AccountId(1),
+                account_id: AccountId(2),
+                path: child.path.clone(),
+            },
+            "users_tenant_id",
+        ),
+    ];
+    for (scope, index) in &scopes {
+        let plan = tenant_search_plan(&store, scope).await;
+        assert!(plan.contains("users_search"), "{scope:?}: {plan}");
+        assert!(
+            plan.contains(&format!("USING COVERING INDEX {index}")),
+            "{scope:?}: {plan}"
+        );
+        let page = store.list_users(scope, &request).await.unwrap();
+        assert_eq!(ids(&page), matches[..51], "{scope:?}");
+        let counted = store.count(scope, &request, 10_000).await.unwrap();
+        assert_eq!(counted, matches.len() as u64, "{scope:?}");
+    }
+    // While an import has set the index aside, the same searches answer without it.
+    store.prepare_load().await.unwrap();
+    for (scope, _) in &scopes {
+        let page = store.list_users(scope, &request).await.unwrap();
+        assert_eq!(ids(&page), matches[..51], "{scope:?}");
+        let counted = store.count(scope, &request, 10_000).await.unwrap();
+        assert_eq!(counted, matches.len() as u64, "{scope:?}");
+    }
+    store.finish_load().await.unwrap();
+}
