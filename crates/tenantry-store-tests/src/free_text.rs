@@ -200,18 +200,21 @@ pub async fn free_text_pages_reach_matches_past_a_second_walk(h: Harness) {
     }
 }
 
-/// A search within one tenant finds that tenant's matches and no others, however the store
-/// reads them: a tenant small enough to be read whole (SQLite tests each of its rows;
-/// PostgreSQL's walk holds all of it), and one too large for that (the full-text index, the
-/// trigram index), while another tenant holds more matches than a page, first in id order.
+/// A search within one tenant, or one part of it, finds that scope's matches and no others,
+/// however the store reads them: a tenant small enough to be read whole (SQLite tests each of
+/// its rows; PostgreSQL's walk holds all of it), and a tenant and an account below its root too
+/// large for that (the full-text index, the trigram index), while another tenant holds more
+/// matches than a page, first in id order, and the large tenant's root holds matches of its
+/// own outside the account.
 pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
     let now = h.clock_now();
     let [crowd, small, large] = [100, 200, 300].map(|id| bulk::account(id, None, 0, 0, now));
-    let accounts = [crowd.clone(), small.clone(), large.clone()];
+    let branch = bulk::account(301, Some(&large), 0, 0, now);
+    let accounts = [crowd.clone(), small.clone(), large.clone(), branch.clone()];
     h.store.bulk_insert_accounts(&accounts).await.unwrap();
-    // More rows than a tenant may have to be read whole on SQLite (5,000).
-    let large_rows = 5_010;
-    let large_needles = [0, 2_500, large_rows - 1];
+    // More rows than a scope may have to be read whole on SQLite (5,000).
+    let branch_rows = 5_010;
+    let branch_needles = [0, 2_500, branch_rows - 1];
     let mut users = Vec::new();
     let mut add = |id: i64, account: &tenantry_core::model::Account, needle: bool| {
         let kind = if needle { "needle" } else { "hay" };
@@ -224,17 +227,49 @@ pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
     for i in 0..4 {
         add(2_000 + i, &small, i % 2 == 1);
     }
-    for i in 0..large_rows {
-        add(10_000 + i, &large, large_needles.contains(&i));
+    for i in 0..branch_rows {
+        add(10_000 + i, &branch, branch_needles.contains(&i));
     }
+    add(20_000, &large, true);
+    add(20_001, &large, false);
     h.store.bulk_insert_users(&users).await.unwrap();
     let needles = |ids: &[i64]| -> Vec<String> {
         ids.iter()
             .map(|id| format!("needle-{id}@tenant.test"))
             .collect()
     };
-    let large_ids: Vec<i64> = large_needles.iter().map(|i| 10_000 + i).collect();
-    for (tenant, ids) in [(&small, vec![2_001, 2_003]), (&large, large_ids)] {
+    let branch_ids: Vec<i64> = branch_needles.iter().map(|i| 10_000 + i).collect();
+    let mut large_ids = branch_ids.clone();
+    large_ids.push(20_000);
+    let branch_scope = Scope::Account {
+        tenant_id: large.id,
+        account_id: branch.id,
+        path: branch.path.clone(),
+    };
+    let scopes = [
+        (
+            Within::Subtree(small.id),
+            Scope::Subtree(small.path.clone()),
+            vec![2_001, 2_003],
+        ),
+        (
+            Within::Subtree(large.id),
+            Scope::Subtree(large.path.clone()),
+            large_ids,
+        ),
+        (
+            Within::Subtree(branch.id),
+            Scope::Subtree(branch.path.clone()),
+            branch_ids.clone(),
+        ),
+        (
+            Within::Below(large.id),
+            Scope::Below(large.path.clone()),
+            branch_ids.clone(),
+        ),
+        (Within::Account(branch.id), branch_scope, branch_ids),
+    ];
+    for (within, scope, ids) in scopes {
         let mut expected = needles(&ids);
         for sort in ["id", "-id"] {
             for limit in [1, 50] {
@@ -244,16 +279,10 @@ pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
                     limit: Some(limit),
                     ..NativeListParams::default()
                 });
-                let within = Within::Subtree(tenant.id);
                 let found = emails_within(&h, &h.service, within, request.clone()).await;
-                assert_eq!(
-                    found, expected,
-                    "tenant {} sort={sort} limit={limit}",
-                    tenant.id
-                );
-                let scope = Scope::Subtree(tenant.path.clone());
+                assert_eq!(found, expected, "{within:?} sort={sort} limit={limit}");
                 let counted = h.store.count(&scope, &request, 100).await.unwrap();
-                assert_eq!(counted, ids.len() as u64, "count in tenant {}", tenant.id);
+                assert_eq!(counted, ids.len() as u64, "count in {scope:?}");
             }
             expected.reverse();
         }
@@ -263,5 +292,5 @@ pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
         limit: Some(50),
         ..NativeListParams::default()
     });
-    assert_eq!(emails(&h, &h.service, everywhere).await.len(), 60 + 2 + 3);
+    assert_eq!(emails(&h, &h.service, everywhere).await.len(), 60 + 2 + 4);
 }
