@@ -145,6 +145,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0010_search_usermerge.sql")),
             false,
         ),
+        Migration::new(
+            11,
+            "search_tenant".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0011_search_tenant.sql")),
+            false,
+        ),
     ])
 }
 

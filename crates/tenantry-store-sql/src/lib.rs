@@ -19,5 +19,5 @@ pub mod secrets;
 pub mod statement;
 pub mod walk;
 
-pub use list::{Fts, Table, count, searches_full_text, select};
+pub use list::{Fts, Table, count, search_tenant_key, searches_full_text, select};
 pub use statement::{Bind, Dialect, Statement};

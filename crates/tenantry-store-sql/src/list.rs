@@ -22,25 +22,13 @@ pub struct Table {
     pub fts: Option<Fts>,
 }
 
-/// An FTS5 table indexing a table's `search_text`, keyed by the table's id.
+/// An FTS5 table indexing a table's `search_text`, and each row's tenant as
+/// [`search_tenant_key`], keyed by the table's id.
 #[derive(Debug, Clone, Copy)]
 pub struct Fts {
     pub table: &'static str,
     /// `<table>.rowid`, spelled out for joins.
     pub rowid: &'static str,
-    /// The indexed table's index on `(tenant_id, id)`, when a search may name it: see
-    /// [`tenant_probe`].
-    pub tenant_index: Option<&'static str>,
-}
-
-impl Fts {
-    /// The same table, searched without naming the tenant index.
-    pub fn without_tenant_index(self) -> Fts {
-        Fts {
-            tenant_index: None,
-            ..self
-        }
-    }
 }
 
 /// When SQLite's full-text table can drive the query: the search is long enough for trigrams
@@ -212,51 +200,48 @@ fn conditions(
     scope_and_filter(statement, table, scope, request);
     match (&request.search, fts) {
         (Some(text), Some(fts)) => {
-            tenant_probe(statement, table, scope, fts);
             statement
                 .push(" AND ")
                 .push(fts.table)
                 .push(" MATCH ")
-                .bind(Bind::Text(phrase(text)));
+                .bind(Bind::Text(full_text_query(text, scope)));
         }
         (Some(text), None) => search_condition(statement, table, request, text),
         (None, _) => {}
     }
 }
 
-/// ` AND EXISTS (…)`: in a search of a tenant or a part of one that reads the full-text
-/// matches first, each match's tenant is tested in the table's `(tenant_id, id)` index before
-/// its row is read; the rest of the scope (an account, a subtree's paths) is tested on the rows
-/// of the tenant's own matches. The ids of other tenants' matches land on the tenant's few
-/// hundred index pages, which stay cached, where their rows lie all over the table: in a tenant
-/// of 77,000 among a million users, by hand over the benchmark's terms, 1.5 ms a search on
-/// average and 7.0 ms at the 99th percentile, against 4.5 and 25.8 ms. For one account's rows
-/// the `(tenant_id, account_id, id)` index was tried too and was slower, 28-33 ms at the 99th
-/// percentile against 24-26 ms, with the account half its tenant or all of it: the costly
-/// searches are of terms common elsewhere, and probing the wider index costs each of their
-/// many matches more than reading the rows of the tenant's few. SQLite would look an id up in
-/// the table itself, so the index is named (`INDEXED BY`), and a statement naming an index that
-/// is not there fails: an import sets it aside while it loads, and the store then searches
-/// without it ([`Fts::without_tenant_index`]).
-fn tenant_probe(statement: &mut Statement, table: &Table, scope: &Scope, fts: Fts) {
+/// The FTS5 query for `text` in `scope`: the text as a phrase, and within a tenant (or a part
+/// of one) the tenant's key too, so that the index itself returns only that tenant's matches.
+/// Tested on each match's row, a search of a term common elsewhere and rare in the tenant read
+/// thousands of other tenants' matches (see the SQLite store's migration 11). The rest of a
+/// narrower scope (an account, a subtree's paths) is tested on the rows of the tenant's
+/// matches.
+fn full_text_query(text: &str, scope: &Scope) -> String {
     let tenant = match scope {
-        Scope::All => return,
+        Scope::All => return phrase(text),
         Scope::Account { tenant_id, .. } => tenant_id.get(),
         Scope::Subtree(path) | Scope::Below(path) => path.ids().next().map_or(0, |id| id.get()),
     };
-    let Some(index) = fts.tenant_index else {
-        return;
+    format!(
+        "{} AND {}",
+        phrase(text),
+        phrase(&search_tenant_key(tenant))
+    )
+}
+
+/// The one trigram SQLite's full-text tables index for a row of tenant `tenant` (the generated
+/// column `search_tenant`, migration 11): U+0001, which search text never holds (clients' text
+/// with control characters is refused), then the id's two low 16-bit halves as characters of
+/// the private use plane. Ids past 2^32 share keys; each row's tenant is tested as well.
+pub fn search_tenant_key(tenant: i64) -> String {
+    let plane = |half: i64| {
+        let low = u32::try_from(half & 0xFFFF).unwrap_or(0);
+        char::from_u32(0xF_0000 + low).unwrap_or('\u{F0000}')
     };
-    statement
-        .push(" AND EXISTS (SELECT 1 FROM ")
-        .push(table.name)
-        .push(" AS scoped INDEXED BY ")
-        .push(index)
-        .push(" WHERE scoped.tenant_id = ")
-        .bind(Bind::Int(tenant))
-        .push(" AND scoped.id = ")
-        .push(fts.rowid)
-        .push(")");
+    ['\u{1}', plane(tenant >> 16), plane(tenant)]
+        .into_iter()
+        .collect()
 }
 
 /// ` AND scope AND filter`: the rows a list pages through, before any free-text search.
@@ -401,7 +386,6 @@ mod tests {
         fts: Some(Fts {
             table: "users_search",
             rowid: "users_search.rowid",
-            tenant_index: Some("users_tenant_id"),
         }),
     };
 

@@ -30,7 +30,6 @@ const ACCOUNTS: Table = Table {
     fts: Some(Fts {
         table: "accounts_search",
         rowid: "accounts_search.rowid",
-        tenant_index: Some("accounts_tenant_id"),
     }),
 };
 
@@ -42,7 +41,6 @@ const USERS: Table = Table {
     fts: Some(Fts {
         table: "users_search",
         rowid: "users_search.rowid",
-        tenant_index: Some("users_tenant_id"),
     }),
 };
 
@@ -155,28 +153,36 @@ fn select(scope: &Scope, request: &ListRequest) -> Statement {
     tenantry_store_sql::select(Dialect::Sqlite, table(request.resource), scope, request)
 }
 
-/// A scope of at most this many rows is searched for free text by reading its own rows
-/// through the scope's index and testing each (`LIKE`). The full-text index finds matches in
-/// every tenant, and each one's row must be read to test its tenant, so a tenant's search for
-/// a piece of a name common elsewhere reads thousands of rows to fill a page with a few: for a
-/// tenant of 1,000 among a million users, over the benchmark's 442 terms one at a time, 1.8 ms
-/// on average and 23 ms at the 99th percentile, against 0.19 and 0.26 ms read whole. (SQLite
-/// itself planned worse still: see `tenantry_store_sql::list`'s `CROSS JOIN`.) Read whole, a
-/// scope costs at most this many rows; one that may be larger stays with the index.
+/// A part of a tenant with at most this many rows is searched for free text by reading its own
+/// rows through the scope's index and testing each (`LIKE`). The full-text index finds the
+/// tenant's matches (see `tenantry_store_sql::list`'s `full_text_query`), and each one's row
+/// must be read to test the rest of the scope, so a small account's search for a piece of a
+/// name common in the rest of its tenant reads thousands of rows to fill a page with a few.
+/// (For a tenant of 1,000 among a million users, when the index found every tenant's matches,
+/// over the benchmark's 442 terms one at a time: 1.8 ms on average and 23 ms at the 99th
+/// percentile, against 0.19 and 0.26 ms read whole.) Read whole, a scope costs at most this
+/// many rows; one that may be larger stays with the index.
 const SCANNED_SCOPE_MOST: u64 = 5_000;
 
-/// `table` as a list of `request` in `scope` should read it: without its full-text index when
-/// the scope holds few enough rows to read whole ([`SCANNED_SCOPE_MOST`]), counted first
-/// through the scope's index.
+/// `table` as a list of `request` in `scope` should read it. A whole tenant is searched in the
+/// full-text index, which holds each row's tenant: in a tenant of 925 among a million users,
+/// by hand over 394 terms, 0.35-0.37 ms a search on average against 0.60 ms counting and then
+/// reading the tenant whole. A part of a tenant is searched without the index when it holds
+/// few enough rows to read whole ([`SCANNED_SCOPE_MOST`]), counted first through the scope's
+/// index.
 async fn searched(
     readers: &Readers,
     table: &'static Table,
     scope: &Scope,
     request: &ListRequest,
 ) -> Result<Table> {
-    if matches!(scope, Scope::All)
-        || !tenantry_store_sql::searches_full_text(Dialect::Sqlite, table, request)
-    {
+    // Every tenant, or one whole tenant.
+    let whole = match scope {
+        Scope::All => true,
+        Scope::Subtree(path) => path.depth() == 1,
+        Scope::Account { .. } | Scope::Below(_) => false,
+    };
+    if whole || !tenantry_store_sql::searches_full_text(Dialect::Sqlite, table, request) {
         return Ok(*table);
     }
     let scope_only = ListRequest::all(request.resource, 1);
@@ -199,21 +205,7 @@ async fn searched(
     )
 }
 
-/// The statement `build` makes of `table` without the tenant index, if the one it made with
-/// it named the index: a large scope's search does, and an import sets the index aside
-/// while it loads (`deferred_indexes`); SQLite refuses a statement naming a missing index.
-/// Built again only after a failure, so that a list that succeeds pays nothing for it.
-fn without_tenant_index(table: Table, build: impl Fn(&Table) -> Statement) -> Option<Statement> {
-    let fts = table.fts?.without_tenant_index();
-    let plain = build(&Table {
-        fts: Some(fts),
-        ..table
-    });
-    (plain.sql != build(&table).sql).then_some(plain)
-}
-
-/// The rows of the page of `request` in `scope`, searched as [`searched`] says; a search that
-/// names the tenant index and fails runs once more without it ([`without_tenant_index`]).
+/// The rows of the page of `request` in `scope`, searched as [`searched`] says.
 async fn page<R>(
     readers: &Readers,
     scope: &Scope,
@@ -224,14 +216,8 @@ where
     R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static,
 {
     let table = searched(readers, table(request.resource), scope, request).await?;
-    let select = |table: &Table| tenantry_store_sql::select(Dialect::Sqlite, table, scope, request);
-    match rows_by(readers, select(&table), page_rows(request), decode).await {
-        Err(error) => match without_tenant_index(table, select) {
-            Some(plain) => rows_by(readers, plain, page_rows(request), decode).await,
-            None => Err(error),
-        },
-        answer => answer,
-    }
+    let select = tenantry_store_sql::select(Dialect::Sqlite, &table, scope, request);
+    rows_by(readers, select, page_rows(request), decode).await
 }
 
 pub(crate) async fn accounts(
@@ -275,16 +261,11 @@ pub(crate) async fn count(
     cap: u64,
 ) -> Result<u64> {
     let table = searched(readers, table(request.resource), scope, request).await?;
-    let count =
-        |table: &Table| tenantry_store_sql::count(Dialect::Sqlite, table, scope, request, cap);
-    // As for a page (see `page`): once more without the tenant index if naming it failed.
-    match counted(readers, count(&table)).await {
-        Err(error) => match without_tenant_index(table, count) {
-            Some(plain) => counted(readers, plain).await,
-            None => Err(error),
-        },
-        answer => answer,
-    }
+    counted(
+        readers,
+        tenantry_store_sql::count(Dialect::Sqlite, &table, scope, request, cap),
+    )
+    .await
 }
 
 /// The number a `SELECT COUNT(*)` statement answers.
