@@ -206,7 +206,7 @@ fn conditions(
                 .push(" MATCH ")
                 .bind(Bind::Text(full_text_query(text, scope)));
         }
-        (Some(text), None) => search_condition(statement, table, request, text),
+        (Some(text), None) => search_condition(statement, table, scope, request, text),
         (None, _) => {}
     }
 }
@@ -332,9 +332,13 @@ fn scope_condition(statement: &mut Statement, table: &Table, scope: &Scope) {
 /// the searchable fields instead (an index range on each).
 const TRIGRAM: usize = 3;
 
+/// ` AND …`: the free-text condition when the full-text table does not drive the query: a sort
+/// other than id order, which on SQLite collects `scope`'s matches from the full-text index
+/// ([`full_text_query`]) and sorts them; text too short for trigrams; or PostgreSQL.
 pub(crate) fn search_condition(
     statement: &mut Statement,
     table: &Table,
+    scope: &Scope,
     request: &ListRequest,
     text: &str,
 ) {
@@ -358,7 +362,7 @@ pub(crate) fn search_condition(
                 .push(" WHERE ")
                 .push(fts.table)
                 .push(" MATCH ")
-                .bind(Bind::Text(phrase(text)))
+                .bind(Bind::Text(full_text_query(text, scope)))
                 .push(")");
         }
         _ => {
@@ -417,6 +421,11 @@ mod tests {
             q: Some("Lee \"o"),
             ..NativeListParams::default()
         });
+        let by_email = request(NativeListParams {
+            q: Some("Lee"),
+            sort: Some("email"),
+            ..NativeListParams::default()
+        });
         let short = request(NativeListParams {
             q: Some("an"),
             ..NativeListParams::default()
@@ -426,6 +435,7 @@ mod tests {
             cases.push(render(&select(dialect, &USERS, &tenant, &searched)));
             cases.push(render(&select(dialect, &USERS, &subtree, &searched)));
             cases.push(render(&select(dialect, &USERS, &account, &searched)));
+            cases.push(render(&select(dialect, &USERS, &tenant, &by_email)));
             cases.push(render(&select(dialect, &USERS, &Scope::All, &short)));
             cases.push(render(&count(dialect, &USERS, &subtree, &filtered, 10_000)));
         }

@@ -84,7 +84,7 @@ pub fn select_walking(
     statement.push(" LIMIT ");
     limit(&mut statement, walk);
     statement.push(") AS ").push(table.name).push(" WHERE TRUE");
-    search_condition(&mut statement, table, request, text);
+    search_condition(&mut statement, table, scope, request, text);
     order_by_id(&mut statement, request);
     page(&mut statement, request);
     Some(statement)
