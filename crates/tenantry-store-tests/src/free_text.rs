@@ -200,12 +200,12 @@ pub async fn free_text_pages_reach_matches_past_a_second_walk(h: Harness) {
     }
 }
 
-/// A search within one tenant, or one part of it, finds that scope's matches and no others,
-/// however the store reads them: a tenant small enough to be read whole (SQLite tests each of
-/// its rows; PostgreSQL's walk holds all of it), and a tenant and an account below its root too
-/// large for that (the full-text index, the trigram index), while another tenant holds more
-/// matches than a page, first in id order, and the large tenant's root holds matches of its
-/// own outside the account.
+/// A search within one tenant, or one part of it, finds that scope's matches and no others, in
+/// id order and in email order, however the store reads them: a small tenant (SQLite's
+/// full-text index asked for that tenant's matches; PostgreSQL's walk holds all of it), a small
+/// account (read whole on SQLite too), and a tenant and an account below its root too large to
+/// be read whole, while another tenant holds more matches than a page, first in id order, and
+/// the large tenant's root holds matches of its own outside the account.
 pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
     let now = h.clock_now();
     let [crowd, small, large] = [100, 200, 300].map(|id| bulk::account(id, None, 0, 0, now));
@@ -246,12 +246,18 @@ pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
         account_id: branch.id,
         path: branch.path.clone(),
     };
+    let small_scope = Scope::Account {
+        tenant_id: small.id,
+        account_id: small.id,
+        path: small.path.clone(),
+    };
     let scopes = [
         (
             Within::Subtree(small.id),
             Scope::Subtree(small.path.clone()),
             vec![2_001, 2_003],
         ),
+        (Within::Account(small.id), small_scope, vec![2_001, 2_003]),
         (
             Within::Subtree(large.id),
             Scope::Subtree(large.path.clone()),
@@ -270,8 +276,15 @@ pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
         (Within::Account(branch.id), branch_scope, branch_ids),
     ];
     for (within, scope, ids) in scopes {
-        let mut expected = needles(&ids);
-        for sort in ["id", "-id"] {
+        // The needles' emails sort as their ids do.
+        let forward = needles(&ids);
+        let backward: Vec<String> = forward.iter().rev().cloned().collect();
+        for sort in ["id", "-id", "email", "-email"] {
+            let expected = if sort.starts_with('-') {
+                &backward
+            } else {
+                &forward
+            };
             for limit in [1, 50] {
                 let request = users_request(NativeListParams {
                     q: Some("needle"),
@@ -280,11 +293,10 @@ pub async fn free_text_within_a_tenant_finds_its_own_matches(h: Harness) {
                     ..NativeListParams::default()
                 });
                 let found = emails_within(&h, &h.service, within, request.clone()).await;
-                assert_eq!(found, expected, "{within:?} sort={sort} limit={limit}");
+                assert_eq!(&found, expected, "{within:?} sort={sort} limit={limit}");
                 let counted = h.store.count(&scope, &request, 100).await.unwrap();
                 assert_eq!(counted, ids.len() as u64, "count in {scope:?}");
             }
-            expected.reverse();
         }
     }
     let everywhere = users_request(NativeListParams {
