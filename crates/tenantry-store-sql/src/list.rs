@@ -1,5 +1,6 @@
 //! List and count statements: scope, filter, free-text search, keyset, order, limit.
 
+use tenantry_core::model::AccountPath;
 use tenantry_core::query::{Filter, LikePattern, ListRequest, SortOrder};
 use tenantry_core::store::Scope;
 
@@ -221,7 +222,7 @@ fn full_text_query(text: &str, scope: &Scope) -> String {
     let tenant = match scope {
         Scope::All => return phrase(text),
         Scope::Account { tenant_id, .. } => tenant_id.get(),
-        Scope::Subtree(path) | Scope::Below(path) => path.ids().next().map_or(0, |id| id.get()),
+        Scope::Subtree(path) | Scope::Below(path) => tenant_of(path),
     };
     format!(
         "{} AND {}",
@@ -293,7 +294,7 @@ fn scope_condition(statement: &mut Statement, table: &Table, scope: &Scope) {
             }
         }
         Scope::Subtree(account_path) | Scope::Below(account_path) => {
-            let tenant = account_path.ids().next().map_or(0, |id| id.get());
+            let tenant = tenant_of(account_path);
             statement.push(" AND tenant_id = ").bind(Bind::Int(tenant));
             let (low, high) = account_path.subtree_range();
             match scope {
@@ -326,6 +327,11 @@ fn scope_condition(statement: &mut Statement, table: &Table, scope: &Scope) {
             }
         }
     }
+}
+
+/// The tenant of the accounts at and below `path`: its root's id.
+fn tenant_of(path: &AccountPath) -> i64 {
+    path.ids().next().map_or(0, |id| id.get())
 }
 
 /// Below this many characters a trigram index cannot help, so short text matches the start of
