@@ -270,6 +270,8 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Runs a statement outside the store's record families (test set-up, administration).
+    /// This process does not count it as its own write: the credential cache and reads by key
+    /// see it as they see another process's, within a millisecond.
     pub async fn execute_raw(&self, sql: &'static str) -> Result<()> {
         sqlx::query(sql)
             .execute(self.writer.pool())

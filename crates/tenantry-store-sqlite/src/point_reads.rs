@@ -16,13 +16,21 @@
 //! This path never waits: a database that is busy (a WAL recovery), a connection that fails,
 //! a closed pool all answer `None`, and the caller reads through the readers as before, whose
 //! answer or error then stands. A pool that cannot open a connection at all turns itself off.
+//!
+//! A read by key leaves its read transaction open for the next one on the same connection,
+//! for a millisecond at most and only while this process commits nothing (`snapshots`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+
+use snapshots::{Policy, Pooled};
+
+mod snapshots;
 
 /// Prepared statements each connection keeps, as many as sqlx keeps for the readers.
 const STATEMENTS_KEPT: usize = 100;
@@ -35,9 +43,16 @@ pub(crate) struct PointReads {
 
 struct Shared {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Pooled>>,
     /// Set by `close`, or when no connection can be opened: every read then falls back.
     off: AtomicBool,
+    /// How long a read transaction may be read in again (`snapshots`).
+    policy: Policy,
+    /// Wakes the thread that ends the transactions idle connections hold; `None` if it could
+    /// not be started, and then no read leaves one open.
+    sweeper: Option<SyncSender<()>>,
+    /// Set while the sweeper has been woken and has not yet begun its sweep.
+    sweep_due: AtomicBool,
 }
 
 impl std::fmt::Debug for PointReads {
@@ -52,39 +67,72 @@ impl std::fmt::Debug for PointReads {
 impl PointReads {
     /// A pool for the database file at `path`; it opens connections as reads need them.
     pub(crate) fn new(path: PathBuf) -> PointReads {
-        PointReads {
-            shared: Arc::new(Shared {
-                path,
-                idle: Mutex::new(Vec::new()),
-                off: AtomicBool::new(false),
-            }),
-        }
+        PointReads::with_policy(path, Policy::DEFAULT)
     }
 
-    /// Runs `read` on a connection of the pool. `None` if it could not answer now, so the
-    /// caller reads another way.
+    /// [`new`](Self::new), holding read transactions as `policy` says.
+    fn with_policy(path: PathBuf, policy: Policy) -> PointReads {
+        let shared = Arc::new_cyclic(|weak| Shared {
+            path,
+            idle: Mutex::new(Vec::new()),
+            off: AtomicBool::new(false),
+            policy,
+            sweeper: snapshots::start_sweeper(weak.clone(), policy),
+            sweep_due: AtomicBool::new(false),
+        });
+        PointReads { shared }
+    }
+
+    /// Runs `read` on a connection of the pool, in a read transaction of its own. `None` if it
+    /// could not answer now, so the caller reads another way.
     pub(crate) fn run<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Option<T> {
+        self.run_on(read, Pooled::end_snapshot)
+    }
+
+    /// Runs `read` like [`run`](Self::run), but in the read transaction its connection's last
+    /// read by key began, if that is younger than the pool's policy allows (a millisecond) and
+    /// this process has committed no write since (`snapshots`).
+    pub(crate) fn run_recent<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Option<T> {
+        if self.shared.sweeper.is_none() {
+            return self.run(read);
+        }
+        let policy = self.shared.policy;
+        self.run_on(read, |pooled| pooled.recent_snapshot(policy))
+    }
+
+    fn run_on<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        prepare: impl FnOnce(&mut Pooled) -> rusqlite::Result<()>,
+    ) -> Option<T> {
         if self.shared.off.load(Ordering::Acquire) {
             return None;
         }
-        let conn = match self.idle().pop() {
-            Some(conn) => conn,
+        let mut pooled = match self.idle().pop() {
+            Some(pooled) => pooled,
             None => self.open()?,
         };
-        match read(&conn) {
+        match prepare(&mut pooled).and_then(|()| read(&pooled.conn)) {
             Ok(answer) => {
                 // A pool closed during the read does not take the connection back.
                 if !self.shared.off.load(Ordering::Acquire) {
-                    self.idle().push(conn);
+                    let holds_snapshot = pooled.holds_snapshot();
+                    self.idle().push(pooled);
+                    if holds_snapshot {
+                        self.shared.sweep_soon();
+                    }
                 }
                 Some(answer)
             }
             Err(error) => {
-                // The connection is dropped rather than trusted again; the next read opens
-                // another.
+                // The connection is dropped rather than trusted again (which ends its read
+                // transaction); the next read opens another.
                 tracing::debug!(%error, "read by key falls back to the readers");
                 None
             }
@@ -103,17 +151,13 @@ impl PointReads {
         self.idle().len()
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-        // Pushes and pops leave the list whole even if a holder panicked.
-        self.shared
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
+        self.shared.idle_connections()
     }
 
-    fn open(&self) -> Option<Connection> {
+    fn open(&self) -> Option<Pooled> {
         match connect(&self.shared) {
-            Ok(conn) => Some(conn),
+            Ok(conn) => Some(Pooled::new(conn)),
             Err(error) => {
                 tracing::warn!(
                     %error,
@@ -124,6 +168,13 @@ impl PointReads {
                 None
             }
         }
+    }
+}
+
+impl Shared {
+    fn idle_connections(&self) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
+        // Pushes, pops and sweeps leave the list whole even if a holder panicked.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

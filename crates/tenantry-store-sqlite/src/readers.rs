@@ -149,13 +149,15 @@ impl Readers {
     }
 
     /// Runs `read`, a statement that reads a row or two by key, on this thread (see
-    /// `point_reads`). `None` if it cannot run here now: read through [`Readers::acquire`].
+    /// `point_reads`), in the read transaction an earlier read by key left open if that is
+    /// still recent (a millisecond, nothing committed since by this process).
+    /// `None` if it cannot run here now: read through [`Readers::acquire`].
     pub(crate) fn by_key<T>(
         &self,
         read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Option<T> {
         match &self.source {
-            Source::Own(shared) => shared.by_key.run(read),
+            Source::Own(shared) => shared.by_key.run_recent(read),
             Source::Borrowed(_) => None,
         }
     }

@@ -36,7 +36,9 @@ pub fn note_committed_write() {
     COMMITTED_WRITES.fetch_add(1, Ordering::AcqRel);
 }
 
-fn committed_writes() -> u64 {
+/// Writes this process has committed so far. A store that keeps something read from the
+/// database (a read transaction, a cached row) compares this count to know that it is stale.
+pub fn committed_writes() -> u64 {
     COMMITTED_WRITES.load(Ordering::Acquire)
 }
 

@@ -104,3 +104,122 @@ fn a_database_that_cannot_be_opened_turns_the_pool_off() {
     assert_eq!(reads.run(value), None);
     assert!(reads.shared.off.load(Ordering::Acquire));
 }
+
+/// Writes "committed by this process", counted per test: the process's own count moves with
+/// every other test's writes.
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn writes() -> u64 {
+    WRITES.load(Ordering::SeqCst)
+}
+
+/// A pool that holds read transactions for an hour and sweeps them after `sweep_after`.
+fn holding(path: PathBuf, sweep_after: Duration) -> PointReads {
+    PointReads::with_policy(
+        path,
+        Policy {
+            held_for: Duration::from_secs(3600),
+            writes,
+            sweep_after,
+        },
+    )
+}
+
+fn write_elsewhere(path: &std::path::Path, v: &str) {
+    Connection::open(path)
+        .unwrap()
+        .execute("UPDATE t SET v = ?1 WHERE id = 1", [v])
+        .unwrap();
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)` from another connection: whether a reader held it back.
+fn checkpoint_is_held_back(path: &std::path::Path) -> bool {
+    let conn = Connection::open(path).unwrap();
+    // Asked once, not waited on.
+    conn.busy_timeout(Duration::ZERO).unwrap();
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+        .unwrap();
+    busy != 0
+}
+
+#[test]
+fn a_read_by_key_reads_in_the_last_ones_transaction_until_this_process_commits() {
+    let (_dir, path) = database();
+    let reads = holding(path.clone(), Duration::from_secs(3600));
+    assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
+    write_elsewhere(&path, "two");
+    assert_eq!(
+        reads.run_recent(value).as_deref(),
+        Some("one"),
+        "the second read is in the first one's snapshot"
+    );
+    WRITES.fetch_add(1, Ordering::SeqCst);
+    assert_eq!(
+        reads.run_recent(value).as_deref(),
+        Some("two"),
+        "a write committed by this process ends the snapshot"
+    );
+}
+
+#[test]
+fn a_transaction_older_than_the_policy_allows_is_not_read_in_again() {
+    let (_dir, path) = database();
+    let reads = PointReads::with_policy(
+        path.clone(),
+        Policy {
+            held_for: Duration::ZERO,
+            ..Policy::DEFAULT
+        },
+    );
+    assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
+    write_elsewhere(&path, "two");
+    assert_eq!(reads.run_recent(value).as_deref(), Some("two"));
+}
+
+#[test]
+fn lists_read_in_a_transaction_of_their_own() {
+    let (_dir, path) = database();
+    let reads = holding(path.clone(), Duration::from_secs(3600));
+    assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
+    write_elsewhere(&path, "two");
+    assert_eq!(
+        reads.run(value).as_deref(),
+        Some("two"),
+        "`run` ended the held transaction first"
+    );
+    assert_eq!(reads.idle_count(), 1, "on the same connection");
+    assert!(
+        !checkpoint_is_held_back(&path),
+        "and left none open behind it"
+    );
+}
+
+#[test]
+fn a_held_transaction_holds_back_checkpoints_until_the_sweeper_ends_it() {
+    let (_dir, path) = database();
+    let unswept = holding(path.clone(), Duration::from_secs(3600));
+    assert!(unswept.run_recent(value).is_some());
+    write_elsewhere(&path, "two");
+    assert!(
+        checkpoint_is_held_back(&path),
+        "the transaction is really held"
+    );
+    unswept.close();
+
+    let swept = holding(path.clone(), Duration::from_millis(1));
+    assert!(swept.run_recent(value).is_some());
+    write_elsewhere(&path, "three");
+    // Polled, not slept on: the sweep comes a millisecond after the read, or later on a busy
+    // machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while checkpoint_is_held_back(&path) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweeper never ended the idle connection's transaction"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(swept.idle_count(), 1, "the connection stays in the pool");
+    assert_eq!(swept.run_recent(value).as_deref(), Some("three"));
+}

@@ -1,0 +1,155 @@
+//! Read transactions that a read by key leaves open for the next read on its connection.
+//!
+//! Outside a transaction every SQLite statement begins and ends a read transaction of its own,
+//! and in WAL mode both take a lock on the `-shm` file: an `fcntl` call, made under a mutex all
+//! the process's connections share. In a `perf` profile of `me` that lock was 12.6 % of the
+//! server's CPU, more than the statement itself: 5 % in the system call, the rest the async
+//! workers queueing on the mutex while the other made it.
+//!
+//! So a read by key leaves its transaction open, and the next read by key on the same
+//! connection reads in it while both hold:
+//! - it began less than [`Policy::DEFAULT`]'s millisecond ago, so a write another process
+//!   commits (the command line) is seen within a millisecond: the credential cache's recheck
+//!   interval (`tenantry_core::auth::credential_cache`), shorter than any request;
+//! - this process has committed no write since it began (the count the stores keep for the
+//!   credential cache), so the next read sees every write this server has answered.
+//!
+//! Lists and counts never read in a held transaction: `PointReads::run` ends it first.
+//!
+//! A transaction left open holds back checkpoints, which copy no page a reader's snapshot may
+//! still need. So a thread of the pool's own ends the transactions of idle connections a
+//! little after one was left open ([`Policy::sweep_after`]): at most a hundred wake-ups a
+//! second under load, none when the pool is idle.
+
+use std::sync::Weak;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use tenantry_core::auth::credential_cache::committed_writes;
+
+use super::Shared;
+
+/// How long read transactions are held, and how their staleness is told.
+#[derive(Clone, Copy)]
+pub(super) struct Policy {
+    /// A transaction is read in again only while it is younger than this.
+    pub(super) held_for: Duration,
+    /// The writes this process has committed; a transaction is read in again only while this
+    /// is what it was when the transaction began.
+    pub(super) writes: fn() -> u64,
+    /// How long after a transaction was left open the idle connections' ones are ended.
+    pub(super) sweep_after: Duration,
+}
+
+impl Policy {
+    pub(super) const DEFAULT: Policy = Policy {
+        held_for: Duration::from_millis(1),
+        writes: committed_writes,
+        sweep_after: Duration::from_millis(10),
+    };
+}
+
+/// A connection of the pool, and the read transaction it holds open, if any.
+pub(super) struct Pooled {
+    pub(super) conn: Connection,
+    snapshot: Option<Snapshot>,
+}
+
+/// A read transaction left open for the next read by key.
+#[derive(Clone, Copy)]
+struct Snapshot {
+    /// Taken before the transaction began, so the snapshot is never older than it says.
+    began: Instant,
+    /// The process's committed writes, counted before the transaction began.
+    writes: u64,
+}
+
+impl Pooled {
+    pub(super) fn new(conn: Connection) -> Pooled {
+        Pooled {
+            conn,
+            snapshot: None,
+        }
+    }
+
+    pub(super) fn holds_snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// Ends the read transaction the connection holds, if any.
+    pub(super) fn end_snapshot(&mut self) -> rusqlite::Result<()> {
+        if self.snapshot.take().is_some() && !self.conn.is_autocommit() {
+            self.conn.prepare_cached("COMMIT")?.execute([])?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the read transaction the connection holds if `policy` lets it be read in again,
+    /// else ends it and begins another, whose snapshot the next statement takes.
+    pub(super) fn recent_snapshot(&mut self, policy: Policy) -> rusqlite::Result<()> {
+        let recent = self.snapshot.is_some_and(|snapshot| {
+            snapshot.began.elapsed() < policy.held_for && snapshot.writes == (policy.writes)()
+        });
+        if recent {
+            return Ok(());
+        }
+        self.end_snapshot()?;
+        let snapshot = Snapshot {
+            began: Instant::now(),
+            writes: (policy.writes)(),
+        };
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        self.snapshot = Some(snapshot);
+        Ok(())
+    }
+}
+
+/// Starts the thread that ends idle connections' transactions for the pool `shared` will be.
+/// It ends when the pool is dropped. `None` if no thread could be started.
+pub(super) fn start_sweeper(shared: Weak<Shared>, policy: Policy) -> Option<SyncSender<()>> {
+    // One waiting notice is enough: a sweep ends every transaction left open before it.
+    let (wake, woken) = sync_channel(1);
+    let started = std::thread::Builder::new()
+        .name("sqlite-point-reads".into())
+        .spawn(move || sweep_when_told(&shared, &woken, policy));
+    match started {
+        Ok(_) => Some(wake),
+        Err(error) => {
+            tracing::warn!(%error, "no thread to end held read transactions; reads by key hold none");
+            None
+        }
+    }
+}
+
+fn sweep_when_told(shared: &Weak<Shared>, woken: &Receiver<()>, policy: Policy) {
+    // The pool's sender goes with the pool, and then `recv` fails.
+    while woken.recv().is_ok() {
+        std::thread::sleep(policy.sweep_after);
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        // Cleared before the sweep: a transaction left open from here on asks for another.
+        shared.sweep_due.store(false, Ordering::SeqCst);
+        shared.end_idle_snapshots();
+    }
+}
+
+impl Shared {
+    /// A read left its transaction open: the sweeper is to end it if no read does first.
+    pub(super) fn sweep_soon(&self) {
+        if !self.sweep_due.swap(true, Ordering::SeqCst)
+            && let Some(sweeper) = &self.sweeper
+        {
+            // Full means a notice is already waiting, which this one would only repeat.
+            let _ = sweeper.try_send(());
+        }
+    }
+
+    /// Ends the transaction of every idle connection, dropping any that fails to end it.
+    fn end_idle_snapshots(&self) {
+        let mut idle = self.idle_connections();
+        idle.retain_mut(|pooled| pooled.end_snapshot().is_ok());
+    }
+}
