@@ -18,7 +18,7 @@
 //! answer or error then stands. A pool that cannot open a connection at all turns itself off.
 //!
 //! A read by key leaves its read transaction open for the next one on the same connection,
-//! for a millisecond at most and only while this process commits nothing (`snapshots`).
+//! for a millisecond at most and only while this process writes nothing (`snapshots`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use snapshots::{Policy, Pooled};
+use snapshots::{Policy, Pooled, WritesSeen};
 
 mod snapshots;
 
@@ -53,6 +53,8 @@ struct Shared {
     sweeper: Option<SyncSender<()>>,
     /// Set while the sweeper has been woken and has not yet begun its sweep.
     sweep_due: AtomicBool,
+    /// When this process last committed a write: none is held for a while after.
+    writes_seen: WritesSeen,
 }
 
 impl std::fmt::Debug for PointReads {
@@ -79,6 +81,7 @@ impl PointReads {
             policy,
             sweeper: snapshots::start_sweeper(weak.clone(), policy),
             sweep_due: AtomicBool::new(false),
+            writes_seen: WritesSeen::new(policy),
         });
         PointReads { shared }
     }
@@ -99,10 +102,10 @@ impl PointReads {
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Option<T> {
-        if self.shared.sweeper.is_none() {
+        let policy = self.shared.policy;
+        if self.shared.sweeper.is_none() || !self.shared.writes_seen.quiet(policy) {
             return self.run(read);
         }
-        let policy = self.shared.policy;
         self.run_on(read, |pooled| pooled.recent_snapshot(policy))
     }
 

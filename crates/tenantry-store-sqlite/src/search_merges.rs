@@ -102,6 +102,8 @@ fn step(conn: &Connection, tables: &[&str]) -> rusqlite::Result<bool> {
             &format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', {STEP_PAGES})"),
             [],
         )?;
+        // A write like any other to the readers of this process (`point_reads`).
+        tenantry_core::auth::credential_cache::note_committed_write();
         let after: Option<Vec<u8>> = conn
             .query_row(&structure, [], |row| row.get(0))
             .optional()?;

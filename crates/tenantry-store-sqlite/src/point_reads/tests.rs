@@ -121,6 +121,7 @@ fn holding(path: PathBuf, sweep_after: Duration) -> PointReads {
             held_for: Duration::from_secs(3600),
             writes,
             sweep_after,
+            quiet_for: Duration::ZERO,
         },
     )
 }
@@ -169,6 +170,7 @@ fn a_transaction_older_than_the_policy_allows_is_not_read_in_again() {
         path.clone(),
         Policy {
             held_for: Duration::ZERO,
+            quiet_for: Duration::ZERO,
             ..Policy::DEFAULT
         },
     );
@@ -207,7 +209,15 @@ fn a_held_transaction_holds_back_checkpoints_until_the_sweeper_ends_it() {
     );
     unswept.close();
 
-    let swept = holding(path.clone(), Duration::from_millis(1));
+    let swept = PointReads::with_policy(
+        path.clone(),
+        Policy {
+            held_for: Duration::from_millis(1),
+            writes,
+            sweep_after: Duration::from_millis(1),
+            quiet_for: Duration::ZERO,
+        },
+    );
     assert!(swept.run_recent(value).is_some());
     write_elsewhere(&path, "three");
     // Polled, not slept on: the sweep comes a millisecond after the read, or later on a busy
@@ -222,4 +232,25 @@ fn a_held_transaction_holds_back_checkpoints_until_the_sweeper_ends_it() {
     }
     assert_eq!(swept.idle_count(), 1, "the connection stays in the pool");
     assert_eq!(swept.run_recent(value).as_deref(), Some("three"));
+}
+
+#[test]
+fn no_transaction_is_held_until_this_process_has_written_nothing_for_a_while() {
+    let (_dir, path) = database();
+    let reads = PointReads::with_policy(
+        path.clone(),
+        Policy {
+            held_for: Duration::from_secs(3600),
+            writes,
+            sweep_after: Duration::from_secs(3600),
+            quiet_for: Duration::from_secs(3600),
+        },
+    );
+    assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
+    write_elsewhere(&path, "two");
+    assert_eq!(reads.run_recent(value).as_deref(), Some("two"));
+    assert!(
+        !checkpoint_is_held_back(&path),
+        "the read left no transaction open"
+    );
 }
