@@ -125,7 +125,8 @@ impl Pooled {
 /// Starts the thread that ends idle connections' transactions for the pool `shared` will be.
 /// It ends when the pool is dropped. `None` if no thread could be started.
 pub(super) fn start_sweeper(shared: Weak<Shared>, policy: Policy) -> Option<SyncSender<()>> {
-    // One waiting notice is enough: a sweep ends every transaction left open before it.
+    // One waiting notice is enough: the sweeps it starts go on until no idle connection holds
+    // a transaction left open before them.
     let (wake, woken) = sync_channel(1);
     let started = std::thread::Builder::new()
         .name("sqlite-point-reads".into())
@@ -195,7 +196,9 @@ impl WritesSeen {
 impl Shared {
     /// A read left its transaction open: the sweeper is to end it once no read can use it.
     pub(super) fn sweep_soon(&self) {
-        if !self.sweep_due.swap(true, Ordering::SeqCst)
+        // Read first: while a sweep is due, reads leave the flag's cache line unwritten.
+        if !self.sweep_due.load(Ordering::SeqCst)
+            && !self.sweep_due.swap(true, Ordering::SeqCst)
             && let Some(sweeper) = &self.sweeper
         {
             // Full means a notice is already waiting, which this one would only repeat.
