@@ -113,17 +113,29 @@ fn writes() -> u64 {
     WRITES.load(Ordering::SeqCst)
 }
 
-/// A pool that holds read transactions for an hour and sweeps them after `sweep_after`.
-fn holding(path: PathBuf, sweep_after: Duration) -> PointReads {
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// A pool counting this file's writes, with the policy's three times given.
+fn pool(
+    path: PathBuf,
+    held_for: Duration,
+    sweep_after: Duration,
+    quiet_for: Duration,
+) -> PointReads {
     PointReads::with_policy(
         path,
         Policy {
-            held_for: Duration::from_secs(3600),
+            held_for,
             writes,
             sweep_after,
-            quiet_for: Duration::ZERO,
+            quiet_for,
         },
     )
+}
+
+/// A pool that holds read transactions for an hour, at once, and sweeps after `sweep_after`.
+fn holding(path: PathBuf, sweep_after: Duration) -> PointReads {
+    pool(path, HOUR, sweep_after, Duration::ZERO)
 }
 
 fn write_elsewhere(path: &std::path::Path, v: &str) {
@@ -147,7 +159,7 @@ fn checkpoint_is_held_back(path: &std::path::Path) -> bool {
 #[test]
 fn a_read_by_key_reads_in_the_last_ones_transaction_until_this_process_commits() {
     let (_dir, path) = database();
-    let reads = holding(path.clone(), Duration::from_secs(3600));
+    let reads = holding(path.clone(), HOUR);
     assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
     write_elsewhere(&path, "two");
     assert_eq!(
@@ -166,14 +178,7 @@ fn a_read_by_key_reads_in_the_last_ones_transaction_until_this_process_commits()
 #[test]
 fn a_transaction_older_than_the_policy_allows_is_not_read_in_again() {
     let (_dir, path) = database();
-    let reads = PointReads::with_policy(
-        path.clone(),
-        Policy {
-            held_for: Duration::ZERO,
-            quiet_for: Duration::ZERO,
-            ..Policy::DEFAULT
-        },
-    );
+    let reads = pool(path.clone(), Duration::ZERO, HOUR, Duration::ZERO);
     assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
     write_elsewhere(&path, "two");
     assert_eq!(reads.run_recent(value).as_deref(), Some("two"));
@@ -182,7 +187,7 @@ fn a_transaction_older_than_the_policy_allows_is_not_read_in_again() {
 #[test]
 fn lists_read_in_a_transaction_of_their_own() {
     let (_dir, path) = database();
-    let reads = holding(path.clone(), Duration::from_secs(3600));
+    let reads = holding(path.clone(), HOUR);
     assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
     write_elsewhere(&path, "two");
     assert_eq!(
@@ -200,7 +205,7 @@ fn lists_read_in_a_transaction_of_their_own() {
 #[test]
 fn a_held_transaction_holds_back_checkpoints_until_the_sweeper_ends_it() {
     let (_dir, path) = database();
-    let unswept = holding(path.clone(), Duration::from_secs(3600));
+    let unswept = holding(path.clone(), HOUR);
     assert!(unswept.run_recent(value).is_some());
     write_elsewhere(&path, "two");
     assert!(
@@ -209,15 +214,8 @@ fn a_held_transaction_holds_back_checkpoints_until_the_sweeper_ends_it() {
     );
     unswept.close();
 
-    let swept = PointReads::with_policy(
-        path.clone(),
-        Policy {
-            held_for: Duration::from_millis(1),
-            writes,
-            sweep_after: Duration::from_millis(1),
-            quiet_for: Duration::ZERO,
-        },
-    );
+    let millisecond = Duration::from_millis(1);
+    let swept = pool(path.clone(), millisecond, millisecond, Duration::ZERO);
     assert!(swept.run_recent(value).is_some());
     write_elsewhere(&path, "three");
     // Polled, not slept on: the sweep comes a millisecond after the read, or later on a busy
@@ -237,15 +235,7 @@ fn a_held_transaction_holds_back_checkpoints_until_the_sweeper_ends_it() {
 #[test]
 fn no_transaction_is_held_until_this_process_has_written_nothing_for_a_while() {
     let (_dir, path) = database();
-    let reads = PointReads::with_policy(
-        path.clone(),
-        Policy {
-            held_for: Duration::from_secs(3600),
-            writes,
-            sweep_after: Duration::from_secs(3600),
-            quiet_for: Duration::from_secs(3600),
-        },
-    );
+    let reads = pool(path.clone(), HOUR, HOUR, HOUR);
     assert_eq!(reads.run_recent(value).as_deref(), Some("one"));
     write_elsewhere(&path, "two");
     assert_eq!(reads.run_recent(value).as_deref(), Some("two"));
