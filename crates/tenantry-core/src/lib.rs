@@ -13,10 +13,13 @@
 //! - [`store`]: the [`store::Store`] port that each database crate implements.
 //! - [`mail`]: mail templates, the transport port and the outbox dispatcher.
 //! - [`clock`]: the injected clock, so expiry is testable without sleeping.
+//! - [`committed_writes`]: the count of this process's committed writes, by which what was
+//!   kept from an earlier read knows it may be stale.
 //! - [`services`]: the use cases; every read and write passes an authorization check here.
 
 pub mod auth;
 pub mod clock;
+pub mod committed_writes;
 pub mod error;
 pub mod mail;
 pub mod model;

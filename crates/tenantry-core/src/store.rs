@@ -260,7 +260,7 @@ pub trait Store: Send + Sync + 'static {
     /// token stands for (sessions ended or rotated; users disabled, deleted, moved or given
     /// another role; accounts suspended or deleted; service tokens revoked). See
     /// [`crate::auth::credential_cache`]. A store calls
-    /// [`note_committed_write`](crate::auth::credential_cache::note_committed_write) after
+    /// [`committed_writes::note`](crate::committed_writes::note) after
     /// committing any write that may move the counter (ours: after every write transaction).
     async fn auth_epoch(&self) -> Result<i64>;
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;

@@ -196,7 +196,7 @@ pub(crate) async fn purge_expired(pool: &PgPool, now: OffsetDateTime) -> Result<
         .execute(pool)
         .await
         .map_err(db)?;
-    tenantry_core::auth::credential_cache::note_committed_write();
+    tenantry_core::committed_writes::note();
     Ok(done.rows_affected())
 }
 

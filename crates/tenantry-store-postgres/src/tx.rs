@@ -33,7 +33,7 @@ where
         .await;
         match outcome {
             Ok(value) => {
-                tenantry_core::auth::credential_cache::note_committed_write();
+                tenantry_core::committed_writes::note();
                 return Ok(value);
             }
             Err(error) if error.is_transient() && attempt < MAX_ATTEMPTS => {

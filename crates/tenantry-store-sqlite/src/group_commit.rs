@@ -220,15 +220,16 @@ async fn finish(
     Ok(told.unwrap_or_else(|| Err("the group's transaction was dropped".to_owned())))
 }
 
-/// Commits the open group, and tells its writes. The credential cache hears of the commit
-/// before any of them returns (and even if all their callers went away).
+/// Commits the open group, and tells its writes. The commit is counted
+/// (`tenantry_core::committed_writes`) before any of them returns (and even if all their
+/// callers went away).
 async fn commit_group(slot: &mut Slot) {
     let Some(tx) = slot.tx.take() else {
         return;
     };
     let result = tx.commit().await.map_err(|e| e.to_string());
     if result.is_ok() {
-        tenantry_core::auth::credential_cache::note_committed_write();
+        tenantry_core::committed_writes::note();
         if let Some(checkpoints) = &slot.checkpoints {
             checkpoints.committed();
         }

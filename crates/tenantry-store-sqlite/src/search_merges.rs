@@ -103,7 +103,7 @@ fn step(conn: &Connection, tables: &[&str]) -> rusqlite::Result<bool> {
             [],
         )?;
         // A write like any other to the readers of this process (`point_reads`).
-        tenantry_core::auth::credential_cache::note_committed_write();
+        tenantry_core::committed_writes::note();
         let after: Option<Vec<u8>> = conn
             .query_row(&structure, [], |row| row.get(0))
             .optional()?;

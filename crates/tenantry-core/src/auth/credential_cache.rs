@@ -7,9 +7,9 @@
 //! service token revoked. Every cached principal is tagged with the counter's value read
 //! *before* the lookup that produced it, and is used only while the counter still has that
 //! value. The counter is read again:
-//! - after any write this process committed ([`note_committed_write`], called by the stores
-//!   after each commit), so a logout or a suspension answered by this server is seen by the
-//!   very next request it serves;
+//! - after any write this process committed (counted by the stores after each commit, in
+//!   [`crate::committed_writes`]), so a logout or a suspension answered by this server is seen
+//!   by the very next request it serves;
 //! - when the last reading is older than the recheck interval (a millisecond by default), so a
 //!   revocation committed by another process (another server on PostgreSQL, the command line
 //!   on SQLite) is seen within that interval, which is shorter than any request.
@@ -20,27 +20,11 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
 use super::{Principal, TokenHash};
-
-/// Writes committed by this process, counted by the stores after each commit. One count for
-/// the whole process: a write to any store makes every cache read the counter again, which is
-/// never wrong, only a little more work.
-static COMMITTED_WRITES: AtomicU64 = AtomicU64::new(0);
-
-/// Called by a store after it commits a write.
-pub fn note_committed_write() {
-    COMMITTED_WRITES.fetch_add(1, Ordering::AcqRel);
-}
-
-/// Writes this process has committed so far. A store that keeps something read from the
-/// database (a read transaction, a cached row) compares this count to know that it is stale.
-pub fn committed_writes() -> u64 {
-    COMMITTED_WRITES.load(Ordering::Acquire)
-}
+use crate::committed_writes;
 
 /// At most this many tokens are cached; past it the cache starts over.
 const CAPACITY: usize = 16_384;
@@ -103,7 +87,7 @@ impl CredentialCache {
 
     /// Whether the last reading of the counter may still be trusted at `now`.
     pub fn current(&self, now: OffsetDateTime) -> Freshness {
-        let writes = committed_writes();
+        let writes = committed_writes::count();
         match self.state().reading {
             Some(r) if r.writes == writes && now >= r.at && now - r.at < self.recheck => {
                 Freshness::Known(r.epoch)
@@ -226,7 +210,7 @@ mod tests {
         };
         cache.record(1, t0(), writes);
         assert!(matches!(cache.current(t0()), Freshness::Known(1)));
-        note_committed_write();
+        committed_writes::note();
         assert!(matches!(cache.current(t0()), Freshness::Stale { .. }));
     }
 

@@ -11,8 +11,8 @@
 //! - it began less than [`Policy::DEFAULT`]'s millisecond ago, so a write another process
 //!   commits (the command line) is seen within a millisecond: the credential cache's recheck
 //!   interval (`tenantry_core::auth::credential_cache`), shorter than any request;
-//! - this process has committed no write since it began (the count the stores keep for the
-//!   credential cache), so the next read sees every write this server has answered.
+//! - this process has committed no write since it began (`tenantry_core::committed_writes`),
+//!   so the next read sees every write this server has answered.
 //!
 //! Lists and counts never read in a held transaction: `PointReads::run` ends it first.
 //!
@@ -35,7 +35,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use tenantry_core::auth::credential_cache::committed_writes;
+use tenantry_core::committed_writes;
 
 use super::Shared;
 
@@ -56,7 +56,7 @@ pub(super) struct Policy {
 impl Policy {
     pub(super) const DEFAULT: Policy = Policy {
         held_for: Duration::from_millis(1),
-        writes: committed_writes,
+        writes: committed_writes::count,
         sweep_after: Duration::from_millis(10),
         quiet_for: Duration::from_millis(100),
     };
