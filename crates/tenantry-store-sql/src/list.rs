@@ -48,7 +48,7 @@ pub fn searches_full_text(dialect: Dialect, table: &Table, request: &ListRequest
         && request
             .search
             .as_deref()
-            .is_some_and(|text| text.chars().count() >= TRIGRAM)
+            .is_some_and(long_enough_for_trigrams)
 }
 
 /// ` FROM table`, or the full-text table joined to it. `CROSS JOIN` makes SQLite read the
@@ -338,6 +338,13 @@ fn tenant_of(path: &AccountPath) -> i64 {
 /// the searchable fields instead (an index range on each).
 const TRIGRAM: usize = 3;
 
+/// Whether free text `text` is long enough for trigrams: then its condition tests
+/// `search_text` (or SQLite's full-text table) alone; shorter text tests the start of each
+/// searchable field.
+pub(crate) fn long_enough_for_trigrams(text: &str) -> bool {
+    text.chars().count() >= TRIGRAM
+}
+
 /// ` AND …`: the free-text condition when the full-text table does not drive the query: a sort
 /// other than id order, which on SQLite collects `scope`'s matches from the full-text index
 /// ([`full_text_query`]) and sorts them; text too short for trigrams; or PostgreSQL.
@@ -348,7 +355,7 @@ pub(crate) fn search_condition(
     request: &ListRequest,
     text: &str,
 ) {
-    if text.chars().count() < TRIGRAM {
+    if !long_enough_for_trigrams(text) {
         let prefixes: Vec<Filter> = request
             .resource
             .searchable()

@@ -38,6 +38,30 @@ fn the_walk_tests_the_text_outside_a_limited_scan_of_the_scope() {
 }
 
 #[test]
+fn the_walk_takes_only_the_searched_text_unless_the_text_is_too_short_for_trigrams() {
+    let all = Scope::All;
+    let long = select(Dialect::Postgres, &USERS, &all, &searched(50)).unwrap();
+    assert!(
+        long.sql
+            .contains("(SELECT id, search_text FROM users WHERE"),
+        "{}",
+        long.sql
+    );
+    // Short text tests the start of each searchable field, so the walk keeps every column.
+    let short = request(NativeListParams {
+        q: Some("en"),
+        ..NativeListParams::default()
+    });
+    let short = select(Dialect::Postgres, &USERS, &all, &short).unwrap();
+    assert!(
+        short.sql.contains("(SELECT * FROM users WHERE"),
+        "{}",
+        short.sql
+    );
+    assert!(short.sql.contains("last_name_norm"), "{}", short.sql);
+}
+
+#[test]
 fn the_walk_grows_with_the_page_and_stops_at_its_longest() {
     assert_eq!(walk_rows(&searched(50)), Some(51 * WALK_PER_ROW));
     assert_eq!(walk_rows(&searched(1)), Some(2 * WALK_PER_ROW));
