@@ -200,6 +200,60 @@ pub async fn free_text_pages_reach_matches_past_a_second_walk(h: Harness) {
     }
 }
 
+/// Offset pages of a free-text list (the vendor surfaces page by offset): each is the slice of
+/// the matches at its offset, in either order, whether it comes from a walk or the trigram
+/// index. On PostgreSQL a page needs `offset + limit + 1` rows and walks 100 for each, so here
+/// every walk covers the whole list: the pages that end inside the matches are answered by
+/// the walk, those past the last match by the trigram index (an installation-wide walk never
+/// counts as the whole list); within the tenant, the walk reads the tenant whole.
+pub async fn free_text_offsets_skip_matches_in_order(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let mut matches = Vec::new();
+    for i in 0..120 {
+        let kind = if i % 10 == 3 { "quill" } else { "straw" };
+        let email = format!("{kind}-{i:03}@offset.test");
+        h.services
+            .users
+            .create(&h.service, acme.id, invitee(&email))
+            .await
+            .unwrap();
+        if kind == "quill" {
+            matches.push(email);
+        }
+    }
+    for within in [Within::Visible, Within::Subtree(acme.id)] {
+        for sort in ["id", "-id"] {
+            let in_order: Vec<&String> = if sort == "id" {
+                matches.iter().collect()
+            } else {
+                matches.iter().rev().collect()
+            };
+            for offset in [0, 3, 10, 11, 12, 13] {
+                let mut request = users_request(NativeListParams {
+                    q: Some("quill"),
+                    sort: Some(sort),
+                    limit: Some(2),
+                    ..NativeListParams::default()
+                });
+                request.offset = offset;
+                let page = h
+                    .services
+                    .users
+                    .list(&h.service, within, request)
+                    .await
+                    .unwrap();
+                let found: Vec<String> =
+                    page.items.iter().map(|u| u.email.to_lowercase()).collect();
+                let start = (offset as usize).min(in_order.len());
+                let end = (start + 2).min(in_order.len());
+                let expected: Vec<String> =
+                    in_order[start..end].iter().map(|e| e.to_string()).collect();
+                assert_eq!(found, expected, "{within:?} sort={sort} offset={offset}");
+            }
+        }
+    }
+}
+
 /// A search within one tenant, or one part of it, finds that scope's matches and no others, in
 /// id order and in email order, however the store reads them: a small tenant (SQLite's
 /// full-text index asked for that tenant's matches; PostgreSQL's walk holds all of it), a small

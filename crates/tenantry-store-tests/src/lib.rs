@@ -165,6 +165,7 @@ macro_rules! conformance_suite {
                 search_follows_updates_and_deletes,
                 free_text_pages_reach_matches_past_a_crowded_start,
                 free_text_pages_reach_matches_past_a_second_walk,
+                free_text_offsets_skip_matches_in_order,
                 free_text_within_a_tenant_finds_its_own_matches,
             },
             invariants {
