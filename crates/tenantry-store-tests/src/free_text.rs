@@ -203,9 +203,9 @@ pub async fn free_text_pages_reach_matches_past_a_second_walk(h: Harness) {
 /// Offset pages of a free-text list (the vendor surfaces page by offset): each is the slice of
 /// the matches at its offset, in either order, whether it comes from a walk or the trigram
 /// index. On PostgreSQL a page needs `offset + limit + 1` rows and walks 100 for each, so here
-/// every walk covers the whole list: the pages that end inside the matches are answered by
-/// the walk, those past the last match by the trigram index (an installation-wide walk never
-/// counts as the whole list); within the tenant, the walk reads the tenant whole.
+/// every walk covers the whole list: a page with a match after it is answered by the walk,
+/// the last pages by the trigram index (an installation-wide walk never counts as the whole
+/// list); within the tenant, the walk reads the tenant whole and answers every page.
 pub async fn free_text_offsets_skip_matches_in_order(h: Harness) {
     let acme = h.root("Acme", 0).await;
     let mut matches = Vec::new();
