@@ -13,13 +13,13 @@ pub(crate) struct Target<'a> {
     pub path: Option<&'a AccountPath>,
 }
 
-/// An audit record's insert up to its values, for statements that write one alongside other
-/// changes (a login's). Values in this order: tenant, account path, actor, action, target
-/// type, target id, request id, details, time.
+/// An audit record's insert up to its values (`VALUES …` or a `SELECT`), for statements that
+/// write one alongside other changes (a login's). Values in this order: tenant, account path,
+/// actor, action, target type, target id, request id, details, time.
 macro_rules! audit_insert {
     () => {
         "INSERT INTO audit_log (tenant_id, account_path, actor, action, target_type, target_id, \
-         request_id, details, at) VALUES "
+         request_id, details, at) "
     };
 }
 pub(crate) use audit_insert;
@@ -31,7 +31,7 @@ pub(crate) async fn record(
 ) -> Result<(), StoreError> {
     sqlx::query(concat!(
         audit_insert!(),
-        "($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(target.tenant_id)
     .bind(target.path.map(|p| p.as_str().to_owned()))

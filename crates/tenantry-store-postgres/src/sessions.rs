@@ -32,64 +32,60 @@ async fn fetch(conn: &mut PgConnection, id: SessionId) -> Result<Option<Session>
 }
 
 pub(crate) async fn insert(pool: &PgPool, new: NewSession, audit: AuditDraft) -> Result<SessionId> {
-    tx::write(pool, |conn| {
-        Box::pin(insert_tx(conn, new.clone(), audit.clone()))
+    tx::statement(pool, |conn| {
+        Box::pin(insert_statement(conn, new.clone(), audit.clone()))
     })
     .await
 }
 
-async fn insert_tx(
+/// A login's writes in one statement, one round trip: every login, right or wrong, has already
+/// made two or three for its lookups.
+async fn insert_statement(
     conn: &mut PgConnection,
     new: NewSession,
     audit: AuditDraft,
 ) -> Result<SessionId, StoreError> {
-    // One statement reads what the session needs, locks the user row for the update below, and
-    // the account row against a concurrent suspension: whichever commits first, the other sees
-    // it. (Locking both for update, in this order, also keeps two logins of one user from
-    // deadlocking on a shared lock they both want to upgrade.)
-    let current: Option<Current> = sqlx::query_as(
-        "SELECT u.password_hash, u.status, a.status, u.tenant_id, u.account_id, u.account_path \
-         FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = $1 \
-         FOR UPDATE OF u FOR NO KEY UPDATE OF a",
-    )
-    .bind(new.user_id.get())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (tenant_id, account_id, account_path) = check_still_valid(current, &new.verified_hash)?;
+    // `current` finds the user only if the password is still the one the login verified and
+    // the user and its account are still active. It locks the user row for the update below,
+    // and the account row against a concurrent suspension: whichever commits first, the other
+    // sees it, as PostgreSQL checks the conditions again on a row it had to wait for. (Locking
+    // both for update, in this order, also keeps two logins of one user from deadlocking on a
+    // shared lock they both want to upgrade.) The rest writes only if it found the user: the
+    // session, the user's last login, the account's activity and the audit record. Activity
+    // is kept to the minute: frequent logins into one account need not rewrite it.
     let tokens = &new.tokens;
-    // The session, the user's last login, the account's activity and the audit record in one
-    // statement. Activity is kept to the minute: frequent logins into one account need not
-    // rewrite it.
-    let id: i64 = sqlx::query_scalar(concat!(
-        "WITH session AS (INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, \
+    let id: Option<i64> = sqlx::query_scalar(concat!(
+        "WITH current AS MATERIALIZED (SELECT u.tenant_id, u.account_id, u.account_path \
+         FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE u.id = $1 AND u.password_hash = $2 AND u.status = 'active' \
+         AND a.status = 'active' FOR UPDATE OF u FOR NO KEY UPDATE OF a), \
+         session AS (INSERT INTO sessions (tenant_id, user_id, access_hash, refresh_hash, \
          access_expires_at, refresh_expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id), \
+         SELECT tenant_id, $1, $3, $4, $5, $6, $7 FROM current RETURNING id), \
          seen AS (UPDATE users SET last_login_at = $7, failed_logins = 0, locked_until = NULL \
-         WHERE id = $2), \
+         WHERE id = $1 AND EXISTS (SELECT FROM current)), \
          active AS (UPDATE accounts SET activity_at = $7 \
-         WHERE id = $8 AND activity_at < $7 - interval '1 minute'), \
+         WHERE id = (SELECT account_id FROM current) AND activity_at < $7 - interval '1 minute'), \
          logged AS (",
         audit_insert!(),
-        "($1, $9, $10, $11, 'user', $2, $12, $13, $14)) \
+        "SELECT tenant_id, account_path, $8, $9, 'user', $1, $10, $11, $12 FROM current) \
          SELECT id FROM session"
     ))
-    .bind(tenant_id)
     .bind(new.user_id.get())
+    .bind(&new.verified_hash)
     .bind(tokens.access_hash.as_bytes().as_slice())
     .bind(tokens.refresh_hash.as_bytes().as_slice())
     .bind(tokens.access_expires)
     .bind(tokens.refresh_expires)
     .bind(tokens.now)
-    .bind(account_id)
-    .bind(account_path)
     .bind(audit.actor.to_string())
     .bind(audit.action)
     .bind(audit.request_id.clone())
     .bind(&audit.details)
     .bind(audit.at)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(SessionId(id))
+    id.map(SessionId).ok_or_else(|| bad_credentials().into())
 }
 
 /// The revocation counter the credential cache checks (`auth_epoch`, kept by triggers).
@@ -202,23 +198,6 @@ pub(crate) async fn purge_expired(pool: &PgPool, now: OffsetDateTime) -> Result<
 
 fn bad_credentials() -> Error {
     Error::Unauthenticated(tenantry_core::services::auth::BAD_CREDENTIALS.to_owned())
-}
-
-/// A user's password hash and status, its account's status, and where it sits: tenant, account
-/// and path.
-type Current = (Option<String>, String, String, i64, i64, String);
-
-/// The login was verified against `verified_hash`; refuse it if the password changed since, or
-/// the user or account stopped being active. Otherwise, where the user sits.
-fn check_still_valid(current: Option<Current>, verified_hash: &str) -> Result<(i64, i64, String)> {
-    match current {
-        Some((Some(hash), user_status, account_status, tenant_id, account_id, path))
-            if hash == verified_hash && user_status == "active" && account_status == "active" =>
-        {
-            Ok((tenant_id, account_id, path))
-        }
-        _ => Err(bad_credentials()),
-    }
 }
 
 fn session_target(session: &Session) -> Target<'_> {

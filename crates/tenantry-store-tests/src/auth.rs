@@ -1,7 +1,7 @@
 //! Login, refresh, logout, expiry, and revocation taking effect at once.
 
 use tenantry_core::Error;
-use tenantry_core::auth::{Principal, Role};
+use tenantry_core::auth::{Principal, Role, TokenHash};
 use tenantry_core::model::{AccountStatus, Actor, UserStatus};
 use tenantry_core::query::ListResource;
 use tenantry_core::services::Within;
@@ -461,37 +461,108 @@ pub async fn expired_sessions_are_purged(h: Harness) {
     );
 }
 
-pub async fn a_login_checked_against_an_old_password_is_refused(h: Harness) {
+/// A login is verified before its session is written, and the user or the account may change
+/// in between: a new password, a disabled user, a suspended account. The store refuses such a
+/// session, and writes nothing of the login: no session, last login, activity or audit record.
+pub async fn a_login_checked_against_a_changed_user_is_refused(h: Harness) {
     let acme = h.root("Acme", 0).await;
-    let (user, me) = h.user(&acme, "ann@acme.test", Role::User).await;
-    let stale = h.store.password_hash(user.id).await.unwrap().unwrap();
+    let child = h.child(&acme, "Child", 0).await;
+    let (ann, ann_caller) = h.user(&acme, "ann@acme.test", Role::User).await;
+    let (bob, _) = h.user(&acme, "bob@acme.test", Role::User).await;
+    let (cid, _) = h.user(&child, "cid@child.test", Role::User).await;
+    let hash_of = async |user: &tenantry_core::model::User| {
+        h.store.password_hash(user.id).await.unwrap().unwrap()
+    };
+    let verified = [
+        hash_of(&ann).await,
+        hash_of(&bob).await,
+        hash_of(&cid).await,
+    ];
     h.services
         .users
-        .change_own_password(&me, &password(PASSWORD), &password("a brand new secret"))
+        .change_own_password(
+            &ann_caller,
+            &password(PASSWORD),
+            &password("a brand new secret"),
+        )
         .await
         .unwrap();
-    // A login that verified the old password just before the change must not get a session.
+    h.services
+        .users
+        .update(
+            &h.service,
+            bob.id,
+            UpdateUser {
+                status: Some(UserStatus::Disabled),
+                ..UpdateUser::default()
+            },
+        )
+        .await
+        .unwrap();
+    h.services
+        .accounts
+        .update(
+            &h.service,
+            child.id,
+            UpdateAccount {
+                status: Some(AccountStatus::Suspended),
+                ..UpdateAccount::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Past the minute an account's activity is kept to, so a written activity would show.
+    h.clock.advance(Duration::minutes(5));
     let now = h.clock_now();
-    let attempt = tenantry_core::model::session::NewSession {
-        user_id: user.id,
-        verified_hash: stale,
-        tokens: tenantry_core::model::session::SessionTokens {
-            access_hash: tenantry_core::auth::TokenHash::of("tnt_at_x"),
-            refresh_hash: tenantry_core::auth::TokenHash::of("tnt_rt_x"),
-            access_expires: now + Duration::hours(1),
-            refresh_expires: now + Duration::days(1),
-            now,
-        },
-    };
-    let audit = tenantry_core::model::AuditDraft {
-        actor: Actor::User(user.id),
-        action: "user.login",
-        request_id: None,
-        details: serde_json::Value::Null,
-        at: now,
-    };
-    let err = h.store.insert_session(attempt, audit).await.unwrap_err();
-    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
+    for (user, verified_hash) in [ann, bob, cid].into_iter().zip(verified) {
+        let before = h.store.user(user.id).await.unwrap().unwrap();
+        let activity = h.store.account(user.account_id).await.unwrap().unwrap();
+        let access = format!("tnt_at_{}", user.id);
+        let attempt = tenantry_core::model::session::NewSession {
+            user_id: user.id,
+            verified_hash,
+            tokens: tenantry_core::model::session::SessionTokens {
+                access_hash: TokenHash::of(&access),
+                refresh_hash: TokenHash::of(&format!("tnt_rt_{}", user.id)),
+                access_expires: now + Duration::hours(1),
+                refresh_expires: now + Duration::days(1),
+                now,
+            },
+        };
+        let audit = tenantry_core::model::AuditDraft {
+            actor: Actor::User(user.id),
+            action: "user.login",
+            request_id: None,
+            details: serde_json::Value::Null,
+            at: now,
+        };
+        let err = h.store.insert_session(attempt, audit).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Unauthenticated(_)),
+            "{}: {err:?}",
+            user.email
+        );
+        let access_hash = TokenHash::of(&access);
+        let session = h.store.session_by_access(&access_hash, now).await.unwrap();
+        assert!(session.is_none(), "{}", user.email);
+        let after = h.store.user(user.id).await.unwrap().unwrap();
+        assert_eq!(after.last_login, before.last_login, "{}", user.email);
+        let account = h.store.account(user.account_id).await.unwrap().unwrap();
+        assert_eq!(account.activity, activity.activity, "{}", user.email);
+    }
+    let records = h
+        .services
+        .audit
+        .list(
+            &h.service,
+            Within::Visible,
+            first_page(ListResource::Audit, 100),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert!(!records.is_empty());
+    assert!(records.iter().all(|r| r.at < now), "{records:?}");
 }
 
 pub async fn refreshes_are_audited(h: Harness) {

@@ -93,7 +93,7 @@ macro_rules! conformance_suite {
                 service_tokens_can_be_revoked_and_expire,
                 password_change_ends_other_sessions,
                 expired_sessions_are_purged,
-                a_login_checked_against_an_old_password_is_refused,
+                a_login_checked_against_a_changed_user_is_refused,
                 refreshes_are_audited,
                 concurrent_logins_of_one_user_all_succeed,
                 the_last_owner_stays,
