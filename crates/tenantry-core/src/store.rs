@@ -21,7 +21,7 @@ use crate::model::invitation::{InvitationFilter, InvitationRenewal, NewInvitatio
 use crate::model::mail::{MailFilter, MailOutcome, NewMail};
 use crate::model::secrets::{NewSecret, StoredSecret};
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
+use crate::model::user::{BulkUser, LoginName, LoginNames, LoginRecord, NewUser, UserChanges};
 use crate::model::user_token::{NewUserToken, TokenRedemption};
 use crate::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord,
@@ -177,6 +177,24 @@ pub trait Store: Send + Sync + 'static {
     }
     /// The user with this normalised email or username, their password hash and account status.
     async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>>;
+    /// The users `names` stand for, once each: the one whose email address it is first. By
+    /// default one [`Store::login_record`] a name; a store whose every read is a round trip
+    /// does it in one.
+    async fn login_records(&self, names: &LoginNames) -> Result<Vec<LoginRecord>> {
+        let mut found: Vec<LoginRecord> = Vec::with_capacity(2);
+        if let Some(email) = &names.email {
+            found.extend(self.login_record(&LoginName::Email(email.clone())).await?);
+        }
+        if let Some(username) = &names.username
+            && let Some(record) = self
+                .login_record(&LoginName::Username(username.clone()))
+                .await?
+            && found.iter().all(|r| r.user.id != record.user.id)
+        {
+            found.push(record);
+        }
+        Ok(found)
+    }
     async fn password_hash(&self, id: UserId) -> Result<Option<String>>;
     /// Applies changes; a role change away from owner is refused with `Conflict` if the user is
     /// the last owner of their account.

@@ -14,7 +14,9 @@ use tenantry_core::model::invitation::{InvitationFilter, InvitationRenewal, NewI
 use tenantry_core::model::mail::{MailFilter, MailOutcome, NewMail};
 use tenantry_core::model::secrets::{NewSecret, StoredSecret};
 use tenantry_core::model::session::{NewSession, SessionTokens};
-use tenantry_core::model::user::{BulkUser, LoginName, LoginRecord, NewUser, UserChanges};
+use tenantry_core::model::user::{
+    BulkUser, LoginName, LoginNames, LoginRecord, NewUser, UserChanges,
+};
 use tenantry_core::model::user_token::{NewUserToken, TokenRedemption};
 use tenantry_core::model::{
     Account, AccountId, AccountPath, ApiToken, ApiTokenId, AuditDraft, AuditRecord,
@@ -124,6 +126,10 @@ impl Store for PostgresStore {
 
     async fn login_record(&self, name: &LoginName) -> Result<Option<LoginRecord>> {
         users::login_record(&self.pool, name).await
+    }
+
+    async fn login_records(&self, names: &LoginNames) -> Result<Vec<LoginRecord>> {
+        users::login_records(&self.pool, names).await
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<String>> {

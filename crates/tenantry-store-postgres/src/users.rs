@@ -3,7 +3,7 @@
 use sqlx::{FromRow, PgConnection, PgPool, Row};
 use tenantry_core::auth::Role;
 use tenantry_core::model::user::{
-    EndSessions, LoginName, LoginRecord, NewUser, UserChanges, search_text,
+    EndSessions, LoginName, LoginNames, LoginRecord, NewUser, UserChanges, search_text,
 };
 use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
@@ -124,43 +124,51 @@ pub(crate) async fn insert_tx(
 }
 
 pub(crate) async fn login_record(pool: &PgPool, name: &LoginName) -> Result<Option<LoginRecord>> {
-    // The user, its password hash and its account's status in one round trip: every login,
-    // right or wrong, starts here.
-    macro_rules! login_select {
-        ($column:literal) => {
-            concat!(
-                "SELECT ",
-                user_columns!(),
-                ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
-                 FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.",
-                $column,
-                " = $1) AS users"
-            )
-        };
-    }
-    let (query, value) = match name {
-        LoginName::Email(email_norm) => (login_select!("email_norm"), email_norm),
-        LoginName::Username(username_norm) => (login_select!("username_norm"), username_norm),
+    let names = match name {
+        LoginName::Email(email) => LoginNames {
+            email: Some(email.clone()),
+            username: None,
+        },
+        LoginName::Username(username) => LoginNames {
+            email: None,
+            username: Some(username.clone()),
+        },
     };
-    let Some(row) = sqlx::query(query)
-        .bind(value)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?
-    else {
-        return Ok(None);
-    };
-    let user = User::try_from(UserRow::from_row(&row).map_err(db)?)?;
-    let password_hash: Option<String> = row.try_get("password_hash").map_err(db)?;
-    let account_status: String = row.try_get("account_status").map_err(db)?;
-    let account_status = account_status
-        .parse()
-        .map_err(|_| Error::internal("unexpected stored account status"))?;
-    Ok(Some(LoginRecord {
-        user,
-        password_hash,
-        account_status,
-    }))
+    Ok(login_records(pool, &names).await?.into_iter().next())
+}
+
+pub(crate) async fn login_records(pool: &PgPool, names: &LoginNames) -> Result<Vec<LoginRecord>> {
+    // The users, their password hashes and their accounts' status in one round trip: every
+    // login, right or wrong, starts here, and a typed email address may be a username too.
+    // A name that is absent is NULL, which equals nothing.
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        ", password_hash, account_status FROM (SELECT u.*, a.status AS account_status \
+         FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE u.email_norm = $1 OR u.username_norm = $2) AS users \
+         ORDER BY email_norm = $1 DESC NULLS LAST"
+    ))
+    .bind(&names.email)
+    .bind(&names.username)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let user = User::try_from(UserRow::from_row(row).map_err(db)?)?;
+            let password_hash: Option<String> = row.try_get("password_hash").map_err(db)?;
+            let account_status: String = row.try_get("account_status").map_err(db)?;
+            let account_status = account_status
+                .parse()
+                .map_err(|_| Error::internal("unexpected stored account status"))?;
+            Ok(LoginRecord {
+                user,
+                password_hash,
+                account_status,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn password_hash(pool: &PgPool, id: UserId) -> Result<Option<String>> {

@@ -179,4 +179,21 @@ pub async fn a_name_that_is_an_email_and_a_username_logs_in_whoever_owns_the_pas
         .await
         .unwrap_err();
     assert!(matches!(wrong, Error::Unauthenticated(_)), "{wrong:?}");
+    // With one password for both, the name is the email address first; the username's owner
+    // is made first, so that rows in the order they were written would put it first.
+    let mut namesake = user_command("namesake@names.test", Role::User);
+    namesake.username = Some(Username::parse("kim@names.test").unwrap());
+    h.services
+        .users
+        .create(&h.service, root.id, namesake)
+        .await
+        .unwrap();
+    let (kim, _) = h.user(&root, "kim@names.test", Role::User).await;
+    let tokens = h
+        .services
+        .auth
+        .login("kim@names.test", PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(tokens.user.id, kim.id);
 }

@@ -191,6 +191,14 @@ pub enum LoginName {
     Username(String),
 }
 
+/// What a name typed at login can stand for: an email address, a username, or both at once
+/// (usernames may contain `@`), each normalised. Each may name a different user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginNames {
+    pub email: Option<String>,
+    pub username: Option<String>,
+}
+
 /// What login needs: the user, their password hash and their account's state, in one read.
 #[derive(Debug, Clone)]
 pub struct LoginRecord {

@@ -15,7 +15,7 @@ use crate::auth::{
 };
 use crate::error::{Error, Resource, Result};
 use crate::model::session::{NewSession, SessionTokens};
-use crate::model::user::{LoginName, LoginRecord};
+use crate::model::user::{LoginNames, LoginRecord};
 use crate::model::{Account, AccountStatus, Actor, AuditDraft, Session, User, UserStatus};
 use crate::values::{Email, Password, Username};
 
@@ -470,19 +470,15 @@ impl AuthService {
         candidate: &Password,
         now: OffsetDateTime,
     ) -> Result<LoginAttempt> {
-        let mut named: Vec<LoginRecord> = Vec::with_capacity(2);
-        if let Ok(email) = Email::parse(raw) {
-            let name = LoginName::Email(email.normalized());
-            named.extend(self.deps.store.login_record(&name).await?);
-        }
-        if let Ok(username) = Username::parse(raw) {
-            let name = LoginName::Username(username.normalized());
-            if let Some(record) = self.deps.store.login_record(&name).await?
-                && named.iter().all(|r| r.user.id != record.user.id)
-            {
-                named.push(record);
-            }
-        }
+        let names = LoginNames {
+            email: Email::parse(raw).ok().map(|e| e.normalized()),
+            username: Username::parse(raw).ok().map(|u| u.normalized()),
+        };
+        let named = if names == LoginNames::default() {
+            Vec::new()
+        } else {
+            self.deps.store.login_records(&names).await?
+        };
         let mut attempt = LoginAttempt {
             matched: None,
             failed: Vec::new(),
