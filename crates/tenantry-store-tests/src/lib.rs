@@ -33,6 +33,7 @@ pub mod harness;
 pub mod invariants;
 pub mod invitations;
 pub mod lockout;
+pub mod login_writes;
 pub mod org_secrets;
 pub mod outbox;
 pub mod plans;
@@ -84,7 +85,6 @@ macro_rules! conformance_suite {
             },
             auth {
                 login_issues_working_tokens,
-                a_login_records_the_last_login_and_the_accounts_activity,
                 login_failures_look_the_same,
                 refresh_rotates_and_works_once,
                 logout_ends_the_session,
@@ -93,10 +93,13 @@ macro_rules! conformance_suite {
                 service_tokens_can_be_revoked_and_expire,
                 password_change_ends_other_sessions,
                 expired_sessions_are_purged,
-                a_login_checked_against_a_changed_user_is_refused,
                 refreshes_are_audited,
-                concurrent_logins_of_one_user_all_succeed,
                 the_last_owner_stays,
+            },
+            login_writes {
+                a_login_records_the_last_login_and_the_accounts_activity,
+                a_login_checked_against_a_changed_user_is_refused,
+                concurrent_logins_of_one_user_all_succeed,
             },
             credentials {
                 cached_credentials_follow_changes_at_once,
