@@ -4,8 +4,6 @@
 use tenantry_core::Error;
 use tenantry_core::auth::{Principal, Role};
 use tenantry_core::model::{AccountStatus, Actor, UserStatus};
-use tenantry_core::services::accounts::UpdateAccount;
-use tenantry_core::services::users::UpdateUser;
 use time::Duration;
 
 use crate::harness::{Harness, PASSWORD, password, text};
@@ -161,18 +159,8 @@ pub async fn suspension_and_disabling_take_effect_at_once(h: Harness) {
         .login("bob@acme.test", PASSWORD, None)
         .await
         .unwrap();
-    h.services
-        .accounts
-        .update(
-            &h.service,
-            child.id,
-            UpdateAccount {
-                status: Some(AccountStatus::Suspended),
-                ..UpdateAccount::default()
-            },
-        )
-        .await
-        .unwrap();
+    h.set_account_status(child.id, AccountStatus::Suspended)
+        .await;
     let err = h
         .services
         .auth
@@ -188,18 +176,7 @@ pub async fn suspension_and_disabling_take_effect_at_once(h: Harness) {
         .unwrap_err();
     assert!(matches!(err, Error::Unauthenticated(m) if m.contains("suspended")));
     // Reactivation does not bring the old session back: suspension ended it.
-    h.services
-        .accounts
-        .update(
-            &h.service,
-            child.id,
-            UpdateAccount {
-                status: Some(AccountStatus::Active),
-                ..UpdateAccount::default()
-            },
-        )
-        .await
-        .unwrap();
+    h.set_account_status(child.id, AccountStatus::Active).await;
     let err = h
         .services
         .auth
@@ -210,18 +187,7 @@ pub async fn suspension_and_disabling_take_effect_at_once(h: Harness) {
     h.login("ann@child.test").await;
     // Suspending a child leaves its parent alone.
     h.caller(bob_tokens.access_token.expose()).await;
-    h.services
-        .users
-        .update(
-            &h.service,
-            bob.id,
-            UpdateUser {
-                status: Some(UserStatus::Disabled),
-                ..UpdateUser::default()
-            },
-        )
-        .await
-        .unwrap();
+    h.set_user_status(bob.id, UserStatus::Disabled).await;
     let err = h
         .services
         .auth

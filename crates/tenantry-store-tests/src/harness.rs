@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tenantry_core::auth::{Caller, HashParams, PasswordHasher, Role};
 use tenantry_core::clock::ManualClock;
-use tenantry_core::model::{Account, AccountId, Actor, User};
+use tenantry_core::model::{Account, AccountId, AccountStatus, Actor, User, UserId, UserStatus};
 use tenantry_core::query::{ListRequest, ListResource};
-use tenantry_core::services::accounts::CreateAccount;
-use tenantry_core::services::users::CreateUser;
+use tenantry_core::services::accounts::{CreateAccount, UpdateAccount};
+use tenantry_core::services::users::{CreateUser, UpdateUser};
 use tenantry_core::services::{ServiceConfig, Services};
 use tenantry_core::store::Store;
 use tenantry_core::values::{Email, Password, Text, TextLimit};
@@ -88,6 +88,32 @@ impl Harness {
             .create(&self.service, account_command(parent, name, seats))
             .await
             .expect("create account")
+    }
+
+    /// Suspends, deactivates or reactivates an account, as the service owner.
+    pub async fn set_account_status(&self, id: AccountId, status: AccountStatus) -> Account {
+        let change = UpdateAccount {
+            status: Some(status),
+            ..UpdateAccount::default()
+        };
+        self.services
+            .accounts
+            .update(&self.service, id, change)
+            .await
+            .expect("set the account's status")
+    }
+
+    /// Disables or enables a user, as the service owner.
+    pub async fn set_user_status(&self, id: UserId, status: UserStatus) -> User {
+        let change = UpdateUser {
+            status: Some(status),
+            ..UpdateUser::default()
+        };
+        self.services
+            .users
+            .update(&self.service, id, change)
+            .await
+            .expect("set the user's status")
     }
 
     /// Creates a user with [`PASSWORD`] and logs them in.

@@ -7,8 +7,6 @@ use tenantry_core::auth::{Role, TokenHash};
 use tenantry_core::model::{AccountStatus, Actor, UserStatus};
 use tenantry_core::query::ListResource;
 use tenantry_core::services::Within;
-use tenantry_core::services::accounts::UpdateAccount;
-use tenantry_core::services::users::UpdateUser;
 use time::Duration;
 
 use crate::harness::{Harness, PASSWORD, first as first_page, password};
@@ -96,30 +94,9 @@ pub async fn a_login_checked_against_a_changed_user_is_refused(h: Harness) {
         )
         .await
         .unwrap();
-    h.services
-        .users
-        .update(
-            &h.service,
-            bob.id,
-            UpdateUser {
-                status: Some(UserStatus::Disabled),
-                ..UpdateUser::default()
-            },
-        )
-        .await
-        .unwrap();
-    h.services
-        .accounts
-        .update(
-            &h.service,
-            child.id,
-            UpdateAccount {
-                status: Some(AccountStatus::Suspended),
-                ..UpdateAccount::default()
-            },
-        )
-        .await
-        .unwrap();
+    h.set_user_status(bob.id, UserStatus::Disabled).await;
+    h.set_account_status(child.id, AccountStatus::Suspended)
+        .await;
     // Past the minute an account's activity is kept to, so a written activity would show.
     h.clock.advance(Duration::minutes(5));
     let now = h.clock_now();
