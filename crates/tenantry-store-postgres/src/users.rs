@@ -9,8 +9,7 @@ use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::accounts::lock_shared;
-use crate::audit::{self, Target};
+use crate::audit::{self, Target, audit_insert};
 use crate::errors::{StoreError, db};
 use crate::rows::{AccountRow, USER_COLUMNS, UserRow, account_columns, user_columns};
 use crate::tx;
@@ -70,31 +69,39 @@ pub(crate) fn target(user: &User) -> Target<'_> {
 }
 
 pub(crate) async fn insert(pool: &PgPool, new: NewUser, audit: AuditDraft) -> Result<User> {
-    tx::write(pool, |conn| {
+    tx::statement(pool, |conn| {
         Box::pin(insert_tx(conn, new.clone(), audit.clone()))
     })
     .await
 }
 
+/// Inserts a user and its audit record in one statement: alone it is its own transaction (no
+/// `BEGIN` and `COMMIT` round trips), and inside an invitation's it is one step of it.
 pub(crate) async fn insert_tx(
     conn: &mut PgConnection,
     new: NewUser,
     audit: AuditDraft,
 ) -> Result<User, StoreError> {
-    let account = lock_shared(conn, new.account_id).await?;
-    // The new row comes back from the insert: one round trip fewer in the transaction.
-    let row: UserRow = sqlx::query_as(concat!(
-        "INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, username, \
-         username_norm, first_name, last_name, role, status, email_verified, password_hash, \
-         preferences, created_at, updated_at, first_name_norm, last_name_norm, search_text, \
-         email_verified_at, terms_agreed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, \
-         $18, CASE WHEN $12 THEN $15 END, CASE WHEN $19 THEN $15 END) RETURNING ",
-        user_columns!()
+    // The account is locked against a concurrent move or deletion, and gives the new row its
+    // tenant and path; an account that does not exist inserts nothing. The new row comes back
+    // from the insert, and the audit record takes its target from it.
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "WITH account AS MATERIALIZED (SELECT id, tenant_id, path FROM accounts WHERE id = $1 \
+         FOR SHARE), \
+         inserted AS (INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, \
+         username, username_norm, first_name, last_name, role, status, email_verified, \
+         password_hash, preferences, created_at, updated_at, first_name_norm, last_name_norm, \
+         search_text, email_verified_at, terms_agreed_at) \
+         SELECT tenant_id, id, path, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, \
+         $14, $15, $16, CASE WHEN $10 THEN $13 END, CASE WHEN $17 THEN $13 END FROM account \
+         RETURNING ",
+        user_columns!(),
+        "), logged AS (",
+        audit_insert!(),
+        "SELECT tenant_id, account_path, $18, $19, 'user', id, $20, $21, $22 FROM inserted) \
+         SELECT * FROM inserted"
     ))
-    .bind(account.tenant_id.get())
-    .bind(account.id.get())
-    .bind(account.path.as_str())
+    .bind(new.account_id.get())
     .bind(&new.email)
     .bind(&new.email_normalized)
     .bind(&new.username)
@@ -116,11 +123,15 @@ pub(crate) async fn insert_tx(
         new.last_name.as_deref(),
     ))
     .bind(new.terms_agreed)
-    .fetch_one(&mut *conn)
+    .bind(audit.actor.to_string())
+    .bind(audit.action)
+    .bind(audit.request_id.clone())
+    .bind(&audit.details)
+    .bind(audit.at)
+    .fetch_optional(&mut *conn)
     .await?;
-    let user = User::try_from(row)?;
-    audit::record(conn, &audit, target(&user)).await?;
-    Ok(user)
+    let row = row.ok_or(Error::NotFound(Resource::Account))?;
+    Ok(User::try_from(row)?)
 }
 
 pub(crate) async fn login_record(pool: &PgPool, name: &LoginName) -> Result<Option<LoginRecord>> {

@@ -82,6 +82,7 @@ macro_rules! conformance_suite {
                 lists_page_by_cursor_and_cover_subtrees,
                 changes_decided_against_a_stale_role_are_refused,
                 users_created_at_once_each_get_their_own_answer,
+                a_user_for_an_account_that_is_gone_is_refused,
             },
             auth {
                 login_issues_working_tokens,

@@ -502,3 +502,56 @@ pub async fn users_created_at_once_each_get_their_own_answer(h: Harness) {
         .unwrap();
     assert_eq!(all.items.len(), created.len() + 1);
 }
+
+/// A user created in an account deleted since the caller's checks is refused, and leaves
+/// neither a row nor an audit record.
+pub async fn a_user_for_an_account_that_is_gone_is_refused(h: Harness) {
+    let acme = h.root("Acme", 0).await;
+    let gone = h.child(&acme, "Gone", 0).await;
+    h.services
+        .accounts
+        .delete(&h.service, gone.id)
+        .await
+        .unwrap();
+    let new = tenantry_core::model::user::NewUser {
+        account_id: gone.id,
+        email: "late@acme.test".into(),
+        email_normalized: "late@acme.test".into(),
+        username: None,
+        username_normalized: None,
+        first_name: None,
+        last_name: None,
+        role: Role::User,
+        status: UserStatus::Active,
+        email_verified: false,
+        terms_agreed: false,
+        password_hash: None,
+        preferences: Preferences::default(),
+        now: h.clock_now(),
+    };
+    let audit = tenantry_core::model::AuditDraft {
+        actor: tenantry_core::model::Actor::Cli,
+        action: "user.create",
+        request_id: None,
+        details: serde_json::Value::Null,
+        at: h.clock_now(),
+    };
+    let err = h.store.insert_user(new, audit).await.unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound(tenantry_core::Resource::Account)),
+        "{err:?}"
+    );
+    let name = tenantry_core::model::user::LoginName::Email("late@acme.test".into());
+    assert!(h.store.login_record(&name).await.unwrap().is_none());
+    let audit = h
+        .services
+        .audit
+        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
+        .await
+        .unwrap();
+    assert!(
+        audit.items.iter().all(|r| r.action != "user.create"),
+        "{:?}",
+        audit.items
+    );
+}
