@@ -12,7 +12,7 @@ use tenantry_core::seats::{self, SeatState};
 use tenantry_core::store::AccountDeletion;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::audit::{self, Target};
+use crate::audit::{self, Target, audit_insert};
 use crate::errors::{StoreError, db};
 use crate::rows::{AccountRow, account_columns};
 use crate::tx;
@@ -47,6 +47,34 @@ pub(crate) async fn lock(conn: &mut PgConnection, id: AccountId) -> Result<Accou
         Some(row) => Ok(Account::try_from(row)?),
         None => Err(Error::NotFound(Resource::Account).into()),
     }
+}
+
+/// [`lock`] for two accounts in one round trip, `first` locked before `second` (the locks are
+/// taken in the statement's order, above its sort).
+async fn lock_pair(
+    conn: &mut PgConnection,
+    first: AccountId,
+    second: AccountId,
+) -> Result<(Account, Account), StoreError> {
+    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1 OR id = $2 ORDER BY id = $1 DESC FOR UPDATE"
+    ))
+    .bind(first.get())
+    .bind(second.get())
+    .fetch_all(conn)
+    .await?;
+    let mut accounts = rows
+        .into_iter()
+        .map(Account::try_from)
+        .collect::<Result<Vec<Account>>>()?;
+    let mut take = |id: AccountId| match accounts.iter().position(|a| a.id == id) {
+        Some(at) => Ok(accounts.swap_remove(at)),
+        None => Err(StoreError::from(Error::NotFound(Resource::Account))),
+    };
+    let first = take(first)?;
+    Ok((first, take(second)?))
 }
 
 /// Locks an account that must not change under the transaction (for rows inserted below it),
@@ -387,35 +415,58 @@ async fn move_seats_tx(
     delta: i64,
     audit: AuditDraft,
 ) -> Result<(Account, Account), StoreError> {
-    let parent = lock(conn, parent_id).await?;
-    let child = lock(conn, child_id).await?;
+    if parent_id == child_id {
+        // Missing is told before invalid, as for two accounts.
+        lock(conn, parent_id).await?;
+        return Err(invalid_child().into());
+    }
+    let (parent, child) = lock_pair(conn, parent_id, child_id).await?;
     if child.parent_id != Some(parent.id) {
-        return Err(
-            Error::invalid_field("child_id", "must be a direct child of this account").into(),
-        );
+        return Err(invalid_child().into());
     }
     seats::check_move(SeatState::of(&parent), SeatState::of(&child), delta)?;
-    // Both rows come back from their updates: the parent's lock is held until the commit, and
-    // every round trip inside it is one more that other moves in the tree queue behind.
-    let parent: AccountRow = sqlx::query_as(concat!(
-        "UPDATE accounts SET children_seats = children_seats + $1 WHERE id = $2 RETURNING ",
-        account_columns!()
+    // Both updates and the audit record in one statement, the rows coming back from it: the
+    // parent's lock is held until the commit, and every round trip inside it is one more that
+    // other moves in the tree queue behind.
+    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+        "WITH parent AS (UPDATE accounts SET children_seats = children_seats + $1 WHERE id = $2 \
+         RETURNING ",
+        account_columns!(),
+        "), child AS (UPDATE accounts SET device_seats = device_seats + $1, updated_at = $3 \
+         WHERE id = $4 RETURNING ",
+        account_columns!(),
+        "), logged AS (",
+        audit_insert!(),
+        "SELECT tenant_id, path, $5, $6, 'account', id, $7, $8, $9 FROM parent) \
+         SELECT * FROM parent UNION ALL SELECT * FROM child"
     ))
     .bind(delta)
     .bind(parent_id.get())
-    .fetch_one(&mut *conn)
-    .await?;
-    let child: AccountRow = sqlx::query_as(concat!(
-        "UPDATE accounts SET device_seats = device_seats + $1, updated_at = $2 WHERE id = $3 \
-         RETURNING ",
-        account_columns!()
-    ))
-    .bind(delta)
     .bind(audit.at)
     .bind(child_id.get())
-    .fetch_one(&mut *conn)
+    .bind(audit.actor.to_string())
+    .bind(audit.action)
+    .bind(audit.request_id.clone())
+    .bind(&audit.details)
+    .bind(audit.at)
+    .fetch_all(&mut *conn)
     .await?;
-    let (parent, child) = (Account::try_from(parent)?, Account::try_from(child)?);
-    audit::record(conn, &audit, target(&parent)).await?;
-    Ok((parent, child))
+    let mut parent = None;
+    let mut child = None;
+    for row in rows {
+        let account = Account::try_from(row)?;
+        match account.id {
+            id if id == parent_id => parent = Some(account),
+            id if id == child_id => child = Some(account),
+            _ => {}
+        }
+    }
+    match (parent, child) {
+        (Some(parent), Some(child)) => Ok((parent, child)),
+        _ => Err(Error::internal("a locked account vanished from its seat move").into()),
+    }
+}
+
+fn invalid_child() -> Error {
+    Error::invalid_field("child_id", "must be a direct child of this account")
 }
