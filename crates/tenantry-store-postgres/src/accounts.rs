@@ -136,9 +136,9 @@ pub(crate) async fn insert_tx(
     new: NewAccount,
     audit: AuditDraft,
 ) -> Result<Account, StoreError> {
-    // The id is drawn first and the row comes back from its insert, so that only the statements
-    // that need the lock are sent while the parent is held (the parent's seats, the insert, the
-    // audit record): accounts created under one parent take turns on that lock.
+    // The id is drawn first, so that only the statements that need the lock are sent while the
+    // parent is held: the lock, then the parent's seats, the insert and the audit record in
+    // one statement. Accounts created under one parent take turns on that lock.
     let id: i64 = sqlx::query_scalar("SELECT nextval('accounts_id_seq')")
         .fetch_one(&mut *conn)
         .await?;
@@ -147,7 +147,6 @@ pub(crate) async fn insert_tx(
         Some(parent_id) => {
             let parent = lock(conn, parent_id).await?;
             seats::check_new_child(SeatState::of(&parent), new.device_seats)?;
-            add_children_seats(conn, parent.id, new.device_seats).await?;
             Some(parent)
         }
         None => {
@@ -159,13 +158,20 @@ pub(crate) async fn insert_tx(
         Some(parent) => (parent.tenant_id, parent.path.child(id)),
         None => (id, AccountPath::root(id)),
     };
+    // A root has no parent: `seats` then updates nothing.
     let row: AccountRow = sqlx::query_as(concat!(
-        "INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, email, \
-         email_norm, description, external_id, search_text, status, device_seats, created_at, \
-         updated_at, activity_at, log_retention) \
+        "WITH seats AS (UPDATE accounts SET children_seats = children_seats + $13 \
+         WHERE id = $3), \
+         inserted AS (INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, \
+         email, email_norm, description, external_id, search_text, status, device_seats, \
+         created_at, updated_at, activity_at, log_retention) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14, $15) \
          RETURNING ",
-        account_columns!()
+        account_columns!(),
+        "), logged AS (",
+        audit_insert!(),
+        "SELECT tenant_id, path, $16, $17, 'account', id, $18, $19, $20 FROM inserted) \
+         SELECT * FROM inserted"
     ))
     .bind(id.get())
     .bind(tenant_id.get())
@@ -186,11 +192,14 @@ pub(crate) async fn insert_tx(
     .bind(new.device_seats)
     .bind(new.now)
     .bind(new.log_retention)
+    .bind(audit.actor.to_string())
+    .bind(audit.action)
+    .bind(audit.request_id.clone())
+    .bind(&audit.details)
+    .bind(audit.at)
     .fetch_one(&mut *conn)
     .await?;
-    let account = Account::try_from(row)?;
-    audit::record(conn, &audit, target(&account)).await?;
-    Ok(account)
+    Ok(Account::try_from(row)?)
 }
 
 pub(crate) async fn update(

@@ -28,6 +28,7 @@ pub async fn changes_are_audited_with_request_ids(h: Harness) {
     assert_eq!(newest.target_type, "account");
     assert_eq!(newest.target_id, Some(child.id.get()));
     assert_eq!(newest.tenant_id, Some(acme.id));
+    assert_eq!(newest.account_path, Some(child.path.clone()));
     assert_eq!(newest.request_id.as_deref(), Some("req-test"));
     let actions: Vec<&str> = page.items.iter().map(|r| r.action.as_str()).collect();
     for expected in ["user.login", "user.create", "service_token.create"] {
