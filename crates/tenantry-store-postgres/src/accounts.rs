@@ -12,7 +12,7 @@ use tenantry_core::seats::{self, SeatState};
 use tenantry_core::store::AccountDeletion;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::audit::{self, Target, audit_insert};
+use crate::audit::{self, Target, audit_insert, bind_audit_draft};
 use crate::errors::{StoreError, db};
 use crate::rows::{AccountRow, account_columns};
 use crate::tx;
@@ -159,7 +159,7 @@ pub(crate) async fn insert_tx(
         None => (id, AccountPath::root(id)),
     };
     // A root has no parent: `seats` then updates nothing.
-    let row: AccountRow = sqlx::query_as(concat!(
+    let query = sqlx::query_as(concat!(
         "WITH seats AS (UPDATE accounts SET children_seats = children_seats + $13 \
          WHERE id = $3), \
          inserted AS (INSERT INTO accounts (id, tenant_id, parent_id, path, name, name_norm, \
@@ -191,14 +191,10 @@ pub(crate) async fn insert_tx(
     .bind(new.status.as_str())
     .bind(new.device_seats)
     .bind(new.now)
-    .bind(new.log_retention)
-    .bind(audit.actor.to_string())
-    .bind(audit.action)
-    .bind(audit.request_id.clone())
-    .bind(&audit.details)
-    .bind(audit.at)
-    .fetch_one(&mut *conn)
-    .await?;
+    .bind(new.log_retention);
+    let row: AccountRow = bind_audit_draft!(query, audit)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(Account::try_from(row)?)
 }
 
@@ -437,7 +433,7 @@ async fn move_seats_tx(
     // Both updates and the audit record in one statement, the rows coming back from it: the
     // parent's lock is held until the commit, and every round trip inside it is one more that
     // other moves in the tree queue behind.
-    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+    let query = sqlx::query_as(concat!(
         "WITH parent AS (UPDATE accounts SET children_seats = children_seats + $1 WHERE id = $2 \
          RETURNING ",
         account_columns!(),
@@ -452,14 +448,10 @@ async fn move_seats_tx(
     .bind(delta)
     .bind(parent_id.get())
     .bind(audit.at)
-    .bind(child_id.get())
-    .bind(audit.actor.to_string())
-    .bind(audit.action)
-    .bind(audit.request_id.clone())
-    .bind(&audit.details)
-    .bind(audit.at)
-    .fetch_all(&mut *conn)
-    .await?;
+    .bind(child_id.get());
+    let rows: Vec<AccountRow> = bind_audit_draft!(query, audit)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut parent = None;
     let mut child = None;
     for row in rows {

@@ -24,6 +24,21 @@ macro_rules! audit_insert {
 }
 pub(crate) use audit_insert;
 
+/// Binds an [`AuditDraft`]'s actor, action, request id, details and time, in that order, to
+/// `$query`: for a statement whose audit insert (`audit_insert!`) takes the record's tenant,
+/// path and target from the rows the statement writes, and these five values from binds.
+macro_rules! bind_audit_draft {
+    ($query:expr, $draft:expr) => {
+        $query
+            .bind($draft.actor.to_string())
+            .bind($draft.action)
+            .bind($draft.request_id.clone())
+            .bind(&$draft.details)
+            .bind($draft.at)
+    };
+}
+pub(crate) use bind_audit_draft;
+
 pub(crate) async fn record(
     conn: &mut PgConnection,
     draft: &AuditDraft,

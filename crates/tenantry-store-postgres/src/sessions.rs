@@ -9,7 +9,7 @@ use tenantry_core::model::{Actor, AuditDraft, Session, SessionId};
 use tenantry_core::{Error, Resource, Result};
 use time::OffsetDateTime;
 
-use crate::audit::{self, Target, audit_insert};
+use crate::audit::{self, Target, audit_insert, bind_audit_draft};
 use crate::errors::{StoreError, db};
 use crate::rows::SessionRow;
 use crate::tx;
@@ -54,7 +54,7 @@ async fn insert_statement(
     // session, the user's last login, the account's activity and the audit record. Activity
     // is kept to the minute: frequent logins into one account need not rewrite it.
     let tokens = &new.tokens;
-    let id: Option<i64> = sqlx::query_scalar(concat!(
+    let query = sqlx::query_scalar(concat!(
         "WITH current AS MATERIALIZED (SELECT u.tenant_id, u.account_id, u.account_path \
          FROM users u JOIN accounts a ON a.id = u.account_id \
          WHERE u.id = $1 AND u.password_hash = $2 AND u.status = 'active' \
@@ -77,14 +77,10 @@ async fn insert_statement(
     .bind(tokens.refresh_hash.as_bytes().as_slice())
     .bind(tokens.access_expires)
     .bind(tokens.refresh_expires)
-    .bind(tokens.now)
-    .bind(audit.actor.to_string())
-    .bind(audit.action)
-    .bind(audit.request_id.clone())
-    .bind(&audit.details)
-    .bind(audit.at)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .bind(tokens.now);
+    let id: Option<i64> = bind_audit_draft!(query, audit)
+        .fetch_optional(&mut *conn)
+        .await?;
     id.map(SessionId).ok_or_else(|| bad_credentials().into())
 }
 

@@ -9,7 +9,7 @@ use tenantry_core::model::{Account, AuditDraft, User, UserId};
 use tenantry_core::values::fold;
 use tenantry_core::{Error, Resource, Result};
 
-use crate::audit::{self, Target, audit_insert};
+use crate::audit::{self, Target, audit_insert, bind_audit_draft};
 use crate::errors::{StoreError, db};
 use crate::rows::{AccountRow, USER_COLUMNS, UserRow, account_columns, user_columns};
 use crate::tx;
@@ -85,7 +85,7 @@ pub(crate) async fn insert_tx(
     // The account is locked against a concurrent move or deletion, and gives the new row its
     // tenant and path; an account that does not exist inserts nothing. The new row comes back
     // from the insert, and the audit record takes its target from it.
-    let row: Option<UserRow> = sqlx::query_as(concat!(
+    let query = sqlx::query_as(concat!(
         "WITH account AS MATERIALIZED (SELECT id, tenant_id, path FROM accounts WHERE id = $1 \
          FOR SHARE), \
          inserted AS (INSERT INTO users (tenant_id, account_id, account_path, email, email_norm, \
@@ -122,14 +122,10 @@ pub(crate) async fn insert_tx(
         new.first_name.as_deref(),
         new.last_name.as_deref(),
     ))
-    .bind(new.terms_agreed)
-    .bind(audit.actor.to_string())
-    .bind(audit.action)
-    .bind(audit.request_id.clone())
-    .bind(&audit.details)
-    .bind(audit.at)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .bind(new.terms_agreed);
+    let row: Option<UserRow> = bind_audit_draft!(query, audit)
+        .fetch_optional(&mut *conn)
+        .await?;
     let row = row.ok_or(Error::NotFound(Resource::Account))?;
     Ok(User::try_from(row)?)
 }
