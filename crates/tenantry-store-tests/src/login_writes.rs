@@ -102,7 +102,7 @@ pub async fn a_login_checked_against_a_changed_user_is_refused(h: Harness) {
     let now = h.clock_now();
     for (user, verified_hash) in [ann, bob, cid].into_iter().zip(verified) {
         let before = h.store.user(user.id).await.unwrap().unwrap();
-        let activity = h.store.account(user.account_id).await.unwrap().unwrap();
+        let account_before = h.store.account(user.account_id).await.unwrap().unwrap();
         let access = format!("tnt_at_{}", user.id);
         let attempt = tenantry_core::model::session::NewSession {
             user_id: user.id,
@@ -134,7 +134,7 @@ pub async fn a_login_checked_against_a_changed_user_is_refused(h: Harness) {
         let after = h.store.user(user.id).await.unwrap().unwrap();
         assert_eq!(after.last_login, before.last_login, "{}", user.email);
         let account = h.store.account(user.account_id).await.unwrap().unwrap();
-        assert_eq!(account.activity, activity.activity, "{}", user.email);
+        assert_eq!(account.activity, account_before.activity, "{}", user.email);
     }
     let records = h
         .services
