@@ -16,13 +16,8 @@ pub async fn changes_are_audited_with_request_ids(h: Harness) {
         .create(&admin, account_command(Some(acme.id), "Child", 1))
         .await
         .unwrap();
-    let page = h
-        .services
-        .audit
-        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
-        .await
-        .unwrap();
-    let newest = &page.items[0];
+    let page = h.newest_audit(100).await;
+    let newest = &page[0];
     assert_eq!(newest.action, "account.create");
     assert_eq!(newest.actor, format!("user:{}", admin_user.id));
     assert_eq!(newest.target_type, "account");
@@ -30,7 +25,7 @@ pub async fn changes_are_audited_with_request_ids(h: Harness) {
     assert_eq!(newest.tenant_id, Some(acme.id));
     assert_eq!(newest.account_path, Some(child.path.clone()));
     assert_eq!(newest.request_id.as_deref(), Some("req-test"));
-    let actions: Vec<&str> = page.items.iter().map(|r| r.action.as_str()).collect();
+    let actions: Vec<&str> = page.iter().map(|r| r.action.as_str()).collect();
     for expected in ["user.login", "user.create", "service_token.create"] {
         assert!(
             actions.contains(&expected),
@@ -38,7 +33,7 @@ pub async fn changes_are_audited_with_request_ids(h: Harness) {
         );
     }
     // Newest first, strictly.
-    assert!(page.items.windows(2).all(|w| w[0].id > w[1].id));
+    assert!(page.windows(2).all(|w| w[0].id > w[1].id));
 }
 
 pub async fn audit_is_scoped_to_the_subtree(h: Harness) {

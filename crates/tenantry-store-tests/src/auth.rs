@@ -383,17 +383,8 @@ pub async fn refreshes_are_audited(h: Harness) {
         .refresh(tokens.refresh_token.expose(), Some("req-refresh".into()))
         .await
         .unwrap();
-    let page = h
-        .services
-        .audit
-        .list(
-            &h.service,
-            tenantry_core::services::Within::Visible,
-            crate::harness::first(tenantry_core::query::ListResource::Audit, 5),
-        )
-        .await
-        .unwrap();
-    let newest = &page.items[0];
+    let page = h.newest_audit(5).await;
+    let newest = &page[0];
     assert_eq!(newest.action, "session.refresh");
     assert_eq!(newest.actor, format!("user:{}", user.id));
     assert_eq!(newest.request_id.as_deref(), Some("req-refresh"));

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tenantry_core::auth::{Caller, HashParams, PasswordHasher, Role};
 use tenantry_core::clock::ManualClock;
-use tenantry_core::model::{Account, AccountId, AccountStatus, Actor, User, UserId, UserStatus};
+use tenantry_core::model::{
+    Account, AccountId, AccountStatus, Actor, AuditRecord, User, UserId, UserStatus,
+};
 use tenantry_core::query::{ListRequest, ListResource};
 use tenantry_core::services::accounts::{CreateAccount, UpdateAccount};
 use tenantry_core::services::users::{CreateUser, UpdateUser};
@@ -114,6 +116,20 @@ impl Harness {
             .update(&self.service, id, change)
             .await
             .expect("set the user's status")
+    }
+
+    /// The newest `limit` audit records, newest first, as the service owner sees them.
+    pub async fn newest_audit(&self, limit: u32) -> Vec<AuditRecord> {
+        self.services
+            .audit
+            .list(
+                &self.service,
+                tenantry_core::services::Within::Visible,
+                first(ListResource::Audit, limit),
+            )
+            .await
+            .expect("list the audit trail")
+            .items
     }
 
     /// Creates a user with [`PASSWORD`] and logs them in.

@@ -5,10 +5,8 @@ use tenantry_core::Error;
 use tenantry_core::auth::Role;
 use tenantry_core::model::mail::MailFilter;
 use tenantry_core::model::{InvitationId, MailKind, MailStatus};
-use tenantry_core::query::ListResource;
-use tenantry_core::services::Within;
 
-use crate::harness::{Harness, email, first, password, user_command};
+use crate::harness::{Harness, email, password, user_command};
 
 fn invite_command(address: &str, role: Role) -> tenantry_core::services::users::CreateUser {
     let mut command = user_command(address, role);
@@ -127,13 +125,8 @@ pub async fn invitations_are_mailed_and_accepted_once(h: Harness) {
         "a re-invitation never changes the role: {err:?}"
     );
 
-    let trail = h
-        .services
-        .audit
-        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
-        .await
-        .unwrap();
-    let actions: Vec<&str> = trail.items.iter().map(|r| r.action.as_str()).collect();
+    let trail = h.newest_audit(100).await;
+    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
     for expected in ["invitation.create", "invitation.accept", "user.create"] {
         assert!(
             actions.contains(&expected),

@@ -5,11 +5,9 @@
 use tenantry_core::Error;
 use tenantry_core::auth::{Role, TokenHash};
 use tenantry_core::model::{AccountStatus, Actor, UserStatus};
-use tenantry_core::query::ListResource;
-use tenantry_core::services::Within;
 use time::Duration;
 
-use crate::harness::{Harness, PASSWORD, first as first_page, password};
+use crate::harness::{Harness, PASSWORD, password};
 
 /// A login writes the session, the user's last login and the account's activity together;
 /// the activity only when it is more than a minute old.
@@ -33,18 +31,7 @@ pub async fn a_login_records_the_last_login_and_the_accounts_activity(h: Harness
         let stored = h.store.user(user.id).await.unwrap().unwrap();
         assert_eq!(stored.last_login, Some(now));
         // And the audit record, written with them.
-        let newest = h
-            .services
-            .audit
-            .list(
-                &h.service,
-                Within::Visible,
-                first_page(ListResource::Audit, 1),
-            )
-            .await
-            .unwrap()
-            .items
-            .remove(0);
+        let newest = h.newest_audit(1).await.remove(0);
         assert_eq!(
             (
                 newest.action.as_str(),
@@ -136,17 +123,7 @@ pub async fn a_login_checked_against_a_changed_user_is_refused(h: Harness) {
         let account = h.store.account(user.account_id).await.unwrap().unwrap();
         assert_eq!(account.activity, account_before.activity, "{}", user.email);
     }
-    let records = h
-        .services
-        .audit
-        .list(
-            &h.service,
-            Within::Visible,
-            first_page(ListResource::Audit, 100),
-        )
-        .await
-        .unwrap()
-        .items;
+    let records = h.newest_audit(100).await;
     assert!(!records.is_empty());
     assert!(records.iter().all(|r| r.at < now), "{records:?}");
 }

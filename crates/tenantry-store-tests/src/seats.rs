@@ -5,13 +5,12 @@ use std::collections::HashMap;
 use tenantry_core::Error;
 use tenantry_core::model::{Account, AccountId};
 use tenantry_core::query::{ListRequest, ListResource};
-use tenantry_core::services::Within;
 use tenantry_core::services::accounts::UpdateAccount;
 use tenantry_core::services::devices::CreateDevice;
 use tenantry_core::store::Scope;
 use tenantry_core::values::{Text, TextLimit};
 
-use crate::harness::{Harness, first};
+use crate::harness::Harness;
 
 pub fn device(serial: &str, is_test: bool) -> CreateDevice {
     CreateDevice {
@@ -89,14 +88,8 @@ pub async fn moves_conserve_seats(h: Harness) {
     assert_eq!(child.device_seats, 2);
     assert_eq!(parent.free_seats(), 8);
     // Each move is audited on the parent, with the move's own request.
-    let audit = h
-        .services
-        .audit
-        .list(&h.service, Within::Visible, first(ListResource::Audit, 10))
-        .await
-        .unwrap();
+    let audit = h.newest_audit(10).await;
     let moves: Vec<_> = audit
-        .items
         .iter()
         .filter(|r| r.action == "account.seats.move")
         .map(|r| {

@@ -480,15 +480,9 @@ pub async fn users_created_at_once_each_get_their_own_answer(h: Harness) {
     created.push(twice[0].1.as_ref().unwrap().id);
 
     // Each created user has its own audit record, and no refused one left a row.
-    let audit = h
-        .services
-        .audit
-        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
-        .await
-        .unwrap();
+    let audit = h.newest_audit(100).await;
     for id in &created {
         let records = audit
-            .items
             .iter()
             .filter(|r| r.action == "user.create" && r.target_id == Some(id.get()))
             .count();
@@ -543,15 +537,10 @@ pub async fn a_user_for_an_account_that_is_gone_is_refused(h: Harness) {
     );
     let name = tenantry_core::model::user::LoginName::Email("late@acme.test".into());
     assert!(h.store.login_record(&name).await.unwrap().is_none());
-    let audit = h
-        .services
-        .audit
-        .list(&h.service, Within::Visible, first(ListResource::Audit, 100))
-        .await
-        .unwrap();
+    let audit = h.newest_audit(100).await;
     assert!(
-        audit.items.iter().all(|r| r.action != "user.create"),
+        audit.iter().all(|r| r.action != "user.create"),
         "{:?}",
-        audit.items
+        audit
     );
 }
