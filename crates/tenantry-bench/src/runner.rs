@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tenantry_core::auth::password::HASHING_THREAD_NAME;
+
 use crate::client::Connection;
 use crate::rng::Rng;
 use crate::scenarios::Fixtures;
@@ -21,6 +23,15 @@ pub struct Outcome {
     pub p999_ms: f64,
     pub peak_rss_mb: Option<f64>,
     pub cpu_seconds: Option<f64>,
+    /// The server's password-hashing threads over the measured time, if it is a local child.
+    pub hashing: Option<HashingCpu>,
+}
+
+/// CPU time the server's hashing threads took over a stretch of wall time.
+#[derive(Debug, Clone, Copy)]
+pub struct HashingCpu {
+    pub cpu_seconds: f64,
+    pub wall_seconds: f64,
 }
 
 pub struct Settings {
@@ -96,12 +107,22 @@ pub async fn run(
         }));
     }
     let mut peak_rss_kib = server.rss_kib();
-    while Instant::now() < stop_at {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if let Some(rss) = server.rss_kib() {
-            peak_rss_kib = Some(peak_rss_kib.map_or(rss, |p: u64| p.max(rss)));
-        }
-    }
+    watch_memory(server, measure_from, &mut peak_rss_kib).await;
+    let hashing_from = (
+        Instant::now(),
+        server.threads_cpu_seconds(HASHING_THREAD_NAME),
+    );
+    watch_memory(server, stop_at, &mut peak_rss_kib).await;
+    let hashing = match (
+        hashing_from,
+        server.threads_cpu_seconds(HASHING_THREAD_NAME),
+    ) {
+        ((from, Some(before)), Some(after)) => Some(HashingCpu {
+            cpu_seconds: after - before,
+            wall_seconds: from.elapsed().as_secs_f64(),
+        }),
+        _ => None,
+    };
     let mut latencies = Vec::new();
     let mut errors = 0;
     let mut first_error = None;
@@ -137,5 +158,20 @@ pub async fn run(
         p999_ms: percentile(0.999),
         peak_rss_mb: peak_rss_kib.map(|k| k as f64 / 1024.0),
         cpu_seconds: cpu,
+        hashing,
+    }
+}
+
+/// Samples the server's resident memory every 100 ms into `peak_kib` until `until`.
+async fn watch_memory(server: &Server, until: Instant, peak_kib: &mut Option<u64>) {
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        tokio::time::sleep((until - now).min(Duration::from_millis(100))).await;
+        if let Some(rss) = server.rss_kib() {
+            *peak_kib = Some(peak_kib.map_or(rss, |p| p.max(rss)));
+        }
     }
 }

@@ -52,6 +52,11 @@ impl HashParams {
     }
 }
 
+/// The hashing threads' names begin with this (`tenantry-hash-0`, …), which is how tools that
+/// watch the process find them: `tenantry-bench` reads their CPU time to tell how much of the
+/// machine went into hashing while logins ran. Linux keeps the first 15 bytes of a thread's name.
+pub const HASHING_THREAD_NAME: &str = "tenantry-hash";
+
 /// A unit of hashing work, run on a hashing thread.
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -89,7 +94,7 @@ impl PasswordHasher {
             let queue = queue.clone();
             let holding = holding.clone();
             std::thread::Builder::new()
-                .name(format!("tenantry-hash-{n}"))
+                .name(format!("{HASHING_THREAD_NAME}-{n}"))
                 .spawn(move || {
                     loop {
                         // Only the lock holder waits on the queue; the others wait on the lock.
