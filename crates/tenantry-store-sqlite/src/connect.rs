@@ -114,6 +114,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0011_search_tenant.sql")),
             false,
         ),
+        Migration::new(
+            12,
+            "foreign_key_indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0012_foreign_key_indexes.sql")),
+            false,
+        ),
     ])
 }
 

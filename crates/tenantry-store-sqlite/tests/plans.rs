@@ -63,6 +63,67 @@ async fn indexes_set_aside_for_an_import_come_back() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Deleting an account or a user makes SQLite find the rows that refer to it by the foreign
+/// key's column alone (to cascade, or to refuse), and so do the checks on an account's owners
+/// and the ending of a user's sessions: each such column must lead an index (or be the table's
+/// integer primary key), else every one of those statements reads the whole table.
+#[tokio::test]
+async fn every_foreign_key_leads_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("foreign-keys.db");
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut unindexed = conn
+        .prepare(
+            "SELECT m.name || '.' || f.\"from\" FROM sqlite_master m \
+             JOIN pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' \
+               AND f.\"from\" NOT IN (SELECT name FROM pragma_table_info(m.name) WHERE pk = 1) \
+               AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) l \
+                               JOIN pragma_index_info(l.name) i \
+                               WHERE i.seqno = 0 AND i.name = f.\"from\") \
+             ORDER BY 1",
+        )
+        .unwrap();
+    let unindexed: Vec<String> = unindexed
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(unindexed.is_empty(), "{unindexed:?}");
+    let foreign_keys: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(foreign_keys >= 8, "{foreign_keys}");
+    for statement in [
+        "DELETE FROM accounts WHERE id = 1",
+        "DELETE FROM users WHERE id = 1",
+        "SELECT COUNT(*) FROM users WHERE account_id = 1 AND role = 'owner' AND id <> 2",
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE account_id = 1)",
+    ] {
+        let mut explain = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+            .unwrap();
+        let steps: Vec<String> = explain
+            .query_map([], |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            !steps.iter().any(|step| step.starts_with("SCAN ")),
+            "{statement}: {steps:?}"
+        );
+    }
+}
+
 /// FTS5's `automerge` of each trigram index, read from its config table.
 fn automerge(path: &std::path::Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(path).unwrap();

@@ -110,7 +110,7 @@ pub fn cases() -> Vec<Case> {
         // store; PostgreSQL walks any small scope, a whole tenant too).
         Case {
             name: "users: free text within a small account",
-            index: Some("users_tenant_account"),
+            index: Some("users_account"),
             scope: Scope::Account {
                 tenant_id: AccountId(1),
                 account_id: AccountId(7),
