@@ -87,7 +87,7 @@ pub async fn moves_conserve_seats(h: Harness) {
         .unwrap();
     assert_eq!(child.device_seats, 2);
     assert_eq!(parent.free_seats(), 8);
-    // Each move is audited on the parent, with the move's own request.
+    // Each move is audited on the parent: its tenant, its path, and it as the target.
     let audit = h.newest_audit(10).await;
     let moves: Vec<_> = audit
         .iter()
