@@ -1,7 +1,10 @@
 //! The filter tree as a WHERE condition.
 //!
 //! Two-valued logic throughout: a comparison on a nullable column is false (never NULL) when the
-//! column is NULL, so `not (…)` means what it says. Patterns that are a plain prefix become an
+//! column is NULL, so `not (…)` means what it says. Only a comparison under an odd number of
+//! `not`s needs the `col IS NOT NULL AND …` guard that makes it so: elsewhere NULL and false
+//! keep the same rows out (AND and OR cannot turn an unknown into true), and a bare `col = ?`
+//! lets the planners see the index on `col`, which SQLite did not through the guard. Patterns that are a plain prefix become an
 //! index range (`col >= 'ann' AND col < 'ann\u{10FFFF}'`) on both databases; other patterns are
 //! `LIKE … ESCAPE '\'` on PostgreSQL and `GLOB` on SQLite (whose LIKE ignores ASCII case).
 
@@ -34,6 +37,11 @@ fn operator(op: CmpOp) -> &'static str {
 }
 
 pub fn write(statement: &mut Statement, filter: &Filter) {
+    write_under(statement, filter, false);
+}
+
+/// `filter`, `negated` when an odd number of `not`s enclose it.
+fn write_under(statement: &mut Statement, filter: &Filter, negated: bool) {
     match filter {
         Filter::And(children) | Filter::Or(children) => {
             let joiner = if matches!(filter, Filter::And(_)) {
@@ -46,13 +54,13 @@ pub fn write(statement: &mut Statement, filter: &Filter) {
                 if i > 0 {
                     statement.push(joiner);
                 }
-                write(statement, child);
+                write_under(statement, child, negated);
             }
             statement.push(")");
         }
         Filter::Not(inner) => {
             statement.push("NOT (");
-            write(statement, inner);
+            write_under(statement, inner, !negated);
             statement.push(")");
         }
         Filter::Present(field) => {
@@ -60,57 +68,44 @@ pub fn write(statement: &mut Statement, filter: &Filter) {
         }
         Filter::Cmp { field, op, value } => {
             let col = column(field.id);
-            match (field.nullable, op) {
-                (true, CmpOp::Ne) => {
-                    statement.push("(").push(col).push(" IS NULL OR ").push(col);
-                    statement
-                        .push(operator(*op))
-                        .bind(bind_value(value))
-                        .push(")");
-                }
-                (true, _) => {
-                    statement
-                        .push("(")
-                        .push(col)
-                        .push(" IS NOT NULL AND ")
-                        .push(col);
-                    statement
-                        .push(operator(*op))
-                        .bind(bind_value(value))
-                        .push(")");
-                }
-                (false, _) => {
-                    statement
-                        .push(col)
-                        .push(operator(*op))
-                        .bind(bind_value(value));
-                }
+            if field.nullable && *op == CmpOp::Ne {
+                // True for NULL: `ne` keeps the rows without a value, negated or not.
+                statement.push("(").push(col).push(" IS NULL OR ").push(col);
+                statement
+                    .push(operator(*op))
+                    .bind(bind_value(value))
+                    .push(")");
+                return;
             }
+            let guarded = open_guard(statement, col, field.nullable && negated);
+            statement
+                .push(col)
+                .push(operator(*op))
+                .bind(bind_value(value));
+            close_guard(statement, guarded);
         }
         Filter::In { field, values } => {
             let col = column(field.id);
-            statement
-                .push("(")
-                .push(col)
-                .push(" IS NOT NULL AND ")
-                .push(col)
-                .push(" IN (");
+            let guarded = open_guard(statement, col, negated);
+            statement.push(col).push(" IN (");
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {
                     statement.push(", ");
                 }
                 statement.bind(bind_value(value));
             }
-            statement.push("))");
+            statement.push(")");
+            close_guard(statement, guarded);
         }
         Filter::Like { field, pattern } => {
             let col = column(field.id);
-            statement.push("(").push(col).push(" IS NOT NULL AND ");
+            let guarded = open_guard(statement, col, negated);
             match pattern.as_prefix() {
                 Some(prefix) => {
                     let mut end = prefix.to_owned();
                     end.push(PAST_EVERYTHING);
                     statement
+                        .push("(")
                         .push(col)
                         .push(" >= ")
                         .bind(Bind::Text(prefix.to_owned()));
@@ -118,7 +113,8 @@ pub fn write(statement: &mut Statement, filter: &Filter) {
                         .push(" AND ")
                         .push(col)
                         .push(" < ")
-                        .bind(Bind::Text(end));
+                        .bind(Bind::Text(end))
+                        .push(")");
                 }
                 None => match statement.dialect {
                     Dialect::Postgres => {
@@ -136,8 +132,23 @@ pub fn write(statement: &mut Statement, filter: &Filter) {
                     }
                 },
             }
-            statement.push(")");
+            close_guard(statement, guarded);
         }
+    }
+}
+
+/// Opens `(col IS NOT NULL AND ` when `needed`, so that what follows is false, not NULL, for a
+/// row without a value; says whether it did.
+fn open_guard(statement: &mut Statement, col: &str, needed: bool) -> bool {
+    if needed {
+        statement.push("(").push(col).push(" IS NOT NULL AND ");
+    }
+    needed
+}
+
+fn close_guard(statement: &mut Statement, guarded: bool) {
+    if guarded {
+        statement.push(")");
     }
 }
 
@@ -188,6 +199,56 @@ pub fn glob(pattern: &LikePattern) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tenantry_core::query::{ListRequest, ListResource, NativeListParams};
+
+    /// The WHERE condition of an audit list filtered by `filter`, in SQLite's dialect.
+    fn audit_condition(filter: &str) -> String {
+        let request = ListRequest::native(
+            ListResource::Audit,
+            &NativeListParams {
+                filter: Some(filter),
+                ..NativeListParams::default()
+            },
+        )
+        .expect("a valid filter");
+        let mut statement = Statement::new(Dialect::Sqlite);
+        write(&mut statement, request.filter.as_ref().expect("a filter"));
+        statement.sql
+    }
+
+    #[test]
+    fn a_comparison_outside_any_not_is_bare_so_its_index_serves() {
+        assert_eq!(audit_condition("target_id eq 5"), "target_id = ?");
+        assert_eq!(
+            audit_condition(r#"target_id eq 5 or request_id sw "req-""#),
+            "(target_id = ? OR (request_id >= ? AND request_id < ?))"
+        );
+        assert_eq!(
+            audit_condition("not (not (target_id gt 5))"),
+            "NOT (NOT (target_id > ?))"
+        );
+    }
+
+    #[test]
+    fn a_comparison_under_a_not_is_false_for_a_missing_value() {
+        assert_eq!(
+            audit_condition("not (target_id eq 5)"),
+            "NOT ((target_id IS NOT NULL AND target_id = ?))"
+        );
+        assert_eq!(
+            audit_condition(r#"not (action eq "x" and request_id sw "req-")"#),
+            "NOT ((action = ? AND (request_id IS NOT NULL AND (request_id >= ? AND request_id < ?))))"
+        );
+        // `ne` holds for a missing value whichever side of a `not` it is on.
+        assert_eq!(
+            audit_condition("target_id ne 5"),
+            "(target_id IS NULL OR target_id <> ?)"
+        );
+        assert_eq!(
+            audit_condition("not (target_id ne 5)"),
+            "NOT ((target_id IS NULL OR target_id <> ?))"
+        );
+    }
 
     #[test]
     fn patterns_escape_their_metacharacters() {

@@ -140,6 +140,27 @@ pub async fn scim_filters_select_the_right_rows(h: Harness) {
             r#"username pr and not (username eq "carol")"#,
             &["ann.lee@acme.test", "dave@acme.test"],
         ),
+        // A missing last name neither starts with nor contains anything, so `not` keeps it.
+        (
+            r#"not (last_name sw "l")"#,
+            &[
+                "bob.stone@acme.test",
+                "carol.ann@example.test",
+                "dave@acme.test",
+                "erin@acme.test",
+                "frank%@acme.test",
+            ],
+        ),
+        (
+            r#"not (last_name co "an" or username sw "c")"#,
+            &[
+                "ann.lee@acme.test",
+                "bob.stone@acme.test",
+                "erin@acme.test",
+                "frank%@acme.test",
+            ],
+        ),
+        (r#"not (not (last_name eq "lee"))"#, &["ann.lee@acme.test"]),
         (r#"role eq "admin""#, &[]),
         (
             r#"status eq "active" and email_verified eq false and email sw "b""#,
