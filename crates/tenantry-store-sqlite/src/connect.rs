@@ -121,6 +121,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0012_foreign_key_indexes.sql")),
             false,
         ),
+        Migration::new(
+            13,
+            "audit_target_index".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0013_audit_target_index.sql")),
+            false,
+        ),
     ])
 }
 

@@ -33,7 +33,7 @@ fn request(
 }
 
 /// The lists the performance goals name: email prefix, name prefix, status, created range,
-/// account subtree, equality on a name, free text, and deep keyset pages.
+/// account subtree, equality on a name, free text, deep keyset pages, and a record's history.
 pub fn cases() -> Vec<Case> {
     let tenant = AccountPath::root(AccountId(1));
     let branch = tenant.child(AccountId(7));
@@ -145,6 +145,28 @@ pub fn cases() -> Vec<Case> {
             index: None,
             scope: Scope::All,
             request: request(accounts, None, Some("widget"), None),
+        },
+        // A record's history, by the tenant's admins, by a branch's, and across the whole
+        // installation: each newest first, so an index in id order would walk the trail. A
+        // branch's admin reads the branch's own records (SQLite, with no statistics, takes
+        // the path range for the narrower): bounded by the branch's trail, not the tenant's.
+        Case {
+            name: "audit: a target's records within a tenant",
+            index: Some("audit_target"),
+            scope: Scope::Subtree(tenant.clone()),
+            request: request(ListResource::Audit, Some("target_id eq 42"), None, None),
+        },
+        Case {
+            name: "audit: a target's records within a branch",
+            index: None,
+            scope: Scope::Subtree(branch.clone()),
+            request: request(ListResource::Audit, Some("target_id eq 42"), None, None),
+        },
+        Case {
+            name: "audit: a target's records",
+            index: Some("audit_target"),
+            scope: Scope::All,
+            request: request(ListResource::Audit, Some("target_id eq 42"), None, None),
         },
     ]
 }
