@@ -222,6 +222,7 @@ pub fn render(context: &Context, outcomes: &[Outcome], unloaded: &[Outcome]) -> 
         "search-text",
         "search-text-tenant",
         "search-ceql",
+        "audit-target",
         "list-users-deep",
     ] {
         let alone_p99 = alone(name).map(|o| o.p99_ms);

@@ -22,6 +22,7 @@ pub const LATENCY: &[&str] = &[
     "search-text",
     "search-text-tenant",
     "search-ceql",
+    "audit-target",
 ];
 
 pub const ALL: &[&str] = &[
@@ -36,6 +37,7 @@ pub const ALL: &[&str] = &[
     "search-text",
     "search-text-tenant",
     "search-ceql",
+    "audit-target",
     "create-user",
     "create-account",
     "seat-move",
@@ -301,6 +303,12 @@ impl Fixtures {
                     authorization: Some(self.cloud_elements.clone()),
                     body: None,
                 }
+            }
+            // A user's history, as its tenant's admin looks it up: the records about it
+            // among all of the trail's.
+            "audit-target" => {
+                let filter = format!("target_id eq {}", rng.pick(&self.users));
+                get(format!("/api/audit?filter={}", encode(&filter)), admin)
             }
             "create-user" => {
                 let n = self.sequence.fetch_add(1, Ordering::Relaxed);

@@ -5,8 +5,9 @@
 //! Shape: `tenants` trees of equal size; in each, account k hangs under account (k−1)/5 (a
 //! fan-out of 5), seats shrink by a factor of 6 per level so every parent can cover its
 //! children. Users are spread evenly over all accounts; every one of them has the password
-//! [`PASSWORD`], hashed once.
+//! [`PASSWORD`], hashed once. Each account and user has the audit record of its creation.
 
+mod audit;
 mod names;
 
 use std::time::Instant;
@@ -76,6 +77,7 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
     let mut placements = Vec::with_capacity(plan.accounts as usize);
     let mut buffer = Vec::with_capacity(CHUNK);
     let mut next_id: i64 = 1;
+    let mut trail = audit::Trail::new()?;
     for tenant in 0..plan.tenants {
         let size = (plan.accounts / plan.tenants + u64::from(tenant < plan.accounts % plan.tenants))
             as usize;
@@ -87,6 +89,7 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
                 path: account.path.clone(),
                 domain: domain.clone(),
             });
+            trail.account_created(store, &account).await?;
             buffer.push(account);
         }
         if buffer.len() >= CHUNK {
@@ -110,7 +113,7 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
     for i in 0..plan.users {
         let account_id = 1 + (i % plan.accounts) as i64;
         let place = &placements[(account_id - 1) as usize];
-        batch.push(user(
+        let user = user(
             i,
             AccountId(account_id),
             place,
@@ -118,7 +121,9 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
             base,
             plan.users,
             &mut rng,
-        ));
+        );
+        trail.user_created(store, &user.user).await?;
+        batch.push(user);
         if batch.len() == CHUNK {
             store.bulk_insert_users(&batch).await?;
             batch.clear();
@@ -129,9 +134,11 @@ pub async fn seed(store: &dyn Store, plan: SeedPlan) -> anyhow::Result<()> {
         }
     }
     store.bulk_insert_users(&batch).await?;
+    trail.flush(store).await?;
     eprintln!(
-        "seeded {} users ({:.1} s); building indexes",
+        "seeded {} users and {} audit records ({:.1} s); building indexes",
         plan.users,
+        trail.written,
         users_started.elapsed().as_secs_f64()
     );
     let building = Instant::now();
@@ -279,5 +286,81 @@ fn user(
             updated: created,
         },
         password_hash: Some(hash.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed expectation is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// (target type, target id, tenant, path) of each creation the trail should record.
+    type Creation = (String, i64, Option<i64>, Option<String>);
+
+    #[tokio::test]
+    async fn every_seeded_account_and_user_has_its_creation_in_the_trail() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("seed.db").display());
+        let store = tenantry_store_sqlite::SqliteStore::connect(&url)
+            .await
+            .unwrap();
+        seed(&store, SeedPlan::new(12, 30, Some(2)).unwrap())
+            .await
+            .unwrap();
+
+        let all = |resource| ListRequest::all(resource, 1000);
+        let accounts = store
+            .list_accounts(&Scope::All, &all(ListResource::Accounts))
+            .await
+            .unwrap();
+        let users = store
+            .list_users(&Scope::All, &all(ListResource::Users))
+            .await
+            .unwrap();
+        let trail = store
+            .list_audit(&Scope::All, &all(ListResource::Audit))
+            .await
+            .unwrap();
+        assert_eq!((accounts.len(), users.len()), (12, 30));
+
+        let expected: BTreeSet<Creation> = accounts
+            .iter()
+            .map(|a| ("account".into(), a.id.get(), Some(a.tenant_id), &a.path))
+            .chain(users.iter().map(|u| {
+                (
+                    "user".into(),
+                    u.id.get(),
+                    Some(u.tenant_id),
+                    &u.account_path,
+                )
+            }))
+            .map(|(kind, id, tenant, path)| {
+                (
+                    kind,
+                    id,
+                    tenant.map(AccountId::get),
+                    Some(path.as_str().to_owned()),
+                )
+            })
+            .collect();
+        let recorded: BTreeSet<Creation> = trail
+            .iter()
+            .map(|r| {
+                (
+                    r.target_type.clone(),
+                    r.target_id.unwrap_or(0),
+                    r.tenant_id.map(AccountId::get),
+                    r.account_path.as_ref().map(|p| p.as_str().to_owned()),
+                )
+            })
+            .collect();
+        assert_eq!(trail.len(), 42);
+        assert_eq!(recorded, expected);
+        let actions: BTreeSet<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, BTreeSet::from(["account.create", "user.create"]));
     }
 }
