@@ -4,9 +4,11 @@
 //! column is NULL, so `not (…)` means what it says. Only a comparison under an odd number of
 //! `not`s needs the `col IS NOT NULL AND …` guard that makes it so: elsewhere NULL and false
 //! keep the same rows out (AND and OR cannot turn an unknown into true), and a bare `col = ?`
-//! lets the planners see the index on `col`, which SQLite did not through the guard. Patterns that are a plain prefix become an
-//! index range (`col >= 'ann' AND col < 'ann\u{10FFFF}'`) on both databases; other patterns are
-//! `LIKE … ESCAPE '\'` on PostgreSQL and `GLOB` on SQLite (whose LIKE ignores ASCII case).
+//! lets the planners see the index on `col`, which SQLite did not through the guard.
+//!
+//! Patterns that are a plain prefix become an index range (`col >= 'ann' AND
+//! col < 'ann\u{10FFFF}'`) on both databases; other patterns are `LIKE … ESCAPE '\'` on
+//! PostgreSQL and `GLOB` on SQLite (whose LIKE ignores ASCII case).
 
 use tenantry_core::query::{CmpOp, Filter, LikePattern, Piece, Value};
 
@@ -84,6 +86,8 @@ fn write_under(statement: &mut Statement, filter: &Filter, negated: bool) {
                 .bind(bind_value(value));
             close_guard(statement, guarded);
         }
+        // `in` and patterns keep the guard under a `not` whatever the field's spec says, as
+        // they always had it: a NULL in any column must not turn `not (…)` into unknown.
         Filter::In { field, values } => {
             let col = column(field.id);
             let guarded = open_guard(statement, col, negated);

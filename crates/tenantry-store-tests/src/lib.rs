@@ -163,6 +163,7 @@ macro_rules! conformance_suite {
                 lists_stay_inside_the_callers_subtree,
                 injection_attempts_are_inert,
                 audit_records_filter_by_action_and_time,
+                a_records_history_is_found_by_its_target_within_each_scope,
             },
             free_text {
                 free_text_search_finds_substrings_in_any_field,

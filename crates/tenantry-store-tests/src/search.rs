@@ -4,9 +4,10 @@
 
 use tenantry_core::Error;
 use tenantry_core::auth::{Caller, Role};
+use tenantry_core::model::UserStatus;
 use tenantry_core::query::{ListRequest, ListResource, NativeListParams};
 use tenantry_core::services::Within;
-use tenantry_core::services::users::CreateUser;
+use tenantry_core::services::users::{CreateUser, UpdateUser};
 use tenantry_core::values::{Email, Text, TextLimit, Username};
 use time::Duration;
 
@@ -366,6 +367,72 @@ pub async fn injection_attempts_are_inert(h: Harness) {
     }
     // Nothing was dropped or changed.
     assert_eq!(filtered(&h, "id pr").await.len(), 6);
+}
+
+/// A user's history (`target_id eq …`), as its tenant's admin, its branch's admin, the service
+/// and another tenant's admin see it: the same records, newest first, or none outside the
+/// caller's subtree. Migration 13 answers it from `audit_target`; the result must not depend on
+/// which index the plan takes.
+pub async fn a_records_history_is_found_by_its_target_within_each_scope(h: Harness) {
+    let acme = h.root("Acme", 5).await;
+    let branch = h.child(&acme, "Branch", 1).await;
+    let other = h.root("Other", 5).await;
+    let (_, acme_admin) = h.user(&acme, "admin@acme.test", Role::Admin).await;
+    let (_, branch_admin) = h.user(&branch, "admin@branch.test", Role::Admin).await;
+    let (_, other_admin) = h.user(&other, "admin@other.test", Role::Admin).await;
+    let (subject, _) = h.user(&branch, "subject@branch.test", Role::User).await;
+    // Records about other targets, before and after the subject's.
+    h.user(&branch, "bystander@branch.test", Role::User).await;
+    for status in [UserStatus::Disabled, UserStatus::Active] {
+        let change = UpdateUser {
+            status: Some(status),
+            ..UpdateUser::default()
+        };
+        h.services
+            .users
+            .update(&acme_admin, subject.id, change)
+            .await
+            .unwrap();
+    }
+    h.user(&acme, "later@acme.test", Role::User).await;
+
+    let filter = format!(r#"target_type eq "user" and target_id eq {}"#, subject.id);
+    let history = async |caller| {
+        let request = ListRequest::native(
+            ListResource::Audit,
+            &NativeListParams {
+                filter: Some(&filter),
+                ..NativeListParams::default()
+            },
+        )
+        .unwrap();
+        let page = h
+            .services
+            .audit
+            .list(caller, Within::Visible, request)
+            .await
+            .unwrap();
+        page.items
+            .iter()
+            .map(|r| (r.action.clone(), r.target_id))
+            .collect::<Vec<_>>()
+    };
+    let target = Some(subject.id.get());
+    let expected = vec![
+        ("user.update".to_owned(), target),
+        ("user.update".to_owned(), target),
+        // The harness signs each user it makes in.
+        ("user.login".to_owned(), target),
+        ("user.create".to_owned(), target),
+    ];
+    assert_eq!(history(&acme_admin).await, expected, "the tenant's admin");
+    assert_eq!(history(&branch_admin).await, expected, "the branch's admin");
+    assert_eq!(history(&h.service).await, expected, "the service");
+    assert_eq!(
+        history(&other_admin).await,
+        vec![],
+        "another tenant's admin"
+    );
 }
 
 pub async fn audit_records_filter_by_action_and_time(h: Harness) {
