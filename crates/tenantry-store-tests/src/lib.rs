@@ -156,6 +156,7 @@ macro_rules! conformance_suite {
             },
             search {
                 scim_filters_select_the_right_rows,
+                filters_are_two_valued_under_any_nesting,
                 timestamps_and_integers_compare_as_such,
                 sorted_pages_cover_every_row_once,
                 cursors_are_bound_to_their_query_and_tamper_evident,
